@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Set up and run wxpipeline with nothing but Python 3.11+.
+
+    python3 tasks.py demo   # venv + install + demo exports + run the whole demo period
+    python3 tasks.py test   # venv + install + the test suite
+    python3 tasks.py ui     # the Dagster UI on http://127.0.0.1:3000 (persistent instance)
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("WXPIPELINE_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+DEMO_FROM, DEMO_TO = "2026-09-18", "2026-10-17"
+
+
+def sh(*cmd: str, **env: str) -> None:
+    print("+", " ".join(cmd), flush=True)
+    r = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env})
+    if r.returncode:
+        sys.exit(r.returncode)
+
+
+def setup() -> None:
+    """Create the virtualenv and install the project, again only when pyproject.toml changed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"wxpipeline needs Python 3.11+, this is {sys.version.split()[0]}")
+    stamp = VENV / ".installed"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating virtualenv {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    sh(str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip")
+    sh(str(BIN / "python"), "-m", "pip", "install", "-q", "-e", ".[test]")
+    stamp.write_text(want)
+
+
+def home() -> Path:
+    return Path(os.environ.get("WXPIPELINE_HOME") or ROOT / ".wxpipeline").resolve()
+
+
+def demo() -> None:
+    setup()
+    env = {"WXPIPELINE_HOME": str(home())}
+    sh(str(BIN / "wxpipeline"), "demo", **env)
+    sh(str(BIN / "wxpipeline"), "run", "--from", DEMO_FROM, "--to", DEMO_TO, **env)
+    print(f"\nfindings: {BIN / 'wxpipeline'} findings --from {DEMO_FROM} --to {DEMO_TO}")
+    print("UI: python3 tasks.py ui   then open http://127.0.0.1:3000")
+
+
+def test() -> None:
+    setup()
+    sh(str(BIN / "python"), "-m", "pytest", *sys.argv[2:])
+
+
+def ui() -> None:
+    setup()
+    h = home()
+    sh(str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", "3000",
+       WXPIPELINE_HOME=str(h), DAGSTER_HOME=os.environ.get("DAGSTER_HOME") or str(h / "dagster"))
+
+
+if __name__ == "__main__":
+    tasks = {"setup": setup, "demo": demo, "test": test, "ui": ui}
+    if len(sys.argv) < 2 or sys.argv[1] not in tasks:
+        sys.exit(__doc__)
+    tasks[sys.argv[1]]()

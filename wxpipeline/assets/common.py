@@ -1,0 +1,308 @@
+"""Building blocks every domain uses: daily partitions, the staged-parquet IO manager, staged
+assets with their blocking input contracts, and the findings-asset factory (one asset check per
+clause, findings written to the SQL store)."""
+
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import dagster as dg
+import polars as pl
+
+from wxpipeline.checks import contracts
+from wxpipeline.checks.findings import FINDING_SCHEMA
+from wxpipeline.checks.registry import Clause, clauses_for
+from wxpipeline.policy import PolicyVersion, load_policy
+from wxpipeline.resources.calendar import CalendarResource, PrcCalendar
+from wxpipeline.resources.exports import ExportsFolder
+from wxpipeline.resources.policy import PolicyResource
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.settings import settings
+
+TZ = "Asia/Shanghai"
+OWNERS = ["team:compliance"]
+DAILY = dg.DailyPartitionsDefinition(start_date=settings().partitions_start, timezone=TZ)
+
+
+def partition_day(context) -> date:
+    return date.fromisoformat(context.partition_key)
+
+
+# ---- staged tables ---------------------------------------------------------------------------
+
+
+class StagedStore:
+    """Where staged tables live: WXPIPELINE_HOME/staged/<asset>/<YYYY-MM-DD>.parquet."""
+
+    def __init__(self, base_dir: str | Path):
+        self.base = Path(base_dir)
+
+    def path(self, asset: str, partition: str | None) -> Path:
+        return self.base / asset / f"{partition}.parquet" if partition else self.base / f"{asset}.parquet"
+
+    def read(self, asset: str, partition: str | None = None) -> pl.DataFrame:
+        p = self.path(asset, partition)
+        if not p.exists():
+            raise FileNotFoundError(f"staged table {asset} {partition or ''} not materialized yet: {p}")
+        return pl.read_parquet(p)
+
+    def write(self, asset: str, partition: str | None, df: pl.DataFrame) -> Path:
+        p = self.path(asset, partition)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".tmp")
+        df.write_parquet(tmp)
+        tmp.replace(p)
+        return p
+
+
+class StagedParquetIOManager(dg.ConfigurableIOManager):
+    """Stores staged polars frames as parquet, one file per partition, under WXPIPELINE_HOME/staged."""
+
+    base_dir: str
+
+    def _key(self, context) -> tuple[str, str | None]:
+        name = context.asset_key.path[-1]
+        return name, (context.partition_key if context.has_partition_key else None)
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        StagedStore(self.base_dir).write(*self._key(context), obj)
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        return StagedStore(self.base_dir).read(*self._key(context))
+
+
+def staged_store() -> StagedStore:
+    return StagedStore(settings().staged_dir)
+
+
+def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int) -> dict:
+    return {
+        "dagster/row_count": dg.MetadataValue.int(df.height),
+        "source_files": dg.MetadataValue.int(len(files)),
+        "quarantined_records": dg.MetadataValue.int(len(rejects)),
+        "newly_quarantined": dg.MetadataValue.int(new_quarantined),
+        "preview": dg.MetadataValue.md(_markdown(df.drop("source_file", strict=False).head(5))),
+    }
+
+
+def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:
+    """A daily-partitioned staged table: the records of `kind` whose own timestamp is that day."""
+
+    @dg.asset(
+        name=name,
+        group_name=group,
+        partitions_def=DAILY,
+        io_manager_key="staged_io",
+        kinds={"polars", "parquet"},
+        owners=OWNERS,
+        description=description,
+    )
+    def _staged(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
+        df, scan = exports.day(kind, partition_day(context))
+        fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
+        if scan.rejects:
+            context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+
+    return _staged
+
+
+def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
+    """An unpartitioned reference table, read as of the partition day by the rules."""
+
+    @dg.asset(
+        name=name,
+        group_name="reference",
+        io_manager_key="staged_io",
+        kinds={"polars", "parquet"},
+        owners=OWNERS,
+        description=description,
+    )
+    def _reference(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
+        scan = exports.scan(kind)
+        df = scan.frame.collect()
+        fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+
+    return _reference
+
+
+def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChecksDefinition:
+    """Blocking input contract (Great Expectations): a malformed export stops the domain here."""
+    c = contracts.CONTRACTS[table]
+
+    @dg.asset_check(
+        asset=asset,
+        name=f"{table}_contract",
+        blocking=True,
+        description=f"Input contract (Great Expectations), blocking: {c.describe()}",
+    )
+    def _check(staged: pl.DataFrame) -> dg.AssetCheckResult:
+        r = contracts.validate(table, staged)
+        return dg.AssetCheckResult(
+            passed=r.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows": dg.MetadataValue.int(r.rows),
+                "failed_expectations": dg.MetadataValue.int(len(r.failures)),
+                "failures": dg.MetadataValue.json(r.failures),
+            },
+        )
+
+    # the parameter name must match the asset for Dagster to pass its value
+    return _check
+
+
+# ---- findings ---------------------------------------------------------------------------------
+
+
+@dataclass
+class JudgeContext:
+    """What a domain's frame builder gets to assemble the frames its rules read."""
+
+    day: date
+    partition_key: str
+    policy: PolicyVersion
+    calendar: PrcCalendar
+    exports: ExportsFolder
+    staged: StagedStore
+
+
+def _markdown(df: pl.DataFrame) -> str:
+    if df.height == 0:
+        return "_none_"
+    cols = df.columns
+    rows = [[("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ") for v in r] for r in df.rows()]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def check_name(clause_id: str) -> str:
+    """Dagster names allow only [A-Za-z0-9_], so clause PAY-01 is check PAY_01."""
+    return clause_id.replace("-", "_")
+
+
+def findings_code_version(domain: str) -> str:
+    """Policy content + rule versions: a policy revision or a rule change marks partitions changed."""
+    h = hashlib.sha256()
+    h.update(load_policy(settings().policy or None).content_hash().encode())
+    for c in clauses_for(domain):
+        h.update(f"{c.id}:{c.rule_version}".encode())
+    return h.hexdigest()[:12]
+
+
+def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff, enabled: bool) -> dg.AssetCheckResult:
+    counted = [r for r in rows if r["counted"]]
+    new, resolved, kept = diff.for_clause(clause.id)
+    examples = pl.DataFrame(
+        [{k: r[k] for k in ("subject_id", "employee_id", "group_id", "summary", "case_status")} for r in rows[:20]],
+        schema={"subject_id": pl.String, "employee_id": pl.String, "group_id": pl.String,
+                "summary": pl.String, "case_status": pl.String},
+    )
+    return dg.AssetCheckResult(
+        check_name=check_name(clause.id),
+        passed=not counted,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "findings": dg.MetadataValue.int(len(rows)),
+            "failing": dg.MetadataValue.int(len(counted)),
+            "suppressed": dg.MetadataValue.int(len(rows) - len(counted)),
+            "new": dg.MetadataValue.int(len(new)),
+            "resolved": dg.MetadataValue.int(len(resolved)),
+            "kept": dg.MetadataValue.int(len(kept)),
+            "new_subjects": dg.MetadataValue.json([r["subject_id"] for r in new][:50]),
+            "resolved_subjects": dg.MetadataValue.json([r["subject_id"] for r in resolved][:50]),
+            "examples": dg.MetadataValue.md(_markdown(examples)),
+            "clause": dg.MetadataValue.text(clause.text),
+            "source": dg.MetadataValue.text(clause.source),
+            "policy_version": dg.MetadataValue.text(policy.version),
+            "enabled": dg.MetadataValue.bool(enabled),
+        },
+    )
+
+
+def build_findings_asset(
+    domain: str,
+    *,
+    deps: list,
+    build_frames: Callable[[JudgeContext], dict[str, pl.DataFrame]],
+    description: str,
+    uses_calendar: bool = False,
+) -> dg.AssetsDefinition:
+    """`{domain}_findings`: runs every clause of the domain for the partition day, replaces that
+    day's findings in the SQL store in one transaction, and reports one asset check per clause."""
+    clauses = clauses_for(domain)
+    asset_name = f"{domain}_findings"
+    specs = [
+        dg.AssetCheckSpec(name=check_name(c.id), asset=asset_name, description=f"{c.id} {c.title}：{c.text}（来源：{c.source}）")
+        for c in clauses
+    ]
+    if uses_calendar:
+        specs.append(dg.AssetCheckSpec(
+            name="calendar_known", asset=asset_name,
+            description="The PRC calendar library knows the partition year (else Monday–Friday is assumed).",
+        ))
+
+    @dg.asset(
+        name=asset_name,
+        group_name=domain,
+        partitions_def=DAILY,
+        deps=deps,
+        check_specs=specs,
+        kinds={"polars", "sql"},
+        owners=OWNERS,
+        code_version=findings_code_version(domain),
+        description=description,
+    )
+    def _findings(
+        context: dg.AssetExecutionContext,
+        exports: ExportsFolder,
+        warehouse: Warehouse,
+        policy: PolicyResource,
+        calendar: CalendarResource,
+    ):
+        day = partition_day(context)
+        pv = policy.for_day(day)
+        cal = calendar.for_policy(pv)
+        jc = JudgeContext(day, context.partition_key, pv, cal, exports, staged_store())
+        frames = build_frames(jc)
+        if uses_calendar:
+            frames.setdefault("calendar", cal.frame(day, day))
+        found = []
+        for c in clauses:
+            if pv.clause(c.id).enabled:
+                found.append(c.run(frames, pv.params(c.id), day))
+        findings = pl.concat(found) if found else pl.DataFrame(schema=FINDING_SCHEMA)
+        severities = {cid: cfg.severity for cid, cfg in pv.clauses.items()}
+        diff = warehouse.replace_partition(domain, day, findings, severities, pv.version, context.run_id)
+        triaged = warehouse.triage(domain, day)
+        context.log.info(
+            f"{domain} {day}: {findings.height} finding(s), {len(diff.new)} new, {len(diff.resolved)} resolved "
+            f"(policy {pv.version})"
+        )
+        checks = [_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled) for c in clauses]
+        if uses_calendar:
+            known = bool(cal.frame(day, day)["calendar_known"].all())
+            checks.append(dg.AssetCheckResult(
+                check_name="calendar_known", passed=known, severity=dg.AssetCheckSeverity.WARN,
+                metadata={"note": dg.MetadataValue.text(
+                    "calendar library covers this day" if known
+                    else f"{day.year} 不在节假日库中：按周一至周五作为工作日判断，调休未计入")},
+            ))
+        per_clause = {f"findings_{c.id}": dg.MetadataValue.int(len(triaged.get(c.id, []))) for c in clauses}
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(findings.height),
+                "new": dg.MetadataValue.int(len(diff.new)),
+                "resolved": dg.MetadataValue.int(len(diff.resolved)),
+                "policy_version": dg.MetadataValue.text(pv.version),
+                **per_clause,
+            },
+            check_results=checks,
+        )
+
+    return _findings

@@ -1,0 +1,143 @@
+"""Input contracts on staged tables, validated with Great Expectations 1.x.
+
+A contract states the required columns and their types (compared with the polars schema, which
+is exact where pandas dtypes are not), the non-null and unique keys, value sets and ranges (as
+GE expectations). The Dagster layer turns each contract into a blocking asset check, so a
+malformed export stops its domain before findings are written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import polars as pl
+
+from wxpipeline.formats.schemas import SCHEMAS
+
+
+@dataclass(frozen=True)
+class Contract:
+    table: str
+    schema: dict[str, pl.DataType]
+    not_null: tuple[str, ...] = ()
+    unique: tuple[str, ...] = ()
+    value_sets: dict[str, tuple] = field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [f"columns: {', '.join(self.schema)}"]
+        if self.not_null:
+            parts.append(f"non-null: {', '.join(self.not_null)}")
+        if self.unique:
+            parts.append(f"unique: {', '.join(self.unique)}")
+        parts += [f"{c} in {{{', '.join(map(str, v))}}}" for c, v in self.value_sets.items()]
+        parts += [f"{lo} <= {c} <= {hi}" for c, (lo, hi) in self.ranges.items()]
+        return "; ".join(parts)
+
+
+@dataclass
+class ContractResult:
+    passed: bool
+    rows: int
+    failures: list[dict]
+
+
+CONTRACTS: dict[str, Contract] = {}
+
+
+def contract(c: Contract) -> Contract:
+    CONTRACTS[c.table] = c
+    return c
+
+
+# Amounts: a WeChat Pay single transaction is capped far below 1,000,000 yuan; above is a parse error.
+contract(Contract(
+    "pay_bills", SCHEMAS["wechat_pay"],
+    not_null=("transaction_id", "traded_at", "amount", "account_nickname", "status", "trade_type"),
+    unique=("transaction_id",),
+    value_sets={"direction": ("支出", "收入", None)},
+    ranges={"amount": (0, 1_000_000), "refunded_amount": (0, 1_000_000)},
+))
+contract(Contract(
+    "ledger_entries", SCHEMAS["ledger"],
+    not_null=("entry_id", "paid_at", "amount", "employee_id"),
+    unique=("entry_id",),
+    ranges={"amount": (-1_000_000, 1_000_000)},
+))
+contract(Contract(
+    "roster", SCHEMAS["roster"],
+    not_null=("employee_id", "name", "hire_date", "is_leader"),
+    unique=("employee_id",),
+))
+contract(Contract(
+    "group_registry", SCHEMAS["group_registry"],
+    not_null=("group_id", "group_type", "registered_on", "allows_external"),
+    unique=("group_id",),
+    value_sets={"group_type": ("company", "department", "special", "temporary")},
+))
+contract(Contract(
+    "pay_accounts", SCHEMAS["pay_accounts"],
+    not_null=("account_nickname", "employee_id", "approved_on"),
+    unique=("account_nickname",),
+))
+contract(Contract(
+    "pay_approvals", SCHEMAS["pay_approvals"],
+    not_null=("approval_id", "employee_id", "valid_from", "valid_to", "approved_limit"),
+    unique=("approval_id",),
+    ranges={"approved_limit": (0, 10_000_000)},
+))
+
+
+@lru_cache(maxsize=1)
+def _batch_definition():
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    ctx = gx.get_context(mode="ephemeral")
+    asset = ctx.data_sources.add_pandas("wxpipeline").add_dataframe_asset("staged")
+    return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def _suite(c: Contract):
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    exps = [gxe.ExpectColumnValuesToNotBeNull(column=col) for col in c.not_null]
+    if c.unique:
+        exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(c.unique)) if len(c.unique) > 1
+                    else gxe.ExpectColumnValuesToBeUnique(column=c.unique[0]))
+    for col, values in c.value_sets.items():
+        exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=[v for v in values if v is not None]))
+    for col, (lo, hi) in c.ranges.items():
+        exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
+    return gx.ExpectationSuite(name=f"{c.table}_contract", expectations=exps)
+
+
+def validate(table: str, df: pl.DataFrame) -> ContractResult:
+    c = CONTRACTS[table]
+    failures = []
+    for col, dtype in c.schema.items():
+        if col not in df.columns:
+            failures.append({"expectation": "column_exists", "column": col, "problem": "missing"})
+        elif df.schema[col] != dtype:
+            failures.append({"expectation": "column_type", "column": col,
+                             "problem": f"type {df.schema[col]}, expected {dtype}"})
+    if failures:
+        return ContractResult(False, df.height, failures)
+    if df.height == 0:
+        return ContractResult(True, 0, [])
+    # GE reads pandas; decimals become floats for the range expectations.
+    pdf = df.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
+    result = _batch_definition().get_batch(batch_parameters={"dataframe": pdf}).validate(_suite(c))
+    for r in result.results:
+        if not r.success:
+            cfg = r.expectation_config
+            failures.append({
+                "expectation": cfg.type,
+                "column": cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])),
+                "unexpected_count": r.result.get("unexpected_count"),
+                "examples": [str(x) for x in (r.result.get("partial_unexpected_list") or [])[:5]],
+            })
+    return ContractResult(not failures, df.height, failures)

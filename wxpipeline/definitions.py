@@ -1,0 +1,38 @@
+"""The one `Definitions` object: assets, checks, resources, jobs, schedules."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from wxpipeline.assets.common import DAILY, StagedParquetIOManager
+from wxpipeline.assets.payments import payments_assets, payments_checks
+from wxpipeline.assets.reference import reference_assets, reference_checks
+from wxpipeline.resources import build_resources
+from wxpipeline.settings import settings
+
+ALL_ASSETS = [*reference_assets, *payments_assets]
+ALL_CHECKS = [*reference_checks, *payments_checks]
+
+daily_audit_job = dg.define_asset_job(
+    "daily_audit",
+    selection=dg.AssetSelection.all(),
+    partitions_def=DAILY,
+    description="Refresh reference data, stage one day's exports and judge every clause for that day.",
+)
+
+nightly_schedule = dg.build_schedule_from_partitioned_job(
+    daily_audit_job,
+    hour_of_day=2,
+    minute_of_hour=0,
+    name="nightly_audit",
+    description="02:00 Asia/Shanghai: judge yesterday's exports.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
+    jobs=[daily_audit_job],
+    schedules=[nightly_schedule],
+    resources={**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))},
+)

@@ -1,0 +1,51 @@
+"""Which files in the exports folder hold which records, read by which parser.
+
+Every export kind names its globs (relative to WXPIPELINE_EXPORTS_DIR), its parser, its natural
+key (a record seen again in a re-sent or overlapping file counts once) and, for partitioned
+kinds, the timestamp column whose Asia/Shanghai day is the record's partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Callable
+
+from wxpipeline.formats.common import ParseResult
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    name: str
+    globs: tuple[str, ...]
+    parser_path: str  # "module:function", imported on first use
+    natural_key: tuple[str, ...]
+    time_column: str | None  # None = reference data, not partitioned
+    version: str = "1"  # bump when the parser's output changes, to invalidate the parse cache
+
+    @property
+    def parser(self) -> Callable[[Path], ParseResult]:
+        mod, fn = self.parser_path.split(":")
+        return getattr(import_module(mod), fn)
+
+
+EXPORT_KINDS: dict[str, ExportKind] = {}
+
+
+def register(kind: ExportKind) -> ExportKind:
+    EXPORT_KINDS[kind.name] = kind
+    return kind
+
+
+_F = "wxpipeline.formats"
+register(ExportKind("wechat_pay", ("wechat_pay/*.csv", "wechat_pay/*.xlsx"), f"{_F}.wechat_pay:parse_wechat_pay_bill",
+                    ("transaction_id",), "traded_at"))
+register(ExportKind("ledger", ("ledger/*.csv",), f"{_F}.ledger:parse_ledger", ("entry_id",), "paid_at"))
+register(ExportKind("roster", ("reference/roster.csv",), f"{_F}.reference:parse_roster", ("employee_id",), None))
+register(ExportKind("group_registry", ("reference/group_registry.csv",), f"{_F}.reference:parse_group_registry",
+                    ("group_id",), None))
+register(ExportKind("pay_accounts", ("reference/pay_accounts.csv",), f"{_F}.reference:parse_pay_accounts",
+                    ("account_nickname",), None))
+register(ExportKind("pay_approvals", ("reference/pay_approvals.csv",), f"{_F}.reference:parse_pay_approvals",
+                    ("approval_id",), None))

@@ -1,0 +1,20 @@
+"""Resources, configured from the environment in one place (`build_resources`)."""
+
+from __future__ import annotations
+
+from wxpipeline.resources.calendar import CalendarResource
+from wxpipeline.resources.exports import ExportsFolder
+from wxpipeline.resources.policy import PolicyResource
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.settings import settings
+
+
+def build_resources() -> dict:
+    s = settings()
+    s.home.mkdir(parents=True, exist_ok=True)
+    return {
+        "exports": ExportsFolder(exports_dir=str(s.exports_dir), cache_dir=str(s.cache_dir)),
+        "warehouse": Warehouse(database_url=s.database_url),
+        "policy": PolicyResource(location=s.policy),
+        "calendar": CalendarResource(),
+    }

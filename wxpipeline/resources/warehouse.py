@@ -1,0 +1,272 @@
+"""The findings store: a SQLModel engine on SQLite (default) or PostgreSQL (same code, URL only).
+
+Writing a partition's findings, updating cases, recording what changed, and deciding which
+findings still fail their check (not false positive, not waived) all happen here, so every
+domain's findings asset shares one mechanism.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import lru_cache
+
+import dagster as dg
+import polars as pl
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from wxpipeline.resources.tables import CASE_STATUSES, Case, CaseEvent, Finding, QuarantineRecord, Waiver
+
+
+def _h(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:20]
+
+
+def fingerprint_of(clause_id: str, subject_id: str) -> str:
+    return _h(clause_id, subject_id)
+
+
+def finding_id_of(clause_id: str, subject_id: str, day: date) -> str:
+    return _h(clause_id, subject_id, day.isoformat())
+
+
+def evidence_hash(evidence: str) -> str:
+    return _h(evidence)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    kwargs = {}
+    if url.startswith("sqlite"):
+        # Partitions may run in parallel processes; wait for the writer instead of failing.
+        kwargs["connect_args"] = {"timeout": 60}
+    engine = create_engine(url, **kwargs)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class PartitionDiff:
+    """What one re-judgement of a (domain, day) changed, by fingerprint."""
+
+    new: list[dict] = field(default_factory=list)
+    resolved: list[dict] = field(default_factory=list)
+    kept: list[dict] = field(default_factory=list)
+
+    def for_clause(self, clause_id: str) -> tuple[list[dict], list[dict], list[dict]]:
+        pick = lambda rows: [r for r in rows if r["clause_id"] == clause_id]  # noqa: E731
+        return pick(self.new), pick(self.resolved), pick(self.kept)
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The findings store (findings, cases, case_events, waivers, quarantine) at
+    WXPIPELINE_DATABASE_URL: SQLite under WXPIPELINE_HOME by default, PostgreSQL in production."""
+
+    database_url: str
+
+    @property
+    def engine(self) -> Engine:
+        return _engine(self.database_url)
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+    # ---- findings -------------------------------------------------------------------------
+
+    def replace_partition(
+        self,
+        domain: str,
+        day: date,
+        findings: pl.DataFrame,
+        severities: dict[str, str],
+        policy_version: str,
+        run_id: str,
+        who: str = "pipeline",
+    ) -> PartitionDiff:
+        """Replace the (domain, day) findings in one transaction; update cases; log the diff."""
+        at = now_utc()
+        rows = [
+            {
+                **r,
+                "finding_id": finding_id_of(r["clause_id"], r["subject_id"], day),
+                "fingerprint": fingerprint_of(r["clause_id"], r["subject_id"]),
+                "domain": domain,
+                "partition_date": day,
+                "severity": severities[r["clause_id"]],
+                "policy_version": policy_version,
+                "run_id": run_id,
+                "detected_at": at,
+            }
+            for r in findings.filter(pl.col("partition_date") == day).to_dicts()
+        ]
+        diff = PartitionDiff()
+        with self.session() as s, s.begin():
+            old = {
+                f.fingerprint: f
+                for f in s.exec(select(Finding).where(Finding.domain == domain, Finding.partition_date == day)).scalars()
+            }
+            new_fps = {r["fingerprint"] for r in rows}
+            s.execute(delete(Finding).where(Finding.domain == domain, Finding.partition_date == day))
+            if rows:
+                s.add_all([Finding(**r) for r in rows])
+            cases = {
+                c.fingerprint: c
+                for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
+            }
+            for r in rows:
+                fp = r["fingerprint"]
+                case = cases.get(fp)
+                if case is None:
+                    s.add(
+                        Case(
+                            fingerprint=fp,
+                            clause_id=r["clause_id"],
+                            subject_id=r["subject_id"],
+                            domain=domain,
+                            first_seen=day,
+                            last_seen=day,
+                            status="open",
+                        )
+                    )
+                else:
+                    case.first_seen = min(case.first_seen, day)
+                    case.last_seen = max(case.last_seen, day)
+                info = {"fingerprint": fp, "clause_id": r["clause_id"], "subject_id": r["subject_id"]}
+                if fp in old:
+                    diff.kept.append({**info, "old_policy_version": old[fp].policy_version})
+                else:
+                    diff.new.append(info)
+                    s.add(
+                        CaseEvent(
+                            fingerprint=fp, clause_id=r["clause_id"], subject_id=r["subject_id"], partition_date=day,
+                            event="new", policy_version=policy_version, who=who, at=at, run_id=run_id,
+                            old_policy_version=next(iter({o.policy_version for o in old.values()}), None),
+                            note=r["summary"],
+                        )
+                    )
+            for fp, f in old.items():
+                if fp in new_fps:
+                    continue
+                diff.resolved.append({"fingerprint": fp, "clause_id": f.clause_id, "subject_id": f.subject_id})
+                s.add(
+                    CaseEvent(
+                        fingerprint=fp, clause_id=f.clause_id, subject_id=f.subject_id, partition_date=day,
+                        event="resolved", old_policy_version=f.policy_version, policy_version=policy_version,
+                        who=who, at=at, run_id=run_id, note=f.summary,
+                    )
+                )
+        return diff
+
+    def findings_frame(self, where=None) -> pl.DataFrame:
+        stmt = select(Finding)
+        if where is not None:
+            stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
+        with self.session() as s:
+            rows = [f.model_dump() for f in s.exec(stmt).scalars()]
+        return pl.DataFrame(rows, schema={c: None for c in Finding.model_fields} if not rows else None)
+
+    # ---- triage: which findings fail their check --------------------------------------------
+
+    def triage(self, domain: str, day: date) -> dict[str, list[dict]]:
+        """Each finding of (domain, day) with its case status, waiver and `counted` flag.
+
+        Counted (the check fails) = case open or confirmed, and no waiver in force on `day`.
+        A false positive whose evidence changed since it was marked counts again.
+        """
+        with self.session() as s:
+            found = list(s.exec(select(Finding).where(Finding.domain == domain, Finding.partition_date == day)).scalars())
+            fps = [f.fingerprint for f in found]
+            cases = {c.fingerprint: c for c in s.exec(select(Case).where(Case.fingerprint.in_(fps))).scalars()}
+            waivers = self.active_waivers(day, session=s)
+        out: dict[str, list[dict]] = {}
+        for f in found:
+            case = cases.get(f.fingerprint)
+            status = case.status if case else "open"
+            if status == "false_positive" and case.status_evidence_hash not in (None, evidence_hash(f.evidence)):
+                status = "open"  # evidence changed since it was judged a false positive
+            waiver = next((w for w in waivers if _waiver_matches(w, f)), None)
+            counted = status in ("open", "confirmed") and waiver is None
+            out.setdefault(f.clause_id, []).append(
+                {**f.model_dump(), "case_status": status, "waiver_id": waiver.id if waiver else None, "counted": counted}
+            )
+        return out
+
+    # ---- cases and waivers ----------------------------------------------------------------------
+
+    def set_case_status(self, fingerprint: str, status: str, note: str | None, by: str, owner: str | None = None) -> Case:
+        if status not in CASE_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CASE_STATUSES)}, got {status!r}")
+        with self.session() as s, s.begin():
+            case = s.get(Case, fingerprint)
+            if case is None:
+                raise KeyError(f"no case with fingerprint {fingerprint}")
+            latest = s.exec(
+                select(Finding).where(Finding.fingerprint == fingerprint).order_by(Finding.partition_date.desc())
+            ).scalars().first()
+            s.add(
+                CaseEvent(
+                    fingerprint=fingerprint, clause_id=case.clause_id, subject_id=case.subject_id, event="status",
+                    old_status=case.status, new_status=status, who=by, at=now_utc(), note=note,
+                )
+            )
+            case.status, case.note, case.updated_by, case.updated_at = status, note, by, now_utc()
+            if owner is not None:
+                case.owner = owner
+            case.status_evidence_hash = evidence_hash(latest.evidence) if latest else None
+            s.flush()
+            s.expunge(case)
+        return case
+
+    def active_waivers(self, day: date, session: Session | None = None) -> list[Waiver]:
+        """Waivers in force on `day`: not revoked and expiring after it (a waiver stops on its expiry day)."""
+        stmt = select(Waiver).where(Waiver.revoked_at.is_(None), Waiver.expires_on > day)
+        if session is not None:
+            return list(session.exec(stmt).scalars())
+        with self.session() as s:
+            return list(s.exec(stmt).scalars())
+
+    # ---- quarantine -----------------------------------------------------------------------------
+
+    def quarantine(self, source: str, rejects: list, run_id: str | None) -> int:
+        """Store rejected records once per (file, line, reason); returns how many were new."""
+        if not rejects:
+            return 0
+        at = now_utc()
+        with self.session() as s, s.begin():
+            files = {r.file for r in rejects}
+            known = {
+                (q.file, q.line, q.reason)
+                for q in s.exec(select(QuarantineRecord).where(QuarantineRecord.file.in_(files))).scalars()
+            }
+            fresh = {}
+            for r in rejects:
+                k = (r.file, r.line, r.reason)
+                if k not in known and k not in fresh:
+                    fresh[k] = QuarantineRecord(
+                        source=source, file=r.file, line=r.line, reason=r.reason, raw=r.raw[:2000],
+                        first_seen_at=at, run_id=run_id,
+                    )
+            s.add_all(fresh.values())
+        return len(fresh)
+
+
+def _waiver_matches(w: Waiver, f: Finding) -> bool:
+    if w.fingerprint:
+        return w.fingerprint == f.fingerprint
+    return w.clause_id == f.clause_id and fnmatch.fnmatchcase(f.subject_id, w.subject_pattern or "")
+
+
+def evidence_dict(evidence: str) -> dict:
+    try:
+        return json.loads(evidence)
+    except ValueError:
+        return {"raw": evidence}

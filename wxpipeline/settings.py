@@ -1,0 +1,50 @@
+"""Every environment variable wxpipeline reads, in one place, with its default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    exports_dir: Path
+    database_url: str
+    policy: str
+    dagster_home: Path
+    partitions_start: str
+
+    @property
+    def staged_dir(self) -> Path:
+        return self.home / "staged"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+def settings() -> Settings:
+    home = Path(os.environ.get("WXPIPELINE_HOME") or ".wxpipeline").resolve()
+    return Settings(
+        home=home,
+        exports_dir=Path(os.environ.get("WXPIPELINE_EXPORTS_DIR") or home / "exports").resolve(),
+        database_url=os.environ.get("WXPIPELINE_DATABASE_URL") or f"sqlite:///{home / 'findings.db'}",
+        policy=os.environ.get("WXPIPELINE_POLICY") or "",
+        dagster_home=Path(os.environ.get("DAGSTER_HOME") or home / "dagster").resolve(),
+        # first daily partition; exports before it are ignored by the partitioned assets
+        partitions_start=os.environ.get("WXPIPELINE_PARTITIONS_START") or "2025-01-01",
+    )
+
+
+def ensure_dagster_home() -> Path:
+    """Point Dagster's instance under WXPIPELINE_HOME (unless DAGSTER_HOME is set) so runs persist."""
+    s = settings()
+    s.dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
+    return s.dagster_home

@@ -57,6 +57,10 @@ def _check_outcomes(result) -> list:
     return evals
 
 
+# The per-day progress line is the console output; step logs stay in the Dagster UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def cmd_run(args) -> int:
     ensure_dagster_home()
     import dagster as dg
@@ -70,7 +74,9 @@ def cmd_run(args) -> int:
     with dg.DagsterInstance.get() as instance:
         for i, day in enumerate(days, 1):
             t0 = time.monotonic()
-            result = job.execute_in_process(partition_key=day.isoformat(), instance=instance, raise_on_error=False)
+            result = job.execute_in_process(
+                partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=QUIET
+            )
             evals = _check_outcomes(result)
             contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
             warn = sum(1 for e in evals if not e.passed and not e.check_name.endswith("_contract"))

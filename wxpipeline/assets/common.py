@@ -65,7 +65,9 @@ class StagedParquetIOManager(dg.ConfigurableIOManager):
 
     def _key(self, context) -> tuple[str, str | None]:
         name = context.asset_key.path[-1]
-        return name, (context.partition_key if context.has_partition_key else None)
+        # has_asset_partitions, not has_partition_key: an unpartitioned asset in a partitioned run
+        # still sees the run's partition key.
+        return name, (context.asset_partition_key if context.has_asset_partitions else None)
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         StagedStore(self.base_dir).write(*self._key(context), obj)
@@ -138,6 +140,7 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
         asset=asset,
         name=f"{table}_contract",
         blocking=True,
+        partitions_def=asset.partitions_def,  # judge the partition the run staged, not all of them
         description=f"Input contract (Great Expectations), blocking: {c.describe()}",
     )
     def _check(staged: pl.DataFrame) -> dg.AssetCheckResult:
@@ -152,7 +155,6 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
             },
         )
 
-    # the parameter name must match the asset for Dagster to pass its value
     return _check
 
 

@@ -9,6 +9,7 @@ malformed export stops its domain before findings are written.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -92,6 +93,8 @@ contract(Contract(
 
 @lru_cache(maxsize=1)
 def _batch_definition():
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GE's per-validation progress bars flood run logs
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -203,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--by", required=True)
     cs.add_argument("--owner")
     cs.set_defaults(fn=cmd_case_set)
+
+    from wxpipeline import cli_policy
+
+    cli_policy.add_parsers(sub, _day)
     return p
 
 

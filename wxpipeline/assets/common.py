@@ -25,6 +25,9 @@ from wxpipeline.settings import settings
 TZ = "Asia/Shanghai"
 OWNERS = ["team:compliance"]
 DAILY = dg.DailyPartitionsDefinition(start_date=settings().partitions_start, timezone=TZ)
+# One run per partition: Dagster records a partition's check results only from a run that covers
+# exactly that partition, and each day then has its own run to inspect or re-execute.
+ONE_RUN_PER_DAY = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 def partition_day(context) -> date:
@@ -97,6 +100,7 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         name=name,
         group_name=group,
         partitions_def=DAILY,
+        backfill_policy=ONE_RUN_PER_DAY,
         io_manager_key="staged_io",
         kinds={"polars", "parquet"},
         owners=OWNERS,
@@ -188,12 +192,21 @@ def check_name(clause_id: str) -> str:
     return clause_id.replace("-", "_")
 
 
-def findings_code_version(domain: str) -> str:
-    """Policy content + rule versions: a policy revision or a rule change marks partitions changed."""
+def findings_code_version(domain: str, policy_location: str | None = None) -> str:
+    """What a domain's findings depend on besides the exports: every policy version's settings for
+    the domain's clauses, calendar overrides and word lists, plus the rules' versions. A policy
+    revision therefore marks the findings asset changed in the UI, and editing another domain's
+    clause does not."""
+    clauses = clauses_for(domain)
     h = hashlib.sha256()
-    h.update(load_policy(settings().policy or None).content_hash().encode())
-    for c in clauses_for(domain):
-        h.update(f"{c.id}:{c.rule_version}".encode())
+    for pv in load_policy(policy_location if policy_location is not None else settings().policy or None).versions:
+        h.update(f"{pv.version}|{pv.effective_from}|{pv.calendar.model_dump_json()}".encode())
+        for c in clauses:
+            h.update(f"{c.id}|{c.rule_version}|{pv.clauses[c.id].model_dump_json()}".encode())
+        for category in sorted(pv.word_lists):
+            h.update(category.encode() + pv.word_list_path(category).read_bytes())
+    if not clauses:
+        h.update(domain.encode())
     return h.hexdigest()[:12]
 
 
@@ -218,6 +231,8 @@ def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff,
             "kept": dg.MetadataValue.int(len(kept)),
             "new_subjects": dg.MetadataValue.json([r["subject_id"] for r in new][:50]),
             "resolved_subjects": dg.MetadataValue.json([r["subject_id"] for r in resolved][:50]),
+            "kept_subjects": dg.MetadataValue.json([r["subject_id"] for r in kept][:50]),
+            "previous_policy_version": dg.MetadataValue.text(diff.old_policy_version or "(first judgement)"),
             "examples": dg.MetadataValue.md(_markdown(examples)),
             "clause": dg.MetadataValue.text(clause.text),
             "source": dg.MetadataValue.text(clause.source),
@@ -253,6 +268,7 @@ def build_findings_asset(
         name=asset_name,
         group_name=domain,
         partitions_def=DAILY,
+        backfill_policy=ONE_RUN_PER_DAY,
         deps=deps,
         check_specs=specs,
         kinds={"polars", "sql"},
@@ -280,7 +296,9 @@ def build_findings_asset(
                 found.append(c.run(frames, pv.params(c.id), day))
         findings = pl.concat(found) if found else pl.DataFrame(schema=FINDING_SCHEMA)
         severities = {cid: cfg.severity for cid, cfg in pv.clauses.items()}
-        diff = warehouse.replace_partition(domain, day, findings, severities, pv.version, context.run_id)
+        diff = warehouse.replace_partition(
+            domain, day, findings, severities, pv.version, context.run_id, policy_hash=pv.content_hash
+        )
         triaged = warehouse.triage(domain, day)
         context.log.info(
             f"{domain} {day}: {findings.height} finding(s), {len(diff.new)} new, {len(diff.resolved)} resolved "
@@ -302,6 +320,7 @@ def build_findings_asset(
                 "new": dg.MetadataValue.int(len(diff.new)),
                 "resolved": dg.MetadataValue.int(len(diff.resolved)),
                 "policy_version": dg.MetadataValue.text(pv.version),
+                "previous_policy_version": dg.MetadataValue.text(diff.old_policy_version or "(first judgement)"),
                 **per_clause,
             },
             check_results=checks,

@@ -120,7 +120,9 @@ def _format_validation_error(path: Path, err: ValidationError, prefix: str = "")
 
 
 def load_policy_file(path: Path) -> PolicyVersion:
-    from wxpipeline.checks.registry import CLAUSES  # the registry defines each clause's params
+    from wxpipeline.checks.registry import CLAUSES, load_all  # the registry defines each clause's params
+
+    load_all()
 
     try:
         raw_bytes = path.read_bytes()

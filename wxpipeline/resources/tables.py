@@ -56,7 +56,7 @@ class CaseEvent(SQLModel, table=True):
     clause_id: str
     subject_id: str
     partition_date: Optional[date] = Field(default=None, index=True)
-    event: str = Field(index=True, description="new | resolved | status | reappeared")
+    event: str = Field(index=True, description="new | resolved | kept (on a policy revision) | status | waiver")
     old_status: Optional[str] = None
     new_status: Optional[str] = None
     old_policy_version: Optional[str] = None
@@ -94,3 +94,27 @@ class QuarantineRecord(SQLModel, table=True):
     raw: str = Field(default="", sa_column=Column(Text, nullable=False))
     first_seen_at: datetime
     run_id: Optional[str] = None
+
+
+class Judgement(SQLModel, table=True):
+    """One row per (run, domain, partition day) judged: which policy judged it and what changed.
+
+    The previous judgement of the same (domain, day) tells a re-judgement's old policy version even
+    when that day had no findings; `wxpipeline revision-report` reads these rows.
+    """
+
+    __tablename__ = "judgements"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    domain: str = Field(index=True)
+    partition_date: date = Field(index=True)
+    policy_version: str
+    policy_hash: str
+    old_policy_version: Optional[str] = None
+    old_policy_hash: Optional[str] = None
+    findings: int
+    new: int
+    resolved: int
+    kept: int
+    at: datetime

@@ -20,7 +20,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from wxpipeline.resources.tables import CASE_STATUSES, Case, CaseEvent, Finding, QuarantineRecord, Waiver
+from wxpipeline.resources.tables import (
+    CASE_STATUSES,
+    Case,
+    CaseEvent,
+    Finding,
+    Judgement,
+    QuarantineRecord,
+    Waiver,
+)
 
 
 def _h(*parts: object) -> str:
@@ -61,6 +69,8 @@ class PartitionDiff:
     new: list[dict] = field(default_factory=list)
     resolved: list[dict] = field(default_factory=list)
     kept: list[dict] = field(default_factory=list)
+    old_policy_version: str | None = None  # None: first judgement of this (domain, day)
+    policy_version: str | None = None
 
     def for_clause(self, clause_id: str) -> tuple[list[dict], list[dict], list[dict]]:
         pick = lambda rows: [r for r in rows if r["clause_id"] == clause_id]  # noqa: E731
@@ -91,8 +101,14 @@ class Warehouse(dg.ConfigurableResource):
         policy_version: str,
         run_id: str,
         who: str = "pipeline",
+        policy_hash: str = "",
     ) -> PartitionDiff:
-        """Replace the (domain, day) findings in one transaction; update cases; log the diff."""
+        """Replace the (domain, day) findings in one transaction, update cases, and record the
+        diff against the previous judgement of that day in `case_events` and `judgements`.
+
+        Findings that stayed are logged as `kept` events only when the judging policy changed,
+        so re-running an unchanged partition appends nothing but its `judgements` row.
+        """
         at = now_utc()
         rows = [
             {
@@ -110,6 +126,14 @@ class Warehouse(dg.ConfigurableResource):
         ]
         diff = PartitionDiff()
         with self.session() as s, s.begin():
+            prev = s.exec(
+                select(Judgement)
+                .where(Judgement.domain == domain, Judgement.partition_date == day)
+                .order_by(Judgement.id.desc())
+            ).scalars().first()
+            old_version = prev.policy_version if prev else None
+            revised = prev is not None and (prev.policy_version, prev.policy_hash) != (policy_version, policy_hash)
+            diff.old_policy_version, diff.policy_version = old_version, policy_version
             old = {
                 f.fingerprint: f
                 for f in s.exec(select(Finding).where(Finding.domain == domain, Finding.partition_date == day)).scalars()
@@ -122,48 +146,43 @@ class Warehouse(dg.ConfigurableResource):
                 c.fingerprint: c
                 for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
             }
+
+            def event(kind: str, fp: str, clause_id: str, subject_id: str, note: str) -> None:
+                s.add(CaseEvent(
+                    fingerprint=fp, clause_id=clause_id, subject_id=subject_id, partition_date=day, event=kind,
+                    old_policy_version=old_version, policy_version=policy_version, who=who, at=at, run_id=run_id,
+                    note=note,
+                ))
+
             for r in rows:
                 fp = r["fingerprint"]
                 case = cases.get(fp)
                 if case is None:
-                    s.add(
-                        Case(
-                            fingerprint=fp,
-                            clause_id=r["clause_id"],
-                            subject_id=r["subject_id"],
-                            domain=domain,
-                            first_seen=day,
-                            last_seen=day,
-                            status="open",
-                        )
-                    )
+                    s.add(Case(
+                        fingerprint=fp, clause_id=r["clause_id"], subject_id=r["subject_id"], domain=domain,
+                        first_seen=day, last_seen=day, status="open",
+                    ))
                 else:
                     case.first_seen = min(case.first_seen, day)
                     case.last_seen = max(case.last_seen, day)
                 info = {"fingerprint": fp, "clause_id": r["clause_id"], "subject_id": r["subject_id"]}
                 if fp in old:
-                    diff.kept.append({**info, "old_policy_version": old[fp].policy_version})
+                    diff.kept.append(info)
+                    if revised:
+                        event("kept", fp, r["clause_id"], r["subject_id"], r["summary"])
                 else:
                     diff.new.append(info)
-                    s.add(
-                        CaseEvent(
-                            fingerprint=fp, clause_id=r["clause_id"], subject_id=r["subject_id"], partition_date=day,
-                            event="new", policy_version=policy_version, who=who, at=at, run_id=run_id,
-                            old_policy_version=next(iter({o.policy_version for o in old.values()}), None),
-                            note=r["summary"],
-                        )
-                    )
+                    event("new", fp, r["clause_id"], r["subject_id"], r["summary"])
             for fp, f in old.items():
-                if fp in new_fps:
-                    continue
-                diff.resolved.append({"fingerprint": fp, "clause_id": f.clause_id, "subject_id": f.subject_id})
-                s.add(
-                    CaseEvent(
-                        fingerprint=fp, clause_id=f.clause_id, subject_id=f.subject_id, partition_date=day,
-                        event="resolved", old_policy_version=f.policy_version, policy_version=policy_version,
-                        who=who, at=at, run_id=run_id, note=f.summary,
-                    )
-                )
+                if fp not in new_fps:
+                    diff.resolved.append({"fingerprint": fp, "clause_id": f.clause_id, "subject_id": f.subject_id})
+                    event("resolved", fp, f.clause_id, f.subject_id, f.summary)
+            s.add(Judgement(
+                run_id=run_id, domain=domain, partition_date=day, policy_version=policy_version,
+                policy_hash=policy_hash, old_policy_version=old_version,
+                old_policy_hash=prev.policy_hash if prev else None, findings=len(rows),
+                new=len(diff.new), resolved=len(diff.resolved), kept=len(diff.kept), at=at,
+            ))
         return diff
 
     def findings_frame(self, where=None) -> pl.DataFrame:

@@ -44,7 +44,7 @@ class DailyLimit(Params):
     "PAY-01",
     domain="payments",
     title="单日支付限额",
-    text="员工单日微信支付支出合计不得超过 5000 元，除非有覆盖当日且批准额度不低于合计金额的审批。",
+    text="员工单日微信支付支出合计不得超过政策限额（默认 5000 元），除非有覆盖当日且批准额度不低于合计金额的审批。",
     source=f"{SOURCE} 第九条, 第十条",
     subject="{employee_id}/{YYYY-MM-DD}",
     params=DailyLimit,

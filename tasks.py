@@ -63,8 +63,12 @@ def test() -> None:
 def ui() -> None:
     setup()
     h = home()
+    dagster_home = os.environ.get("DAGSTER_HOME") or str(h / "dagster")
+    # writes dagster.yaml (run queue limit) on first use, as `wxpipeline run` does
+    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import ensure_dagster_home as e; e()",
+       WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
     sh(str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", "3000",
-       WXPIPELINE_HOME=str(h), DAGSTER_HOME=os.environ.get("DAGSTER_HOME") or str(h / "dagster"))
+       WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
 
 
 if __name__ == "__main__":

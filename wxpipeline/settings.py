@@ -46,5 +46,19 @@ def ensure_dagster_home() -> Path:
     """Point Dagster's instance under WXPIPELINE_HOME (unless DAGSTER_HOME is set) so runs persist."""
     s = settings()
     s.dagster_home.mkdir(parents=True, exist_ok=True)
+    cfg = s.dagster_home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(DAGSTER_YAML, "utf-8")
     os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
     return s.dagster_home
+
+
+# Embedded default instance: SQLite storage beside this file. A UI backfill queues one run per
+# day; two at a time fits the 2-core machines this runs on. Production swaps in dagster-postgres.
+DAGSTER_YAML = """\
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+telemetry:
+  enabled: false
+"""

@@ -101,8 +101,9 @@ def test_files_in_design_layout(demo):
         path = root / rel
         if rel.startswith("wechat_pay/"):
             assert len(_bill_rows(path)[1]) == n, rel
-        else:
+        elif rel.endswith(".csv"):
             assert len(_read_csv(path)) == n, rel
+        # JSON / JSONL exports: each domain's own demo test checks its row counts
 
 
 def test_every_pay_clause_planted(demo):

@@ -24,9 +24,9 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def _warehouse():
-    from wxpipeline.resources.warehouse import Warehouse
+    from wxpipeline.cli_cases import _warehouse as warehouse
 
-    return Warehouse(database_url=settings().database_url)
+    return warehouse()
 
 
 # ---- demo -----------------------------------------------------------------------------------
@@ -63,12 +63,17 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 def cmd_run(args) -> int:
     ensure_dagster_home()
+    import warnings
+
     import dagster as dg
 
+    # Deliberate uses (partitioned contract checks, backfill policy); README explains them.
+    for category in (dg.BetaWarning, dg.PreviewWarning):
+        warnings.simplefilter("ignore", category)
     from wxpipeline.definitions import defs
 
     days = _days(args.date_from, args.date_to)
-    job = defs.get_job_def("daily_audit")
+    job = defs.resolve_job_def("daily_audit")
     failed, blocked = [], []
     t_all = time.monotonic()
     with dg.DagsterInstance.get() as instance:
@@ -118,43 +123,13 @@ def print_summary(start: date, end: date) -> None:
     ]
     print(f"\nfindings per clause, {start} .. {end}:")
     print(tabulate(rows, headers=["clause", "title", "findings"], tablefmt="simple"))
+    quarantined = _warehouse().quarantine_counts()
+    if quarantined:
+        print("\nquarantined input records (table `quarantine`): "
+              + ", ".join(f"{src} {n}" for src, n in sorted(quarantined.items())))
 
 
 # ---- findings and cases ---------------------------------------------------------------------
-
-
-def cmd_findings(args) -> int:
-    from wxpipeline.resources.tables import Finding
-
-    where = []
-    if args.date:
-        where.append(Finding.partition_date == args.date)
-    if args.date_from:
-        where.append(Finding.partition_date >= args.date_from)
-    if args.date_to:
-        where.append(Finding.partition_date <= args.date_to)
-    if args.clause:
-        where.append(Finding.clause_id == args.clause)
-    if args.domain:
-        where.append(Finding.domain == args.domain)
-    if args.employee:
-        where.append(Finding.employee_id == args.employee)
-    if args.group:
-        where.append(Finding.group_id == args.group)
-    df = _warehouse().findings_frame(where or None)
-    if df.height:
-        df = df.sort("partition_date", "clause_id", "subject_id")
-    cols = ["partition_date", "clause_id", "subject_id", "severity", "summary", "fingerprint"]
-    if args.format == "json":
-        print(json.dumps(df.to_dicts(), ensure_ascii=False, default=str, indent=1))
-    elif args.format == "csv":
-        sys.stdout.write(df.with_columns(df["partition_date"].cast(str)).write_csv() if df.height else "")
-    else:
-        from tabulate import tabulate
-
-        print(tabulate(df.select(cols).rows() if df.height else [], headers=cols, tablefmt="simple"))
-        print(f"{df.height} finding(s)")
-    return 0
 
 
 def cmd_case_set(args) -> int:
@@ -183,16 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--to", dest="date_to", type=_day, required=True)
     r.set_defaults(fn=cmd_run)
 
-    f = sub.add_parser("findings", help="list findings")
-    f.add_argument("--date", type=_day)
-    f.add_argument("--from", dest="date_from", type=_day)
-    f.add_argument("--to", dest="date_to", type=_day)
-    f.add_argument("--clause")
-    f.add_argument("--domain")
-    f.add_argument("--employee")
-    f.add_argument("--group")
-    f.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    f.set_defaults(fn=cmd_findings)
+    from wxpipeline import cli_cases
+
+    cli_cases.add_findings_parser(sub, _day)
 
     c = sub.add_parser("case", help="triage cases")
     csub = c.add_subparsers(dest="case_command", required=True)
@@ -203,10 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--by", required=True)
     cs.add_argument("--owner")
     cs.set_defaults(fn=cmd_case_set)
+    cli_cases.add_case_parsers(csub, _day)
 
     from wxpipeline import cli_policy
 
     cli_policy.add_parsers(sub, _day)
+    cli_cases.add_parsers(sub, _day)
     return p
 
 

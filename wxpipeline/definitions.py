@@ -6,12 +6,17 @@ import dagster as dg
 
 from wxpipeline.assets.common import DAILY, StagedParquetIOManager
 from wxpipeline.assets.payments import payments_assets, payments_checks
+from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
+from wxpipeline.assets.wecom import wecom_assets, wecom_checks
+from wxpipeline.assets.reports import build_daily_report
 from wxpipeline.resources import build_resources
 from wxpipeline.settings import settings
 
-ALL_ASSETS = [*reference_assets, *payments_assets]
-ALL_CHECKS = [*reference_checks, *payments_checks]
+ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets]
+ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks]
+# The daily report depends on every `*_findings` asset listed above, whatever the domain.
+ALL_ASSETS.append(build_daily_report(ALL_ASSETS))
 
 daily_audit_job = dg.define_asset_job(
     "daily_audit",

@@ -160,12 +160,14 @@ def _rng_for(seed: int, generator: Generator) -> random.Random:
 # registry and entry point
 # --------------------------------------------------------------------------------------------
 
-from . import payments, reference  # noqa: E402  (the generators need DemoContext only for typing)
+from . import payments, publishing, reference, wecom  # noqa: E402  (the generators need DemoContext only for typing)
 
 # Run in order; reference data first. A new domain appends its generator here.
 GENERATORS: list[Generator] = [
     reference.generate,
     payments.generate,
+    publishing.generate,
+    wecom.generate,
 ]
 
 

@@ -49,3 +49,19 @@ register(ExportKind("pay_accounts", ("reference/pay_accounts.csv",), f"{_F}.refe
                     ("account_nickname",), None))
 register(ExportKind("pay_approvals", ("reference/pay_approvals.csv",), f"{_F}.reference:parse_pay_approvals",
                     ("approval_id",), None))
+# a publication (article_id) holds up to 8 articles, told apart by their position idx
+register(ExportKind("mp_published", ("mp_published/*.json",), f"{_F}.mp_publish:parse_mp_published",
+                    ("article_id", "idx"), "published_at"))
+register(ExportKind("mp_reviews", ("mp_reviews/*.csv",), f"{_F}.mp_reviews:parse_mp_reviews",
+                    ("article_id", "stage"), "signed_at"))
+# WeCom: archive messages; group snapshots give two tables (groups, members) from one file;
+# group events come as JSON lines or as the raw XML callbacks.
+register(ExportKind("wecom_archive", ("wecom_archive/*.jsonl",), f"{_F}.wecom_archive:parse_wecom_archive",
+                    ("msgid",), "sent_at"))
+register(ExportKind("wecom_groups", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_groups",
+                    ("snapshot_time", "group_id"), "snapshot_time"))
+register(ExportKind("wecom_group_members", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_group_members",
+                    ("snapshot_time", "group_id", "userid"), "snapshot_time"))
+register(ExportKind("wecom_group_events", ("wecom_group_events/*.jsonl", "wecom_group_events/*.xml"),
+                    f"{_F}.wecom_events:parse_wecom_group_events",
+                    ("group_id", "event_time", "change_type", "update_detail"), "event_time"))

@@ -34,4 +34,36 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "approval_id": pl.String, "employee_id": pl.String, "valid_from": pl.Date, "valid_to": pl.Date,
         "approved_limit": MONEY, "reason": pl.String, "approver_employee_id": pl.String, **SOURCE,
     },
+    "mp_published": {
+        "article_id": pl.String, "idx": pl.Int64, "title": pl.String, "author": pl.String, "digest": pl.String,
+        "content": pl.String, "content_text": pl.String, "content_source_url": pl.String, "url": pl.String,
+        "is_deleted": pl.Boolean, "created_at": TS, "published_at": TS, **SOURCE,
+    },
+    "mp_reviews": {
+        "article_id": pl.String, "stage": pl.String, "signer_employee_id": pl.String, "signed_at": TS,
+        "flags": pl.String, "important": pl.Boolean, "expedited": pl.Boolean, "repost": pl.Boolean, **SOURCE,
+    },
+    # WeCom (the parsers' SCHEMA constants are the source; repeated here as the interface)
+    "wecom_archive": {
+        "msgid": pl.String, "action": pl.String, "sender": pl.String, "recipients": pl.List(pl.String),
+        "roomid": pl.String, "sent_at": TS, "msgtype": pl.String, "text": pl.String, "urls": pl.List(pl.String),
+        "revoked_msgid": pl.String, **SOURCE,
+    },
+    "wecom_groups": {
+        "snapshot_time": TS, "group_id": pl.String, "group_name": pl.String, "owner": pl.String,
+        "create_time": TS, "notice": pl.String, "member_count": pl.Int64, "admins": pl.List(pl.String),
+        "source_format": pl.String, **SOURCE,
+    },
+    "wecom_group_members": {
+        "snapshot_time": TS, "group_id": pl.String, "group_name": pl.String, "owner": pl.String,
+        "userid": pl.String, "member_type": pl.Int64, "join_time": TS, "join_scene": pl.Int64,
+        "join_method": pl.String, "invitor": pl.String, "group_nickname": pl.String, "member_name": pl.String,
+        "source_format": pl.String, **SOURCE,
+    },
+    "wecom_group_events": {
+        "event_time": TS, "group_id": pl.String, "change_type": pl.String, "update_detail": pl.String,
+        "join_scene": pl.Int64, "join_method": pl.String, "quit_scene": pl.Int64, "quit_method": pl.String,
+        "members": pl.List(pl.String), "member_change_count": pl.Int64, "last_mem_ver": pl.String,
+        "cur_mem_ver": pl.String, **SOURCE,
+    },
 }

@@ -11,8 +11,9 @@ import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
@@ -199,24 +200,43 @@ class Warehouse(dg.ConfigurableResource):
         """Each finding of (domain, day) with its case status, waiver and `counted` flag.
 
         Counted (the check fails) = case open or confirmed, and no waiver in force on `day`.
-        A false positive whose evidence changed since it was marked counts again.
+        A false positive whose evidence changed since it was marked counts again; a resolved
+        case counts again on days after the day it was resolved (the breach recurred).
+        `case_status` is the effective status, `waived` when a waiver suppresses the finding.
         """
-        with self.session() as s:
-            found = list(s.exec(select(Finding).where(Finding.domain == domain, Finding.partition_date == day)).scalars())
-            fps = [f.fingerprint for f in found]
-            cases = {c.fingerprint: c for c in s.exec(select(Case).where(Case.fingerprint.in_(fps))).scalars()}
-            waivers = self.active_waivers(day, session=s)
         out: dict[str, list[dict]] = {}
+        for r in self.findings_status([Finding.domain == domain, Finding.partition_date == day]):
+            out.setdefault(r["clause_id"], []).append(r)
+        return out
+
+    def findings_status(self, where=None) -> list[dict]:
+        """Findings (filtered by SQLAlchemy `where` clauses) with their effective triage state,
+        judged as of each finding's own day: `case_status`, `waiver_id`, `counted` (fails its
+        check), `case_owner`, `case_note`, `first_seen`."""
+        stmt = select(Finding)
+        if where is not None:
+            stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
+        with self.session() as s:
+            found = list(s.exec(stmt).scalars())
+            fps = sorted({f.fingerprint for f in found})
+            cases: dict[str, Case] = {}
+            for i in range(0, len(fps), 500):  # stay under SQLite's bound-parameter limit
+                chunk = fps[i:i + 500]
+                cases.update({c.fingerprint: c for c in s.exec(select(Case).where(Case.fingerprint.in_(chunk))).scalars()})
+            waivers = list(s.exec(select(Waiver).where(Waiver.revoked_at.is_(None))).scalars()) if found else []
+        out = []
         for f in found:
             case = cases.get(f.fingerprint)
-            status = case.status if case else "open"
-            if status == "false_positive" and case.status_evidence_hash not in (None, evidence_hash(f.evidence)):
-                status = "open"  # evidence changed since it was judged a false positive
-            waiver = next((w for w in waivers if _waiver_matches(w, f)), None)
-            counted = status in ("open", "confirmed") and waiver is None
-            out.setdefault(f.clause_id, []).append(
-                {**f.model_dump(), "case_status": status, "waiver_id": waiver.id if waiver else None, "counted": counted}
-            )
+            status, waiver = effective_status(f, case, waivers)
+            out.append({
+                **f.model_dump(),
+                "case_status": status,
+                "waiver_id": waiver.id if waiver else None,
+                "counted": status in ("open", "confirmed"),
+                "case_owner": case.owner if case else None,
+                "case_note": case.note if case else None,
+                "first_seen": case.first_seen if case else f.partition_date,
+            })
         return out
 
     # ---- cases and waivers ----------------------------------------------------------------------
@@ -253,7 +273,130 @@ class Warehouse(dg.ConfigurableResource):
         with self.session() as s:
             return list(s.exec(stmt).scalars())
 
+    def list_cases(self, status: str | None = None, clause_id: str | None = None, domain: str | None = None,
+                   on: date | None = None) -> list[dict]:
+        """Cases with their stored status and the waiver covering them on `on` (default today,
+        Asia/Shanghai). `status="waived"` selects the cases such a waiver covers."""
+        stmt = select(Case)
+        if clause_id:
+            stmt = stmt.where(Case.clause_id == clause_id)
+        if domain:
+            stmt = stmt.where(Case.domain == domain)
+        if status and status != "waived":
+            stmt = stmt.where(Case.status == status)
+        with self.session() as s:
+            cases = list(s.exec(stmt.order_by(Case.last_seen.desc(), Case.clause_id, Case.subject_id)).scalars())
+            waivers = self.active_waivers(on or local_today(), session=s)
+        out = []
+        for c in cases:
+            w = next((w for w in waivers if _waiver_matches(w, c)), None)
+            if status == "waived" and w is None:
+                continue
+            out.append({**c.model_dump(), "waiver_id": w.id if w else None})
+        return out
+
+    def case_history(self, fingerprint: str) -> tuple[Case, list[CaseEvent]]:
+        """A case and its `case_events`, oldest first."""
+        with self.session() as s:
+            case = s.get(Case, fingerprint)
+            if case is None:
+                raise KeyError(f"no case with fingerprint {fingerprint}")
+            events = list(s.exec(
+                select(CaseEvent).where(CaseEvent.fingerprint == fingerprint).order_by(CaseEvent.at, CaseEvent.id)
+            ).scalars())
+            s.expunge_all()
+        return case, events
+
+    def add_waiver(
+        self,
+        clause_id: str,
+        reason: str,
+        approver: str,
+        expires_on: date,
+        subject_id: str | None = None,
+        pattern: str | None = None,
+        by: str | None = None,
+    ) -> Waiver:
+        """A waiver for one subject (matched by fingerprint) or for a glob of one clause's subjects.
+        It suppresses findings on days before `expires_on`. Every existing case it covers gets a
+        `waiver` event in `case_events`."""
+        if (subject_id is None) == (pattern is None):
+            raise ValueError("give exactly one of a subject id or a subject pattern")
+        if not reason.strip() or not approver.strip():
+            raise ValueError("a waiver needs a reason and an approver")
+        at = now_utc()
+        with self.session() as s, s.begin():
+            w = Waiver(
+                fingerprint=fingerprint_of(clause_id, subject_id) if subject_id is not None else None,
+                clause_id=clause_id,
+                subject_pattern=glob_escape(subject_id) if subject_id is not None else pattern,
+                reason=reason, approver=approver, expires_on=expires_on, created_at=at,
+            )
+            s.add(w)
+            s.flush()
+            self._waiver_events(s, w, "waiver", by or approver, at,
+                                f"豁免 #{w.id}（审批人 {approver}，{expires_on} 起失效）：{reason}")
+            s.flush()
+            s.expunge(w)
+        return w
+
+    def revoke_waiver(self, waiver_id: int, by: str, note: str | None = None) -> Waiver:
+        """Revoke a waiver: it stops applying to every day, including re-runs of past days."""
+        at = now_utc()
+        with self.session() as s, s.begin():
+            w = s.get(Waiver, waiver_id)
+            if w is None:
+                raise KeyError(f"no waiver #{waiver_id}")
+            if w.revoked_at is not None:
+                raise ValueError(f"waiver #{waiver_id} was already revoked by {w.revoked_by} at {w.revoked_at}")
+            w.revoked_at, w.revoked_by = at, by
+            self._waiver_events(s, w, "waiver_revoked", by, at, f"撤销豁免 #{w.id}" + (f"：{note}" if note else ""))
+            s.flush()
+            s.expunge(w)
+        return w
+
+    def _waiver_events(self, s: Session, w: Waiver, kind: str, who: str, at: datetime, note: str) -> None:
+        if w.fingerprint:
+            stmt = select(Case).where(Case.fingerprint == w.fingerprint)
+        else:
+            stmt = select(Case).where(Case.clause_id == w.clause_id)
+        for c in s.exec(stmt).scalars():
+            if _waiver_matches(w, c):
+                s.add(CaseEvent(
+                    fingerprint=c.fingerprint, clause_id=c.clause_id, subject_id=c.subject_id, event=kind,
+                    old_status=c.status, new_status=c.status, who=who, at=at, note=note,
+                ))
+
+    def list_waivers(self, include_revoked: bool = False) -> list[Waiver]:
+        stmt = select(Waiver).order_by(Waiver.expires_on, Waiver.id)
+        if not include_revoked:
+            stmt = stmt.where(Waiver.revoked_at.is_(None))
+        with self.session() as s:
+            out = list(s.exec(stmt).scalars())
+            s.expunge_all()
+        return out
+
+    def waivers_expiring(self, day: date, within_days: int = 7) -> list[Waiver]:
+        """Waivers in force on `day` that stop applying within `within_days` days
+        (expires_on in day+1 .. day+within_days)."""
+        with self.session() as s:
+            out = list(s.exec(
+                select(Waiver).where(
+                    Waiver.revoked_at.is_(None), Waiver.expires_on > day,
+                    Waiver.expires_on <= day + timedelta(days=within_days),
+                ).order_by(Waiver.expires_on, Waiver.id)
+            ).scalars())
+            s.expunge_all()
+        return out
+
     # ---- quarantine -----------------------------------------------------------------------------
+
+    def quarantine_counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.session() as s:
+            rows = s.execute(select(QuarantineRecord.source, func.count()).group_by(QuarantineRecord.source)).all()
+        return {src: n for src, n in rows}
 
     def quarantine(self, source: str, rejects: list, run_id: str | None) -> int:
         """Store rejected records once per (file, line, reason); returns how many were new."""
@@ -278,10 +421,51 @@ class Warehouse(dg.ConfigurableResource):
         return len(fresh)
 
 
-def _waiver_matches(w: Waiver, f: Finding) -> bool:
+def _waiver_matches(w: Waiver, f: Finding | Case) -> bool:
     if w.fingerprint:
         return w.fingerprint == f.fingerprint
     return w.clause_id == f.clause_id and fnmatch.fnmatchcase(f.subject_id, w.subject_pattern or "")
+
+
+def glob_escape(text: str) -> str:
+    """`text` as an fnmatch pattern matching only itself."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
+
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def local_day(at: datetime | None) -> date | None:
+    """The Asia/Shanghai day of a stored timestamp (SQLite returns UTC timestamps naive)."""
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(LOCAL_TZ).date()
+
+
+def effective_status(f: Finding, case: Case | None, waivers: list[Waiver]) -> tuple[str, Waiver | None]:
+    """A finding's triage status on its own day, and the waiver suppressing it (if any).
+
+    * false_positive holds while the finding's evidence is the one it was judged on;
+    * resolved holds for days up to the day it was resolved; a later finding reopens it;
+    * an open or confirmed finding becomes `waived` when a non-revoked waiver matches it and
+      expires after the finding's day (a waiver stops applying on its expiry day).
+    """
+    status = case.status if case else "open"
+    if status == "false_positive" and case.status_evidence_hash not in (None, evidence_hash(f.evidence)):
+        status = "open"  # evidence changed since it was judged a false positive
+    if status == "resolved" and (local_day(case.updated_at) or f.partition_date) < f.partition_date:
+        status = "open"  # the breach is back after it was resolved
+    if status not in ("open", "confirmed"):
+        return status, None
+    waiver = next(
+        (w for w in waivers if w.revoked_at is None and w.expires_on > f.partition_date and _waiver_matches(w, f)),
+        None,
+    )
+    return ("waived", waiver) if waiver else (status, None)
 
 
 def evidence_dict(evidence: str) -> dict:

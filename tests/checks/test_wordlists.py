@@ -1,0 +1,95 @@
+"""The shared word-list matcher: normalisation, list files, vectorised matching, offsets."""
+
+import random
+
+import polars as pl
+import pytest
+
+from wxpipeline.checks.textnorm import normalise, normalise_text, to_simplified
+from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, find_terms, load_word_lists, read_word_list
+from wxpipeline.policy import load_policy
+
+CHAT01 = ["politics", "pornography", "gambling", "drugs", "violence_terror", "cult_superstition"]
+
+
+def wl(*rows):
+    return pl.DataFrame([(c, t, "test", i) for i, (c, t) in enumerate(rows, 1)], schema=WORDLIST_SCHEMA, orient="row")
+
+
+@pytest.mark.parametrize("text", ["赌 博", "賭博", "赌*博", "赌\u200b博", "赌\ufeff博", "赌😀博", "赌👍🏻博", "赌️⃣博",
+                                  "赌，。！博", "赌\u3000博", "ＤＵ赌\t博"])
+def test_evasions_normalise_to_the_term(text):
+    assert "赌博" in normalise(pl.Series([text]))[0]
+    assert "赌博" in normalise_text(text)[0]
+
+
+def test_separators_between_other_characters_stay():
+    assert normalise(pl.Series(["a b", "赌 1 博", "Hello, 世界"])).to_list() == ["a b", "赌 1 博", "hello, 世界"]
+
+
+def test_vectorised_and_python_normalisation_agree():
+    rng = random.Random(5)
+    alphabet = list("赌博大麻烦賭場臺灣乾杯著名 ,.，。！*ＡＢａｂ\u200b\u3000😀👍🏻️İΣς12") + ["\n"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(2000)]
+    vec = normalise(pl.Series(texts)).to_list()
+    for t, v in zip(texts, vec):
+        py, origin = normalise_text(t)
+        assert py == v, repr(t)
+        assert len(origin) == len(py) and all(t_i >= 0 for t_i in origin)
+
+
+def test_t2s_keeps_length_and_leaves_simplified_rows_alone():
+    s = pl.Series(["乾隆年間", "这是简体", None, "頭髮"])
+    out = to_simplified(s)
+    assert out.to_list() == ["乾隆年间", "这是简体", None, "头发"]
+    assert [len(x) for x in out.drop_nulls()] == [len(x) for x in s.drop_nulls()]
+
+
+def test_list_file_format(tmp_path):
+    f = tmp_path / "x.txt"
+    f.write_text("\ufeff# header\n\n赌博\n  百家乐  # inline comment\n#commented\nc#\n", "utf-8")
+    assert read_word_list(f, "gambling")["term"].to_list() == ["赌博", "百家乐", "c#"]
+
+
+def test_default_lists_are_real_and_say_where_they_come_from():
+    policy = load_policy().versions[0]
+    lists = load_word_lists(policy)
+    sizes = dict(lists.group_by("category").len().iter_rows())
+    for cat in [*CHAT01, "allow"]:
+        assert sizes.get(cat, 0) >= 30, cat
+        head = policy.word_list_path(cat).read_text("utf-8").splitlines()[:8]
+        assert any("come from" in line for line in head), cat
+    assert sum(sizes[c] for c in CHAT01) >= 250
+    # every list term is itself found (normalisation of the list matches the text's)
+    terms = lists.filter(pl.col("category").is_in(CHAT01)).unique("term")
+    hits = find_terms(terms.select(text=pl.col("term")), text="text", word_lists=lists, categories=CHAT01)
+    assert set(hits["term"]) >= set(terms["term"]) - set(lists.filter(pl.col("category") == "allow")["term"])
+
+
+def test_allow_list_suppresses_only_the_hit_it_contains():
+    lists = wl(("drugs", "大麻"), ("allow", "大麻烦"))
+    texts = pl.DataFrame({"id": [1, 2, 3], "text": ["大麻烦", "大麻烦和大麻", "大 麻 烦"]})
+    out = find_terms(texts, text="text", word_lists=lists, categories=["drugs"], allow=["allow"])
+    assert out.select("id", "offset").rows() == [(2, 4)]
+
+
+def test_output_columns_offsets_and_many_rows():
+    lists = wl(("gambling", "赌博"), ("gambling", "百家乐"), ("drugs", "冰毒"))
+    texts = pl.DataFrame({"msgid": [f"m{i}" for i in range(10_000)],
+                          "text": ["普通消息"] * 9_997 + ["賭 博和冰毒", "无", "x百家乐"]})
+    out = find_terms(texts, text="text", word_lists=lists, categories=["gambling", "drugs"])
+    assert out.columns == ["msgid", "category", "term", "offset", "length", "offset_basis", "matched", "snippet"]
+    assert out.select("msgid", "category", "term", "offset", "length", "matched").rows() == [
+        ("m9997", "gambling", "赌博", 0, 3, "賭**"), ("m9997", "drugs", "冰毒", 4, 2, "冰*"),
+        ("m9999", "gambling", "百家乐", 1, 3, "百**")]
+    assert set(out["offset_basis"]) == {"original"}
+
+
+def test_a_term_in_two_categories_reports_both_and_empty_inputs():
+    lists = wl(("gambling", "赌博"), ("violence_terror", "赌博"))
+    texts = pl.DataFrame({"id": [1], "text": ["赌博"]})
+    assert sorted(find_terms(texts, text="text", word_lists=lists, categories=["gambling", "violence_terror"])
+                  ["category"]) == ["gambling", "violence_terror"]
+    assert find_terms(texts.clear(), text="text", word_lists=lists, categories=["gambling"]).height == 0
+    with pytest.raises(ValueError, match="nothing"):  # a typo in the policy must not silently match nothing
+        find_terms(texts, text="text", word_lists=lists, categories=["nothing"])

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+
+from wxpipeline.formats.schemas import SCHEMAS
+from wxpipeline.formats.wecom_archive import SCHEMA, parse_wecom_archive
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-exports"
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def real(name: str) -> Path:
+    if not REAL.exists():
+        pytest.skip(f"real export samples not present at {REAL}")
+    return REAL / "wecom_msgaudit" / name
+
+
+@pytest.fixture(scope="module")
+def samples() -> pl.DataFrame:
+    res = parse_wecom_archive(real("wxjava_msgaudit_decrypted_samples.jsonl"))
+    assert res.rejects == []
+    return res.frame
+
+
+def by_type(df: pl.DataFrame, msgtype: str) -> dict:
+    return df.filter(pl.col("msgtype") == msgtype).row(0, named=True)
+
+
+def test_every_real_sample_parses(samples):
+    assert samples.height == 30
+    assert samples.schema == SCHEMA and dict(SCHEMA) == SCHEMAS["wecom_archive"]
+    assert set(samples["msgtype"]) == {
+        "text", "image", "revoke", "agree", "disagree", "voice", "video", "card", "location", "emotion", "file",
+        "link", "weapp", "chatrecord", "collect", "redpacket", "meeting", "switch", "docmsg", "markdown", "news",
+        "calendar", "mixed", "meeting_voice_call", "voip_doc_share", "external_redpacket", "sphfeed",
+    }
+    assert samples["source_line"].to_list() == list(range(1, 31))
+
+
+def test_staged_text_of_mixed_link_and_chatrecord(samples):
+    assert by_type(samples, "mixed")["text"] == "你好[微笑]\n"  # the image item carries no text
+    assert by_type(samples, "link")["text"] == "邀请你加入群聊\n技术支持群，进入可查看详情"
+    assert by_type(samples, "link")["urls"] == [
+        "https://work.weixin.qq.com/wework_admin/external_room/join/exceed?vcode=xxx"]
+    assert by_type(samples, "chatrecord")["text"] == "群聊\ntest\ntest2"
+
+
+def test_text_of_the_other_text_bearing_types(samples):
+    assert by_type(samples, "markdown")["text"] == "请前往系统查看，谢谢。"
+    assert by_type(samples, "news")["text"] == "service \ntest"
+    assert by_type(samples, "docmsg")["text"] == "测试&演示客户"  # body under `doc`
+    assert by_type(samples, "file")["text"] == "资料.docx"
+    assert by_type(samples, "voip_doc_share")["text"] == "欢迎使用微盘.pdf.pdf"
+    assert by_type(samples, "external_redpacket")["text"] == "恭喜发财，大吉大利"  # body under `redpacket`
+    assert by_type(samples, "text")["text"].startswith("这是一条引用/回复消息")
+    for silent in ("image", "voice", "video", "emotion", "agree", "switch", "revoke"):
+        assert by_type(samples, silent)["text"] is None, silent
+
+
+def test_envelope_values(samples):
+    text = by_type(samples, "text")
+    assert text["sent_at"] == datetime(2019, 1, 10, 10, 38, 14, 783000, tzinfo=SH)  # ms UTC -> Shanghai
+    assert text["roomid"] is None and text["recipients"] == ["icefog"] and text["sender"] == "XuJinSheng"
+    switch = by_type(samples, "switch")
+    assert (switch["action"], switch["sender"], switch["msgid"]) == ("switch", "XuJinSheng", "125289002219525886280")
+    assert switch["sent_at"] == datetime(2019, 4, 1, 19, 50, 21, 840000, tzinfo=SH)
+    revoke = by_type(samples, "revoke")
+    assert (revoke["action"], revoke["revoked_msgid"]) == ("recall", "14822339130656386894_1603875600")
+    assert by_type(samples, "mixed")["roomid"] == "wr_tZ2BwAAUwHpYMwy9cIWqnlU3Hzqfg"
+    # ids beyond int64 (meeting id, file size) neither break nor round anything
+    assert samples.filter(pl.col("msgid") == "5935786683775673543_1603877328").height == 2
+
+
+def write(tmp_path: Path, lines: list[str], name: str = "a.jsonl", bom: bool = False) -> Path:
+    p = tmp_path / name
+    p.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\r\n".join(lines) + "\r\n").encode())
+    return p
+
+
+GOOD = {"msgid": "m1", "action": "send", "from": "zhangsan", "tolist": ["lisi"], "roomid": "",
+        "msgtime": 1790000000123, "msgtype": "text", "text": {"content": "你好"}}
+
+
+def test_bad_lines_are_rejected_with_their_line_and_the_rest_kept(tmp_path):
+    lines = [
+        json.dumps(GOOD, ensure_ascii=False),
+        "",
+        json.dumps({**GOOD, "msgid": "m2"})[:40],  # truncated
+        json.dumps({k: v for k, v in GOOD.items() if k != "msgid"}),  # no msgid
+        json.dumps({**GOOD, "msgid": "m4", "msgtime": "soon"}),
+        json.dumps({**GOOD, "msgid": "m5", "text": "not an object"}),  # wrong shape
+        "[1, 2]",
+        json.dumps({**GOOD, "msgid": "m6", "text": {"content": "再见"}}),
+    ]
+    res = parse_wecom_archive(write(tmp_path, lines, bom=True))
+    assert res.frame["msgid"].to_list() == ["m1", "m6"]
+    assert res.frame["source_line"].to_list() == [1, 8]
+    assert [(r.line, r.reason.split(":")[0]) for r in res.rejects] == [
+        (3, "not a valid JSON record"), (4, "msgid missing"), (5, "msgtime"), (6, "not a valid JSON record"),
+        (7, "not a valid JSON record"),
+    ]
+    assert all(r.file.endswith("a.jsonl") and r.raw for r in res.rejects)
+
+
+def test_chunked_reading_keeps_line_numbers(tmp_path, monkeypatch):
+    from wxpipeline.formats import jsontools
+
+    lines = [json.dumps({**GOOD, "msgid": f"m{i}"}) for i in range(1, 301)]
+    lines[150] = lines[150][:-5]
+    path = write(tmp_path, lines)
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 1000)  # many blocks, cut mid-line
+    res = parse_wecom_archive(path)
+    assert res.frame.height == 299 and res.frame["source_line"].to_list() == [i for i in range(1, 301) if i != 151]
+    assert [r.line for r in res.rejects] == [151]
+    assert res.frame.filter(pl.col("msgid") == "m300")["source_line"].item() == 300
+
+
+def test_list_bodies_of_a_few_rows_among_many(tmp_path):
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    mixed = {**bare, "msgid": "mx", "msgtype": "mixed", "mixed": {"item": [
+        {"type": "text", "content": json.dumps({"content": "第一段"}, ensure_ascii=False)},
+        {"type": "link", "content": json.dumps({"title": "标题", "description": "说明", "link_url": "http://a.cn/x"},
+                                               ensure_ascii=False)},
+        {"type": "file", "content": json.dumps({"filename": "报表.xlsx"}, ensure_ascii=False)}]}}
+    news = {**bare, "msgid": "nw", "msgtype": "news", "info": {"item": [
+        {"title": "一", "description": "甲", "url": "http://b.cn/1"}, {"title": "二", "url": "http://b.cn/2"}]}}
+    link = {**bare, "msgid": "lk", "msgtype": "link", "link": {"title": "T", "link_url": "http://c.cn"}}
+    lines = [json.dumps(x, ensure_ascii=False) for x in (GOOD, mixed, GOOD | {"msgid": "m9"}, news, link)]
+    df = parse_wecom_archive(write(tmp_path, lines)).frame
+    got = {r["msgid"]: (r["text"], r["urls"]) for r in df.iter_rows(named=True)}
+    assert got["mx"] == ("第一段\n标题\n说明\n报表.xlsx", ["http://a.cn/x"])
+    assert got["nw"] == ("一\n二\n甲", ["http://b.cn/1", "http://b.cn/2"])  # titles, then descriptions
+    assert got["lk"] == ("T", ["http://c.cn"])
+    assert got["m1"] == ("你好", []) and got["m9"] == ("你好", [])
+    assert df["msgid"].to_list() == ["m1", "mx", "m9", "nw", "lk"]
+
+
+def test_empty_file(tmp_path):
+    res = parse_wecom_archive(write(tmp_path, [""]))
+    assert res.frame.height == 0 and res.frame.schema == SCHEMA and res.rejects == []

@@ -1,0 +1,28 @@
+"""Reports never show more than the last 4 digits of a phone, resident ID or bank card number."""
+
+from wxpipeline.reports.masking import evidence_text, is_sensitive_key, mask_text, masked_evidence
+
+
+def test_numbers_in_text_are_masked():
+    text = "电话13812345678，+86 139-1234-5678，身份证11010519491231002X，卡号6222021234567890128"
+    out = mask_text(text)
+    assert "13812345678" not in out and "1391234" not in out and "1101051949" not in out
+    assert "*******5678" in out and "**************002X" in out and "***************0128" in out
+
+
+def test_identifiers_that_are_not_pii_stay():
+    tx = "交易 4200096717202610119835946486 金额 58.00 元，2026-10-11 15:22:10，msg 1234567890123456"
+    assert mask_text(tx) == tx  # 28-digit transaction id; a 16-digit number failing Luhn
+
+
+def test_sensitive_keys_keep_last_four_whatever_the_shape():
+    ev = masked_evidence('{"phone": "010-62345678", "id_number": "110105194912310021", "phones": ["13812345678"],'
+                         ' "amount_yuan": "58.00", "account": "张伟-财务"}')
+    assert ev == {"phone": "*******5678", "id_number": "**************0021", "phones": ["*******5678"],
+                  "amount_yuan": "58.00", "account": "张伟-财务"}
+    assert is_sensitive_key("idNumber") and is_sensitive_key("银行卡号") and not is_sensitive_key("traded_at")
+
+
+def test_evidence_text_is_readable():
+    assert evidence_text('{"reason": "非工作日", "is_workday": false, "x": null}') == "reason: 非工作日; is_workday: 否; x: 无"
+    assert evidence_text("not json 13812345678") == "not json *******5678"

@@ -1,0 +1,107 @@
+"""Triage rules of the findings store: which findings fail their check, waivers and their expiry,
+false positives, resolved cases recurring, and the audit trail in case_events."""
+
+import os
+import uuid
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from wxpipeline.checks.findings import FINDING_SCHEMA
+from wxpipeline.resources.tables import CaseEvent
+from wxpipeline.resources.warehouse import Warehouse, fingerprint_of
+
+D = date(2026, 10, 12)
+PG = os.environ.get("WXPIPELINE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def wh(request, tmp_path):
+    """The same rules on SQLite and, when `.ci/run` started a server, on PostgreSQL."""
+    if request.param == "sqlite":
+        yield Warehouse(database_url=f"sqlite:///{tmp_path / 'f.db'}")
+        return
+    if not PG:
+        pytest.skip("WXPIPELINE_TEST_POSTGRES_URL not set (no PostgreSQL server)")
+    db = f"wx_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE DATABASE {db}"))
+    url = PG.rsplit("/", 1)[0] + f"/{db}"
+    yield Warehouse(database_url=url)
+    from wxpipeline.resources.warehouse import _engine
+
+    _engine(url).dispose()
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+
+
+def write(wh: Warehouse, day: date, subjects: dict[str, str], clause: str = "PAY-02") -> None:
+    df = pl.DataFrame(
+        [{"clause_id": clause, "subject_id": s, "partition_date": day, "employee_id": None, "group_id": None,
+          "summary": s, "evidence": ev} for s, ev in subjects.items()],
+        schema=FINDING_SCHEMA,
+    )
+    wh.replace_partition("payments", day, df, {clause: "medium"}, "2026.1", f"run-{day}")
+
+
+def status(wh: Warehouse, day: date) -> dict[str, tuple[str, bool]]:
+    return {r["subject_id"]: (r["case_status"], r["counted"]) for rows in wh.triage("payments", day).values()
+            for r in rows}
+
+
+def test_false_positive_holds_while_evidence_unchanged(wh):
+    write(wh, D, {"A": '{"v": 1}'})
+    wh.set_case_status(fingerprint_of("PAY-02", "A"), "false_positive", "ok", "auditor")
+    write(wh, D, {"A": '{"v": 1}'})  # re-run, same evidence
+    assert status(wh, D) == {"A": ("false_positive", False)}
+    write(wh, D + timedelta(days=1), {"A": '{"v": 2}'})  # evidence changed: counts again
+    assert status(wh, D + timedelta(days=1)) == {"A": ("open", True)}
+
+
+def test_resolved_reopens_on_later_days_only(wh):
+    old = date(2020, 1, 6)  # resolving happens "today", long after this day
+    write(wh, old, {"A": "{}"})
+    wh.set_case_status(fingerprint_of("PAY-02", "A"), "resolved", "fixed", "auditor")
+    write(wh, old, {"A": "{}"})
+    assert status(wh, old) == {"A": ("resolved", False)}
+    future = date.today() + timedelta(days=2)
+    write(wh, future, {"A": "{}"})
+    assert status(wh, future) == {"A": ("open", True)}
+
+
+def test_waiver_expiry_boundary_subject_escape_and_revoke(wh):
+    days = [D + timedelta(days=i) for i in range(3)]
+    for d in days:
+        write(wh, d, {"x*": "{}", "xy": "{}"})
+    w = wh.add_waiver("PAY-02", "reason", "王芳", days[2], subject_id="x*", by="李娜")
+    # the subject is exact: `x*` does not cover `xy`; the waiver covers days before its expiry day
+    assert [status(wh, d) for d in days] == [
+        {"x*": ("waived", False), "xy": ("open", True)},
+        {"x*": ("waived", False), "xy": ("open", True)},
+        {"x*": ("open", True), "xy": ("open", True)},
+    ]
+    assert [x.id for x in wh.waivers_expiring(days[0])] == [w.id]  # expires in 2 days
+    assert wh.waivers_expiring(days[2]) == [] and wh.waivers_expiring(days[0] - timedelta(days=6)) == []
+    assert [c["subject_id"] for c in wh.list_cases(status="waived", on=days[1])] == ["x*"]
+    wh.revoke_waiver(w.id, "王芳", "no longer needed")
+    assert status(wh, days[0])["x*"] == ("open", True)
+    with wh.session() as s:
+        events = [(e.event, e.who) for e in s.exec(select(CaseEvent).where(CaseEvent.subject_id == "x*")).scalars()
+                  if e.event.startswith("waiver")]
+    assert events == [("waiver", "李娜"), ("waiver_revoked", "王芳")]
+
+
+def test_confirmed_counts_and_status_change_is_audited(wh):
+    write(wh, D, {"A": "{}"})
+    fp = fingerprint_of("PAY-02", "A")
+    wh.set_case_status(fp, "confirmed", "told the clerk", "auditor", owner="财务部")
+    assert status(wh, D) == {"A": ("confirmed", True)}
+    case, events = wh.case_history(fp)
+    assert case.owner == "财务部"
+    assert [(e.event, e.old_status, e.new_status, e.who) for e in events] == [
+        ("new", None, None, "pipeline"), ("status", "open", "confirmed", "auditor"),
+    ]
+    assert all(e.at is not None for e in events)

@@ -1,0 +1,115 @@
+"""The daily report asset: one partition per day, downstream of every `{domain}_findings` asset.
+
+It is built from the list of assets in `definitions.py` (`build_daily_report(ALL_ASSETS)`), so a
+new domain's findings asset joins the report — as a dependency, a section, a trend chart and a
+workbook sheet — without any change here. Rendering lives in `wxpipeline.reports` (no Dagster).
+"""
+
+
+from typing import Iterable
+
+import dagster as dg
+
+from wxpipeline.assets.common import DAILY, ONE_RUN_PER_DAY, OWNERS, partition_day, staged_store
+from wxpipeline.reports import collect_report, write_daily_report
+from wxpipeline.reports.build import summary_markdown
+from wxpipeline.resources.calendar import CalendarResource
+from wxpipeline.resources.policy import PolicyResource
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.settings import settings
+
+FINDINGS_SUFFIX = "_findings"
+REFERENCE_INPUTS = ("roster", "group_registry")  # for department and group names
+
+
+def _keys(assets: Iterable) -> list[dg.AssetKey]:
+    keys: list[dg.AssetKey] = []
+    for a in assets:
+        if isinstance(a, dg.AssetsDefinition):
+            keys += list(a.keys)
+        elif isinstance(a, dg.AssetSpec):
+            keys.append(a.key)
+    return keys
+
+
+def findings_domains(assets: Iterable) -> list[tuple[str, dg.AssetKey]]:
+    """(domain, key) of every `{domain}_findings` asset among `assets`, in the order given."""
+    out = {}
+    for k in _keys(assets):
+        name = k.path[-1]
+        if name.endswith(FINDINGS_SUFFIX) and len(name) > len(FINDINGS_SUFFIX):
+            out.setdefault(name[: -len(FINDINGS_SUFFIX)], k)
+    return list(out.items())
+
+
+def _read_optional(name: str):
+    try:
+        return staged_store().read(name)
+    except FileNotFoundError:
+        return None
+
+
+def build_daily_report(assets: Iterable) -> dg.AssetsDefinition:
+    """`daily_report`, depending on every `*_findings` asset in `assets` (and the roster and
+    group registry, which give department and group names)."""
+    assets = list(assets)
+    found = findings_domains(assets)
+    domains = [d for d, _ in found]
+    refs = [k for k in _keys(assets) if k.path[-1] in REFERENCE_INPUTS]
+
+    @dg.asset(
+        name="daily_report",
+        group_name="reports",
+        partitions_def=DAILY,
+        backfill_policy=ONE_RUN_PER_DAY,
+        deps=[k for _, k in found] + refs,
+        kinds={"html", "excel"},
+        owners=OWNERS,
+        description=(
+            "合规日报：writes reports/YYYY-MM-DD/report.html (Chinese, self-contained, opens offline) and "
+            "findings.xlsx under WXPIPELINE_HOME for the partition day — per-clause results with clause text "
+            "and source, new/resolved since the day before, 30-day trend chart per domain, departments and "
+            "groups with most open findings, masked findings list, waivers expiring within 7 days. "
+            f"Covers every *_findings asset: {', '.join(domains) or '(none yet)'}."
+        ),
+    )
+    def daily_report(
+        context: dg.AssetExecutionContext,
+        warehouse: Warehouse,
+        policy: PolicyResource,
+        calendar: CalendarResource,
+    ) -> dg.MaterializeResult:
+        day = partition_day(context)
+        pv = policy.for_day(day)
+        calendar_known = calendar.for_policy(pv).is_workday(day)[1]
+        data = collect_report(
+            warehouse, day, domains,
+            roster=_read_optional("roster"), group_registry=_read_optional("group_registry"),
+            policy=pv, calendar_known=calendar_known,
+        )
+        files = write_daily_report(data, settings().reports_dir)
+        t = data.totals
+        context.log.info(
+            f"report {day}: {t['findings']} finding(s), {t['failing']} open, {t['new']} new, "
+            f"{t['resolved']} resolved since the day before -> {files.html}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "summary": dg.MetadataValue.md(summary_markdown(data)),
+                "report_html": dg.MetadataValue.path(str(files.html)),
+                "report_xlsx": dg.MetadataValue.path(str(files.xlsx)),
+                "open_report": dg.MetadataValue.url(files.html.as_uri()),
+                "findings": dg.MetadataValue.int(t["findings"]),
+                "open": dg.MetadataValue.int(t["failing"]),
+                "suppressed": dg.MetadataValue.int(t["suppressed"]),
+                "new": dg.MetadataValue.int(t["new"]),
+                "resolved": dg.MetadataValue.int(t["resolved"]),
+                "clauses_failed": dg.MetadataValue.int(t["clauses_failed"]),
+                "waivers_expiring_7d": dg.MetadataValue.int(len(data.expiring_waivers)),
+                "calendar_known": dg.MetadataValue.bool(calendar_known),
+                "domains": dg.MetadataValue.json(domains),
+                "policy_version": dg.MetadataValue.text(pv.version),
+            }
+        )
+
+    return daily_report

@@ -1,0 +1,166 @@
+"""Chinese text normalisation before any word-list match (CLAUSES.md, conventions).
+
+Steps, in order: traditional -> simplified (OpenCC `t2s`), full-width -> half-width, lower-case,
+and separators (whitespace, punctuation, symbols incl. emoji, zero-width / format characters,
+combining marks such as emoji variation selectors) removed where they stand *between two
+Chinese characters*, so that `赌 博`, `賭博`, `赌*博`, `赌\u200b博` and `赌😀博` all read `赌博`.
+
+Two implementations of the same function, built from the same character tables:
+
+* `normalise(series)` - vectorised over a whole column (polars expressions; OpenCC is called
+  once per chunk of rows that hold a character it would change). This is what matching runs on.
+* `normalise_text(s)` - one string, in Python, returning the normalised text *and* the index in
+  `s` of every normalised character. Matching never uses it; it maps the (rare) hits back to
+  offsets in the original text for evidence.
+
+Every step but the separator removal keeps the length, which is what makes that mapping exact:
+t2s falls back to character-by-character conversion for a row whose phrase conversion would
+change its length, and `İ` (the one character whose lower case is two characters) is folded
+to `I` first.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import polars as pl
+
+# Script=Han blocks: 々 〇, Ext A, URO, compatibility ideographs, Ext B..H.
+_HAN_RANGES = ((0x3005, 0x3005), (0x3007, 0x3007), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+               (0xF900, 0xFAFF), (0x20000, 0x3134F))
+_HAN_CLASS = "".join(f"\\U{a:08X}" if a == b else f"\\U{a:08X}-\\U{b:08X}" for a, b in _HAN_RANGES)
+# Separators. The regex class and `_is_sep` below must describe the same set: explicit
+# control whitespace instead of \s (Python's isspace() and Unicode White_Space differ).
+_SEP_CONTROLS = "\t\n\x0b\x0c\r\x85"
+_SEP_CLASS = r"\t\n\x0B\x0C\r\x85\p{Z}\p{P}\p{S}\p{Cf}\p{Mn}\p{Me}"
+_SEP_BETWEEN_HAN = f"([{_HAN_CLASS}])[{_SEP_CLASS}]+([{_HAN_CLASS}])"
+
+# Full-width ASCII variants and the ideographic space; İ folded so lower-casing keeps length.
+_WIDE = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000", "\u0130"]
+_NARROW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" ", "I"]
+_WIDTH_TABLE = str.maketrans(dict(zip(_WIDE, _NARROW)))
+
+_JOIN = "\ue000"  # private-use row delimiter for batched OpenCC calls; in no dictionary
+_CHUNK_CHARS = 4_000_000
+
+
+def _is_han(ch: str) -> bool:
+    o = ord(ch)
+    return any(a <= o <= b for a, b in _HAN_RANGES)
+
+
+def _is_sep(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat[0] in "PSZ" or cat in ("Cf", "Mn", "Me") or ch in _SEP_CONTROLS
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc  # OpenCC ships its dictionaries inside the wheel: no download at run time
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def traditional_chars() -> tuple[str, ...]:
+    """Every Han character that t2s changes on its own (a few thousand). A row holding none of
+    them is left as it is, which spares OpenCC most of a simplified-Chinese day."""
+    cands = [chr(o) for a, b in _HAN_RANGES for o in range(a, b + 1)]
+    out = _converter().convert("\n".join(cands)).split("\n")
+    if len(out) != len(cands):  # pragma: no cover - would mean OpenCC joined across newlines
+        out = [_converter().convert(c) for c in cands]
+    return tuple(c for c, s in zip(cands, out) if s != c)
+
+
+def _char_level(s: str) -> str:
+    conv = _converter()
+    return "".join(d if len(d := conv.convert(c)) == 1 else c for c in s)
+
+
+def to_simplified_text(s: str) -> str:
+    """t2s for one string, always the same length as `s` (see module doc)."""
+    if not any(c in _trad_set() for c in s):
+        return s
+    out = _converter().convert(s)
+    return out if len(out) == len(s) else _char_level(s)
+
+
+@lru_cache(maxsize=1)
+def _trad_set() -> frozenset[str]:
+    return frozenset(traditional_chars())
+
+
+def to_simplified(texts: pl.Series) -> pl.Series:
+    """t2s over a column; same result per row as `to_simplified_text`."""
+    texts = texts.cast(pl.String)
+    need = texts.str.contains_any(list(traditional_chars())).fill_null(False)
+    idx = need.arg_true()
+    if idx.len() == 0:
+        return texts
+    rows = texts.gather(idx).to_list()
+    converted: list[str] = []
+    batch: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal batch, size
+        if not batch:
+            return
+        if any(_JOIN in r for r in batch):
+            converted.extend(to_simplified_text(r) for r in batch)
+        else:
+            out = _converter().convert(_JOIN.join(batch)).split(_JOIN)
+            if len(out) != len(batch):  # pragma: no cover - defensive
+                out = [_converter().convert(r) for r in batch]
+            converted.extend(o if len(o) == len(r) else _char_level(r) for o, r in zip(out, batch))
+        batch, size = [], 0
+
+    for r in rows:
+        batch.append(r)
+        size += len(r)
+        if size >= _CHUNK_CHARS:
+            flush()
+    flush()
+    return texts.scatter(idx, pl.Series(converted, dtype=pl.String))
+
+
+def fold_width(expr: pl.Expr) -> pl.Expr:
+    """Full-width -> half-width (`来源：` -> `来源:`), keeping the length."""
+    return expr.str.replace_many(_WIDE, _NARROW)
+
+
+def _fold_case_and_separators(expr: pl.Expr) -> pl.Expr:
+    lowered = fold_width(expr).str.to_lowercase()
+    # A match consumes the Han character after the separators, so a chain `a b c` needs a
+    # second pass; two passes always suffice (the runs left after the first are disjoint).
+    once = lowered.str.replace_all(_SEP_BETWEEN_HAN, "${1}${2}")
+    return once.str.replace_all(_SEP_BETWEEN_HAN, "${1}${2}")
+
+
+def normalise(texts: pl.Series) -> pl.Series:
+    """The normalised form of every text in a column (null stays null)."""
+    simplified = to_simplified(texts)
+    return pl.select(_fold_case_and_separators(pl.lit(simplified))).to_series().alias(texts.name)
+
+
+def normalise_text(s: str) -> tuple[str, list[int]]:
+    """(normalised text, index in `s` of each normalised character)."""
+    t = to_simplified_text(s).translate(_WIDTH_TABLE)
+    low = t.lower()  # whole-string, like polars (final sigma); İ is folded so length holds
+    lowered = list(low if len(low) == len(t) else "".join(c if len(c.lower()) != 1 else c.lower() for c in t))
+    keep = [True] * len(lowered)
+    i, n = 0, len(lowered)
+    while i < n:
+        if _is_sep(lowered[i]):
+            j = i
+            while j < n and _is_sep(lowered[j]):
+                j += 1
+            if i > 0 and j < n and _is_han(lowered[i - 1]) and _is_han(lowered[j]):
+                for k in range(i, j):
+                    keep[k] = False
+            i = j
+        else:
+            i += 1
+    origin = [k for k in range(n) if keep[k]]
+    return "".join(lowered[k] for k in origin), origin

@@ -1,0 +1,2 @@
+"""Derived tables: pure polars functions over staged records (no Dagster), e.g. the group
+membership timeline the group clauses read."""

@@ -1,0 +1,219 @@
+"""Group membership timeline: who was in which group when, with which nickname, as of a day.
+
+Evidence: group snapshots (`wecom_groups` / `wecom_group_members`, ground truth at their time,
+each member with the `join_time` of their current stay) and `change_external_chat` events
+(add_member / del_member / dismiss at the second they happened, but possibly lost, duplicated or
+delivered out of order). For day D the function looks at a window per group: from the group's
+last snapshot before D (t0) to its first snapshot after D (t1), at most `LOOKBACK` either side,
+and the events in between. Nothing before t0 is needed: t0 is the truth, and the snapshot's
+`join_time` dates the stays that began earlier. So one partition reads ~3 snapshots and a few
+days of events, never the whole history.
+
+Per (group, member) the evidence becomes a time-ordered log of states: present (in a snapshot),
+absent (the group is in a snapshot, the member is not), add (event), del / dismiss (event).
+Snapshots win: a del or dismiss event is ignored when the next snapshot still shows the member
+with a `join_time` before the event (the event is wrong, or its re-add was lost); a snapshot
+whose `join_time` is later than the previous evidence starts a new stay even without events
+(left and came back between two observations). A stay is a run of present states.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+TZ = ZoneInfo("Asia/Shanghai")
+TS = pl.Datetime("us", "Asia/Shanghai")
+LOOKBACK = timedelta(days=14)  # a group unseen by any snapshot this long is judged on events only
+SAME_JOIN = timedelta(seconds=60)  # an add event and the snapshot's join_time of the same join
+KEY = ["group_id", "userid"]
+
+SCHEMA = pl.Schema({
+    "day": pl.Date, "group_id": pl.String, "userid": pl.String,
+    "joined_at": TS, "join_source": pl.String, "join_method": pl.String, "join_scene": pl.Int64,
+    "invitor": pl.String, "left_at": TS, "left_source": pl.String, "quit_method": pl.String,
+    "first_seen_at": TS, "last_seen_at": TS, "member_type": pl.Int64,
+    "group_nickname": pl.String, "nickname_seen_at": TS, "group_name": pl.String, "owner": pl.String,
+})
+# priority at equal times: events first, the snapshot taken in the same second has the last word
+_PRIO = {"add": 0, "del": 0, "dismiss": 0, "present": 1, "absent": 1}
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=TZ)
+    return start, start + timedelta(days=1)
+
+
+def window(day: date) -> tuple[datetime, datetime]:
+    """The widest span of records `membership_timeline` may read for `day`."""
+    start, end = day_bounds(day)
+    return start - LOOKBACK, end + LOOKBACK
+
+
+def membership_timeline(
+    members: pl.LazyFrame | pl.DataFrame,
+    groups: pl.LazyFrame | pl.DataFrame,
+    events: pl.LazyFrame | pl.DataFrame,
+    day: date,
+) -> pl.DataFrame:
+    """Every stay of a member in a group that overlaps `day` (Asia/Shanghai), one row per stay.
+
+    Inputs are the staged columns of `wecom_group_members`, `wecom_groups` and
+    `wecom_group_events` (deduplicated; any span, they are cut to `window(day)` here).
+    Output columns (`SCHEMA`):
+
+    * `day`; `group_id`, `userid`: the stay's group and member.
+    * `joined_at`: start of the stay: the snapshot's `join_time` when a snapshot saw the stay,
+      else the add_member event's time; `join_source` snapshot|event; `join_method`
+      invite|qrcode, `join_scene` (groupchat/get scale) and `invitor` from the snapshot.
+    * `left_at`: end of the stay, null while still present at the last evidence of the window.
+      `left_source` says what ended it: `event` (del_member at `left_at`, `quit_method`
+      self|removed), `dismiss` (group dismissed at `left_at`), `snapshot` (the member was
+      absent from the snapshot taken at `left_at`, or rejoined then: the leave happened between
+      `last_seen_at` and `left_at`).
+    * `first_seen_at`, `last_seen_at`: first and last snapshot showing the stay (null if none,
+      e.g. joined and left between snapshots).
+    * `member_type`: 1 internal, 2 external (null if only events saw the stay, or msgaudit).
+    * `group_nickname` as of the day: from the last snapshot of the stay taken before the end
+      of the day, else the first one after it; `nickname_seen_at` is that snapshot's time.
+    * `group_name`, `owner`: the group's, from the same rule over the group's snapshots.
+
+    So "present at instant T" is `joined_at <= T and (left_at is null or left_at > T)`; for a
+    stay ended by `snapshot`, a T between `last_seen_at` and `left_at` is uncertain, and "absent
+    from the first snapshot after T" means `left_source == "snapshot" and last_seen_at < T`.
+    """
+    start, end = day_bounds(day)
+    lo, hi = window(day)
+    members, groups, events = (f.lazy() for f in (members, groups, events))
+
+    obs = (
+        groups.filter(pl.col("snapshot_time").is_between(lo, hi, closed="left"))
+        .select("group_id", "snapshot_time", "group_name", "owner")
+        .unique(["group_id", "snapshot_time"], keep="last")
+        .collect()
+    )
+    bounds = obs.group_by("group_id").agg(
+        pl.col("snapshot_time").filter(pl.col("snapshot_time") < start).max().alias("_t0"),
+        pl.col("snapshot_time").filter(pl.col("snapshot_time") >= end).min().alias("_t1"),
+    ).with_columns(pl.col("_t0").fill_null(lo), pl.col("_t1").fill_null(hi))
+    obs = obs.join(bounds, on="group_id").filter(pl.col("snapshot_time").is_between("_t0", "_t1"))
+
+    present = (
+        members.filter(pl.col("snapshot_time").is_between(lo, hi, closed="left"))
+        .join(obs.lazy().select("group_id", "snapshot_time"), on=["group_id", "snapshot_time"], how="semi")
+        .select(*KEY, pl.col("snapshot_time").alias("time"), "join_time", "join_method", "join_scene", "invitor",
+                "member_type", "group_nickname")
+        .with_columns(pl.lit("present").alias("kind"), pl.lit(1, pl.Int8).alias("state"))
+        .collect()
+    )
+    ev = (
+        events.filter(pl.col("event_time").is_between(lo, hi, closed="left"))
+        .filter((pl.col("change_type") == "dismiss") | pl.col("update_detail").is_in(["add_member", "del_member"]))
+        .collect()
+        .join(bounds, on="group_id", how="left")
+        .filter(pl.col("event_time").is_between(pl.col("_t0").fill_null(lo), pl.col("_t1").fill_null(hi)))
+    )
+    changes = (
+        ev.filter(pl.col("change_type") == "update").explode("members").rename({"members": "userid"})
+        .filter(pl.col("userid").is_not_null())
+        .select(*KEY, pl.col("event_time").alias("time"), "join_method", "quit_method",
+                pl.when(pl.col("update_detail") == "add_member").then(pl.lit("add")).otherwise(pl.lit("del")).alias("kind"))
+        .with_columns(pl.when(pl.col("kind") == "add").then(1).otherwise(0).cast(pl.Int8).alias("state"))
+    )
+    candidates = pl.concat([present.select(KEY), changes.select(KEY)]).unique()
+    absent = (
+        candidates.join(obs.select("group_id", pl.col("snapshot_time").alias("time")), on="group_id")
+        .join(present.select(*KEY, "time"), on=[*KEY, "time"], how="anti")
+        .with_columns(pl.lit("absent").alias("kind"), pl.lit(0, pl.Int8).alias("state"))
+    )
+    dismissed = (
+        candidates.join(ev.filter(pl.col("change_type") == "dismiss").select("group_id", pl.col("event_time").alias("time")),
+                        on="group_id")
+        .with_columns(pl.lit("dismiss").alias("kind"), pl.lit(0, pl.Int8).alias("state"))
+    )
+    log = pl.concat([present, changes, absent, dismissed], how="diagonal_relaxed")
+    stays = _stays(log, end)
+    overlapping = stays.filter((pl.col("joined_at") < end) & (pl.col("left_at").is_null() | (pl.col("left_at") >= start)))
+    return (
+        overlapping.join(_as_of(obs, ["group_name", "owner"], end), on="group_id", how="left")
+        .with_columns(pl.lit(day).alias("day"))
+        .select(SCHEMA.names())
+        .match_to_schema(SCHEMA)
+        .sort(KEY + ["joined_at"])
+    )
+
+
+def _stays(log: pl.DataFrame, end: datetime) -> pl.DataFrame:
+    """The state log of every (group, member) -> one row per stay."""
+    if log.height == 0:
+        return pl.DataFrame(schema={k: v for k, v in SCHEMA.items() if k not in ("day", "group_name", "owner")})
+    log = log.with_columns(pl.col("kind").replace_strict(_PRIO, return_dtype=pl.Int8).alias("_prio")).sort(
+        [*KEY, "time", "_prio"], maintain_order=True)
+    # drop del/dismiss events that the next snapshot contradicts (member still there, same stay)
+    us = pl.col("join_time").dt.epoch("us")
+    next_obs = (
+        pl.when(pl.col("kind") == "present").then(us.fill_null(-2))  # -2: present, join time unknown
+        .when(pl.col("kind") == "absent").then(pl.lit(-1))
+    )
+    log = log.with_columns(next_obs.shift(-1).backward_fill().over(KEY).alias("_next"))
+    contradicted = (
+        pl.col("kind").is_in(["del", "dismiss"]) & (pl.col("_next") >= 0)
+        & (pl.col("_next") <= pl.col("time").dt.epoch("us"))
+    )
+    log = log.filter(~contradicted.fill_null(False))
+
+    log = log.with_columns(
+        pl.col("state").shift(1).over(KEY).alias("_prev_state"),
+        pl.col("time").shift(1).over(KEY).alias("_prev_time"),
+    )
+    prev_state = pl.col("_prev_state")
+    rejoined = (pl.col("kind") == "present") & (pl.col("join_time") > pl.col("_prev_time") + SAME_JOIN)
+    starts = (pl.col("state") == 1) & (prev_state.is_null() | (prev_state == 0) | rejoined.fill_null(False))
+    log = log.with_columns(
+        starts.cast(pl.Int32).cum_sum().over(KEY).alias("_stay"),
+        ((pl.col("state") == 0) & (prev_state == 1)).fill_null(False).alias("_closes"),
+    ).filter(pl.col("_stay") > 0)
+
+    seen = pl.col("kind") == "present"
+    before_end = seen & (pl.col("time") < end)
+    snap_join = pl.col("join_time").filter(seen & pl.col("join_time").is_not_null()).first()
+    nick_before = pl.col("group_nickname").filter(before_end).last()
+    nick_after = pl.col("group_nickname").filter(seen & (pl.col("time") >= end)).first()
+    stays = log.group_by([*KEY, "_stay"], maintain_order=True).agg(
+        pl.coalesce(snap_join, pl.col("time").filter(pl.col("state") == 1).first()).alias("joined_at"),
+        pl.when(snap_join.is_not_null()).then(pl.lit("snapshot"))
+        .when(pl.col("kind").filter(pl.col("state") == 1).first() == "add").then(pl.lit("event"))
+        .otherwise(pl.lit("snapshot")).alias("join_source"),
+        pl.coalesce(pl.col("join_method").filter(seen).drop_nulls().first(),
+                    pl.col("join_method").filter(pl.col("kind") == "add").drop_nulls().first()).alias("join_method"),
+        pl.col("join_scene").filter(seen).drop_nulls().last().alias("join_scene"),
+        pl.col("invitor").filter(seen).drop_nulls().last().alias("invitor"),
+        pl.col("time").filter("_closes").first().alias("left_at"),
+        pl.col("kind").filter("_closes").first().alias("_closed_by"),
+        pl.col("quit_method").filter("_closes").first().alias("quit_method"),
+        pl.col("time").filter(seen).min().alias("first_seen_at"),
+        pl.col("time").filter(seen).max().alias("last_seen_at"),
+        pl.col("member_type").filter(seen).drop_nulls().last().alias("member_type"),
+        pl.when(before_end.any()).then(nick_before).otherwise(nick_after).alias("group_nickname"),
+        pl.when(before_end.any()).then(pl.col("time").filter(before_end).last())
+        .otherwise(pl.col("time").filter(seen & (pl.col("time") >= end)).first()).alias("nickname_seen_at"),
+    )
+    # a stay followed by a rejoin without closing evidence ended by the rejoin at the latest
+    next_join = pl.col("joined_at").shift(-1).over(KEY)
+    return stays.with_columns(
+        pl.coalesce("left_at", next_join).alias("left_at"),
+        pl.when(pl.col("_closed_by").is_not_null())
+        .then(pl.col("_closed_by").replace({"del": "event", "absent": "snapshot"}))
+        .when(next_join.is_not_null()).then(pl.lit("snapshot"))
+        .alias("left_source"),
+    ).drop("_stay", "_closed_by")
+
+
+def _as_of(obs: pl.DataFrame, columns: list[str], end: datetime) -> pl.DataFrame:
+    """Per group, `columns` from its last snapshot before `end`, else its first one after."""
+    ordered = obs.sort("group_id", "snapshot_time").with_columns((pl.col("snapshot_time") < end).alias("_before"))
+    before = ordered.filter("_before").group_by("group_id").agg(pl.col(columns).last())
+    after = ordered.filter(~pl.col("_before")).group_by("group_id").agg(pl.col(columns).first())
+    return pl.concat([before, after.join(before, on="group_id", how="anti")])

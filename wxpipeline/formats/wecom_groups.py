@@ -1,0 +1,237 @@
+"""Group snapshots `wecom_groups/*.json`: who was in which group, with which nickname, at a time.
+
+Accepted documents (all decoded by one polars `json_decode` against the union of their shapes):
+
+* the DESIGN.md snapshot `{"snapshot_time": <unix s>, "group_chat_list": [...]}` whose items are
+  客户群 `groupchat/get` `group_chat` objects (`chat_id, name, owner, create_time, notice,
+  member_list[{userid, type, join_time, join_scene, invitor{userid}, group_nickname, name}],
+  admin_list[{userid}]`), whole `groupchat/get` responses (`{"errcode":0, "group_chat":{...}}`),
+  or 会话存档 internal-group `groupchat/get` responses (`roomname, creator, room_create_time,
+  members[{memberid, jointime}]`, no nicknames; the collector adds `roomid`);
+* a bare `groupchat/get` response of either API, as the vendor returns it. It has no time, so
+  `snapshot_time` is the file's mtime (the moment the collector saved it), and an internal-group
+  response without `roomid` is taken to be named after its room (`wecom_groups/<roomid>.json`).
+
+Two staged tables come from one file: one row per group and one row per (group, member); the
+file is decoded once per process for both. `join_scene` keeps the vendor's groupchat/get scale
+(1 direct invite, 2 invite link, 3 QR code); `join_method` is the scale shared with the events
+(`invite`, `qrcode`). Times are UTC unix seconds, staged as Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from .common import ExportFormatError, ParseResult, Reject
+from .csvtools import TIMESTAMP, read_text
+from .jsontools import as_int, epoch, nonempty
+
+S = pl.String
+_MEMBER = pl.Struct({
+    "userid": S, "type": S, "join_time": S, "join_scene": S, "invitor": pl.Struct({"userid": S}),
+    "group_nickname": S, "name": S, "memberid": S, "jointime": S,
+})
+_GROUP_FIELDS = {
+    "chat_id": S, "name": S, "owner": S, "create_time": S, "notice": S, "member_list": pl.List(_MEMBER),
+    "admin_list": pl.List(pl.Struct({"userid": S})),
+    "roomid": S, "roomname": S, "creator": S, "room_create_time": S, "members": pl.List(_MEMBER),
+}
+_ITEM_FIELDS = {**_GROUP_FIELDS, "group_chat": pl.Struct(_GROUP_FIELDS), "errcode": S, "errmsg": S}
+ITEM = pl.Struct(_ITEM_FIELDS)
+DOCUMENT = pl.Struct({"snapshot_time": S, "group_chat_list": pl.List(ITEM), **_ITEM_FIELDS})
+
+GROUPS_SCHEMA = pl.Schema({
+    "snapshot_time": TIMESTAMP, "group_id": S, "group_name": S, "owner": S, "create_time": TIMESTAMP,
+    "notice": S, "member_count": pl.Int64, "admins": pl.List(S), "source_format": S,
+    "source_file": S, "source_line": pl.Int64,
+})
+MEMBERS_SCHEMA = pl.Schema({
+    "snapshot_time": TIMESTAMP, "group_id": S, "group_name": S, "owner": S, "userid": S,
+    "member_type": pl.Int64, "join_time": TIMESTAMP, "join_scene": pl.Int64, "join_method": S, "invitor": S,
+    "group_nickname": S, "member_name": S, "source_format": S, "source_file": S, "source_line": pl.Int64,
+})
+# groupchat/get join_scene -> the scale shared with change_external_chat events
+JOIN_METHOD = {1: "invite", 2: "invite", 3: "qrcode"}
+
+
+def _decode(path: Path, text: str) -> tuple[dict | None, pl.DataFrame, list[Reject]]:
+    """(document fields, one row per group item as struct `_g`, rejects)."""
+    try:
+        doc = pl.Series([text]).str.json_decode(DOCUMENT).struct.unnest()
+    except pl.exceptions.PolarsError:
+        return _decode_item_by_item(path, text)
+    row = doc.row(0, named=True)
+    if row["group_chat_list"] is not None:
+        items = doc.select(pl.col("group_chat_list").alias("_g")).explode("_g").filter(pl.col("_g").is_not_null())
+    else:  # a bare response is its own single item
+        items = doc.select(pl.struct(list(_ITEM_FIELDS)).alias("_g"))
+    return row, items.with_row_index("_n"), []
+
+
+def _decode_item_by_item(path: Path, text: str) -> tuple[dict | None, pl.DataFrame, list[Reject]]:
+    """Rare path: the document does not fit the shapes. Invalid JSON rejects the file (with its
+    line); otherwise each group is decoded alone so that one odd group rejects only itself."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExportFormatError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
+    if not isinstance(data, dict):
+        raise ExportFormatError(path, "expected a JSON object (a snapshot or a groupchat/get response)", 1)
+    groups = data.get("group_chat_list")
+    if not isinstance(groups, list):
+        raise ExportFormatError(path, "the groupchat/get response does not have the documented fields", 1)
+    good, rejects = [], []
+    for n, g in enumerate(groups):
+        try:
+            good.append(pl.Series([json.dumps(g, ensure_ascii=False)]).str.json_decode(ITEM).alias("_g")
+                        .to_frame().with_columns(pl.lit(n, pl.UInt32).alias("_n")))
+        except pl.exceptions.PolarsError as exc:
+            gid = g.get("chat_id") or g.get("roomid") if isinstance(g, dict) else None
+            msg = str(exc).strip().splitlines()[0].removeprefix("error deserializing JSON: ")
+            rejects.append(Reject(str(path), _line_of(text, gid), f"group_chat_list[{n}]: {msg}",
+                                  json.dumps(g, ensure_ascii=False)[:2000]))
+    doc = {"snapshot_time": None if data.get("snapshot_time") is None else str(data["snapshot_time"])}
+    items = pl.concat(good).select("_n", "_g") if good else pl.DataFrame(schema={"_n": pl.UInt32, "_g": ITEM})
+    return doc, items, rejects
+
+
+def _line_of(text: str, group_id: str | None) -> int:
+    if group_id:
+        m = re.search(r'"(?:chat_id|roomid)"\s*:\s*"' + re.escape(group_id) + '"', text)
+        if m:
+            return text.count("\n", 0, m.start()) + 1
+    return 1
+
+
+def _group_lines(text: str) -> pl.DataFrame:
+    """Line of each group id in the file, found by one regex pass, for `source_line`."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    ids, lines = [], []
+    for m in re.finditer(r'"(?:chat_id|roomid)"\s*:\s*"([^"]*)"', text):
+        ids.append(m.group(1))
+        lines.append(bisect_right(newlines, m.start()) + 1)
+    return pl.DataFrame({"group_id": ids, "source_line": lines}, schema={"group_id": S, "source_line": pl.Int64}
+                        ).unique("group_id", keep="first")
+
+
+@lru_cache(maxsize=2)
+def _parse(path_str: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[Reject, ...], dict]:
+    path = Path(path_str)
+    text = read_text(path)
+    file = str(path)
+    doc, items, rejects = _decode(path, text)
+    snap_text = (doc or {}).get("snapshot_time")
+    meta = {"snapshot_time_from": "document" if snap_text else "file mtime", "groups": items.height}
+    snap_s = int(float(snap_text)) if snap_text and re.fullmatch(r"\s*\d+(\.\d*)?\s*", snap_text) else None
+    if snap_text and snap_s is None:
+        raise ExportFormatError(path, f"snapshot_time: cannot parse {snap_text!r} as unix seconds", 1)
+    if snap_s is None:
+        snap_s = mtime_ns // 1_000_000_000
+
+    g = pl.col("_g").struct
+    gc = g.field("group_chat").struct
+
+    def pick(field: str, *fallbacks: str) -> pl.Expr:
+        return pl.coalesce(nonempty(gc.field(field)), nonempty(g.field(field)), *(nonempty(g.field(f)) for f in fallbacks))
+
+    msgaudit = gc.field("chat_id").is_null() & g.field("chat_id").is_null() & g.field("roomname").is_not_null()
+    groups = items.with_columns(
+        pl.coalesce(pick("chat_id", "roomid"), pl.when(msgaudit).then(pl.lit(path.stem))).alias("group_id"),
+        pick("name", "roomname").alias("group_name"),
+        pick("owner", "creator").alias("owner"),
+        pick("create_time", "room_create_time").alias("_create"),
+        pick("notice").alias("notice"),
+        pl.coalesce(gc.field("member_list"), g.field("member_list"), g.field("members")).alias("_members"),
+        pl.coalesce(gc.field("admin_list"), g.field("admin_list")).alias("_admins"),
+        pl.when(msgaudit).then(pl.lit("msgaudit")).otherwise(pl.lit("externalcontact")).alias("source_format"),
+        nonempty(g.field("errcode")).alias("_errcode"),
+        g.field("errmsg").alias("_errmsg"),
+        epoch(pl.lit(snap_s, pl.Int64), "s").alias("snapshot_time"),
+    ).join(_group_lines(text), on="group_id", how="left").with_columns(pl.col("source_line").fill_null(1))
+    group_reason = (
+        pl.when(pl.col("_errcode").is_not_null() & (pl.col("_errcode") != "0"))
+        .then(pl.format("group_chat_list[{}]: groupchat/get error {} {}", "_n", "_errcode", "_errmsg"))
+        .when(pl.col("group_id").is_null()).then(pl.format("group_chat_list[{}]: chat_id missing", "_n"))
+        .when(pl.col("_create").is_not_null() & as_int(pl.col("_create")).is_null())
+        .then(pl.format("group {}: create_time: cannot parse '{}' as unix seconds", "group_id", "_create"))
+    )
+    groups = groups.with_columns(group_reason.alias("_reason"))
+    rejects += _rejects(groups, file, pl.col("_g").struct.json_encode())
+    groups = groups.filter(pl.col("_reason").is_null())
+
+    members = (
+        groups.select("snapshot_time", "group_id", "group_name", "owner", "source_format", "source_line",
+                      pl.col("_members").alias("_m"))
+        .explode("_m")
+        .filter(pl.col("_m").is_not_null())
+        .with_columns(pl.int_range(pl.len()).over("group_id").alias("_k"))
+    )
+    m = pl.col("_m").struct
+    join_text = pl.coalesce(nonempty(m.field("join_time")), nonempty(m.field("jointime")))
+    members = members.with_columns(
+        pl.coalesce(nonempty(m.field("userid")), nonempty(m.field("memberid"))).alias("userid"),
+        as_int(m.field("type")).alias("member_type"),
+        join_text.alias("_join"),
+        as_int(m.field("join_scene")).alias("join_scene"),
+        nonempty(m.field("invitor").struct.field("userid")).alias("invitor"),
+        nonempty(m.field("group_nickname")).alias("group_nickname"),
+        nonempty(m.field("name")).alias("member_name"),
+    )
+    member_reason = (
+        pl.when(pl.col("userid").is_null()).then(pl.format("group {} member_list[{}]: userid missing", "group_id", "_k"))
+        .when(pl.col("_join").is_not_null() & as_int(pl.col("_join")).is_null())
+        .then(pl.format("group {} member {}: join_time: cannot parse '{}' as unix seconds", "group_id", "userid", "_join"))
+    )
+    members = members.with_columns(member_reason.alias("_reason"))
+    rejects += _rejects(members, file, pl.col("_m").struct.json_encode())
+    members = members.filter(pl.col("_reason").is_null()).select(
+        "snapshot_time", "group_id", "group_name", "owner", "userid", "member_type",
+        epoch(as_int(pl.col("_join")), "s").alias("join_time"),
+        "join_scene",
+        pl.col("join_scene").replace_strict(JOIN_METHOD, default=None, return_dtype=S).alias("join_method"),
+        "invitor", "group_nickname", "member_name", "source_format",
+        pl.lit(file).alias("source_file"), "source_line",
+    ).match_to_schema(MEMBERS_SCHEMA)
+    groups = groups.select(
+        "snapshot_time", "group_id", "group_name", "owner",
+        epoch(as_int(pl.col("_create")), "s").alias("create_time"),
+        "notice",
+        pl.col("_members").list.len().fill_null(0).cast(pl.Int64).alias("member_count"),
+        pl.col("_admins").list.eval(pl.element().struct.field("userid")).fill_null([]).alias("admins"),
+        "source_format", pl.lit(file).alias("source_file"), "source_line",
+    ).match_to_schema(GROUPS_SCHEMA)
+    rejects.sort(key=lambda r: r.line)
+    return groups, members, tuple(rejects), meta
+
+
+def _rejects(frame: pl.DataFrame, file: str, raw: pl.Expr) -> list[Reject]:
+    bad = frame.filter(pl.col("_reason").is_not_null()).select("source_line", "_reason", raw.alias("_raw"))
+    return [Reject(file, int(line), reason, r or "") for line, reason, r in bad.iter_rows()]
+
+
+def _cached(path: Path | str):
+    st = Path(path).stat()
+    return _parse(str(path), st.st_mtime_ns, st.st_size)
+
+
+def parse_wecom_groups(path: Path | str) -> ParseResult:
+    """One row per group per snapshot: snapshot_time, group_id, group_name, owner (msgaudit:
+    creator), create_time, notice, member_count, admins List[String], source_format
+    (`externalcontact` | `msgaudit`), source_file, source_line (line of the group's id)."""
+    groups, _, rejects, meta = _cached(path)
+    return ParseResult(frame=groups, rejects=list(rejects), meta=dict(meta))
+
+
+def parse_wecom_group_members(path: Path | str) -> ParseResult:
+    """One row per (snapshot, group, member): snapshot_time, group_id, group_name, owner, userid,
+    member_type (1 internal, 2 external, null unknown), join_time, join_scene (1/2/3 as in
+    groupchat/get), join_method (invite|qrcode), invitor, group_nickname (null when unset or, for
+    msgaudit groups, unknown), member_name, source_format, source_file, source_line."""
+    _, members, rejects, meta = _cached(path)
+    return ParseResult(frame=members, rejects=list(rejects), meta=dict(meta))

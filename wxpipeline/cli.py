@@ -70,36 +70,41 @@ def cmd_run(args) -> int:
     # Deliberate uses (partitioned contract checks, backfill policy); README explains them.
     for category in (dg.BetaWarning, dg.PreviewWarning):
         warnings.simplefilter("ignore", category)
-    from wxpipeline.definitions import defs
+    from wxpipeline.definitions import build_defs
 
+    defs = build_defs()
     days = _days(args.date_from, args.date_to)
-    job = defs.resolve_job_def("daily_audit")
     failed, blocked = [], []
     t_all = time.monotonic()
+    width = len(str(len(days)))
+
+    def execute(job_name: str, label: str, partition_key: str | None = None) -> None:
+        t0 = time.monotonic()
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            partition_key=partition_key, instance=instance, raise_on_error=False, run_config=QUIET
+        )
+        evals = _check_outcomes(result)
+        contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
+        warn = sum(1 for e in evals if not e.passed and not e.check_name.endswith("_contract"))
+        state = "ok" if result.success and not contract_fail else "FAILED"
+        if not result.success:
+            failed.append(label)
+        if contract_fail:
+            blocked.append((label, contract_fail))
+        extra = f" contract failed: {', '.join(contract_fail)}" if contract_fail else ""
+        print(f"{label}  {state:<6} checks warning: {warn:<3} ({time.monotonic() - t0:.1f}s) "
+              f"run {result.run_id[:8]}{extra}", flush=True)
+
     with dg.DagsterInstance.get() as instance:
+        execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
         for i, day in enumerate(days, 1):
-            t0 = time.monotonic()
-            result = job.execute_in_process(
-                partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=QUIET
-            )
-            evals = _check_outcomes(result)
-            contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
-            warn = sum(1 for e in evals if not e.passed and not e.check_name.endswith("_contract"))
-            state = "ok" if result.success and not contract_fail else "FAILED"
-            if not result.success:
-                failed.append(day)
-            if contract_fail:
-                blocked.append((day, contract_fail))
-            extra = f" contract failed: {', '.join(contract_fail)}" if contract_fail else ""
-            print(
-                f"[{i:>{len(str(len(days)))}}/{len(days)}] {day}  {state:<6} checks warning: {warn:<3}"
-                f" ({time.monotonic() - t0:.1f}s) run {result.run_id[:8]}{extra}",
-                flush=True,
-            )
+            execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat())
+        if defs.resolve_job_def("period_summaries").asset_layer.executable_asset_keys:
+            execute("period_summaries", f"{'summaries':<{2 * width + 14}}")
     print(f"\n{len(days)} partition(s) in {time.monotonic() - t_all:.0f}s; Dagster instance: {settings().dagster_home}")
     print_summary(args.date_from, args.date_to)
     if failed or blocked:
-        print(f"\n{len(failed)} failed run(s), {len(blocked)} partition(s) blocked by input contracts; "
+        print(f"\n{len(failed)} failed run(s), {len(blocked)} run(s) blocked by input contracts; "
               "see the Dagster UI (make ui) and `quarantine` table", file=sys.stderr)
         return 1
     return 0

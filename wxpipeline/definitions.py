@@ -25,6 +25,25 @@ daily_audit_job = dg.define_asset_job(
     description="Refresh reference data, stage one day's exports and judge every clause for that day.",
 )
 
+# `wxpipeline run` over a period: reference data once, then one run per day, then the
+# unpartitioned summaries once (the nightly job does all three for one day).
+REFERENCE = dg.AssetSelection.groups("reference")
+PARTITIONED = dg.AssetSelection.assets(*[a for a in ALL_ASSETS if a.partitions_def is not None])
+refresh_reference_job = dg.define_asset_job(
+    "refresh_reference", selection=REFERENCE, description="Re-read roster, group registry, pay accounts and approvals."
+)
+judge_day_job = dg.define_asset_job(
+    "judge_day",
+    selection=PARTITIONED,
+    partitions_def=DAILY,
+    description="Stage one day's exports and judge every clause for that day (reference data as last refreshed).",
+)
+period_summaries_job = dg.define_asset_job(
+    "period_summaries",
+    selection=dg.AssetSelection.all() - PARTITIONED - REFERENCE,
+    description="Unpartitioned summaries over all judged days (e.g. the quarterly publishing review).",
+)
+
 nightly_schedule = dg.build_schedule_from_partitioned_job(
     daily_audit_job,
     hour_of_day=2,
@@ -34,10 +53,16 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=ALL_CHECKS,
-    jobs=[daily_audit_job],
-    schedules=[nightly_schedule],
-    resources={**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))},
-)
+
+def build_defs() -> dg.Definitions:
+    """The Definitions with resources configured from the environment as it is now."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=[daily_audit_job, refresh_reference_job, judge_day_job, period_summaries_job],
+        schedules=[nightly_schedule],
+        resources={**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))},
+    )
+
+
+defs = build_defs()

@@ -1,0 +1,54 @@
+"""`wxpipeline run` through Dagster on a persistent instance: summary, idempotence, exit codes."""
+
+import pytest
+from sqlalchemy import select
+
+from wxpipeline.cli import main
+from wxpipeline.resources.tables import Case, Finding
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.settings import settings
+
+from .assets.exports_fixture import write_exports
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    for var in ("WXPIPELINE_DATABASE_URL", "WXPIPELINE_POLICY"):
+        monkeypatch.delenv(var, raising=False)
+    # `run` sets DAGSTER_HOME when unset; pin it so that it is restored after the test
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home" / "dagster"))
+    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
+    write_exports(tmp_path / "exports")
+    return tmp_path
+
+
+def rows():
+    with Warehouse(database_url=settings().database_url).session() as s:
+        return sorted((f.finding_id, f.clause_id, f.subject_id, str(f.partition_date), f.summary, f.evidence)
+                      for f in s.exec(select(Finding)).scalars())
+
+
+def test_run_twice_changes_nothing_and_keeps_triage(env, capsys):
+    assert main(["run", "--from", "2026-09-22", "--to", "2026-09-23"]) == 0
+    out = capsys.readouterr().out
+    assert "[2/2] 2026-09-23  ok" in out and "PAY-04" in out
+    first = rows()
+    assert {r[1] for r in first} == {"PAY-02", "PAY-03", "PAY-04"}
+    fp = next(r for r in first if r[1] == "PAY-04")
+    wh = Warehouse(database_url=settings().database_url)
+    with wh.session() as s:
+        fingerprint = s.exec(select(Finding.fingerprint).where(Finding.finding_id == fp[0])).scalars().one()
+    wh.set_case_status(fingerprint, "false_positive", "entered on paper", "auditor")
+    assert main(["run", "--from", "2026-09-22", "--to", "2026-09-23"]) == 0
+    assert rows() == first
+    with wh.session() as s:
+        assert s.get(Case, fingerprint).status == "false_positive"
+    assert (settings().home / "dagster" / "dagster.yaml").exists()  # runs persist under WXPIPELINE_HOME
+
+
+def test_blocked_contract_exits_non_zero(env, capsys):
+    bad = env / "exports/reference/group_registry.csv"
+    bad.write_text(bad.read_text("utf-8").replace(",department,", ",committee,"), "utf-8")
+    assert main(["run", "--from", "2026-09-22", "--to", "2026-09-22"]) == 1
+    assert "group_registry_contract" in capsys.readouterr().out

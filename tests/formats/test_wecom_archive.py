@@ -144,3 +144,12 @@ def test_list_bodies_of_a_few_rows_among_many(tmp_path):
 def test_empty_file(tmp_path):
     res = parse_wecom_archive(write(tmp_path, [""]))
     assert res.frame.height == 0 and res.frame.schema == SCHEMA and res.rejects == []
+
+
+def test_undecodable_bytes_reject_only_their_line(tmp_path):
+    path = tmp_path / "bytes.jsonl"
+    good = json.dumps(GOOD, ensure_ascii=False).encode()
+    path.write_bytes(good + b"\n" + b'{"msgid": "\xff\xfe"}\n' + good.replace(b'"m1"', b'"m3"') + b"\n")
+    res = parse_wecom_archive(path)
+    assert res.frame["msgid"].to_list() == ["m1", "m3"] and res.frame["source_line"].to_list() == [1, 3]
+    assert [(r.line, r.reason.startswith("not UTF-8")) for r in res.rejects] == [(2, True)]

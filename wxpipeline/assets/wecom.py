@@ -4,6 +4,7 @@ The staged tables are what the group (GRP) and message (CHAT, ACC) clauses read;
 turns snapshots and events into stays of members in groups, as of each day.
 """
 
+import inspect
 from datetime import datetime
 
 import dagster as dg
@@ -66,7 +67,7 @@ def _window_scan(exports: ExportsFolder, kind: str, lo: datetime, hi: datetime) 
     io_manager_key="staged_io",
     kinds={"polars", "parquet"},
     owners=OWNERS,
-    description="群成员时间线: " + (membership.membership_timeline.__doc__ or ""),
+    description="群成员时间线: " + inspect.cleandoc(membership.membership_timeline.__doc__ or ""),
 )
 def wecom_membership_timeline(context: dg.AssetExecutionContext, exports: ExportsFolder) -> dg.Output:
     """Stays of members in groups overlapping the partition day, from snapshots and events

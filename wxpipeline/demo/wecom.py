@@ -24,252 +24,33 @@ notice (`解散`, date, `操作人`) the day before, only active employees post,
 Hooks for the clause generators: the model is left on `ctx.shared["wecom"]` (`WecomModel`: join,
 leave, rename, set_owner, dismiss, add_group, say, send ...) and every function in `PLANTERS`
 runs on it after the ordinary data is built and before the files are written.
+
+Modules: `wecom_model` (the model), `wecom_messages` (ordinary traffic), `wecom_text` (benign
+chat lines); this one builds the groups and writes the files.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import random
-import string
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Callable
-from zoneinfo import ZoneInfo
 
 from . import is_workday
-from . import wecom_text as T
+from .wecom_messages import build_messages
+from .wecom_model import SH, Group, Stay, WecomModel, at, earliest_join, office_time
 
 if TYPE_CHECKING:
     from . import DemoContext
 
-SH = ZoneInfo("Asia/Shanghai")
+__all__ = ["PLANTERS", "Group", "Stay", "WecomModel", "at", "earliest_join", "generate"]
+
 CORP_ID = "ww5a9c3e1f7b2d4e60"
 SNAPSHOT_AT = time(23, 30)
 INTERNAL_SNAPSHOT_AT = time(23, 35)
 BATCH_CUT = time(3, 0)  # archive pulls run at 03:00: one file per 03:00..03:00 span
 INTERNAL_GROUPS = {"年度审计专项群"}  # internal groups: snapshotted through the 会话存档 API
-
-# (msgtype, weight) of ordinary traffic
-MSGTYPES = [
-    ("text", 700), ("image", 80), ("emotion", 40), ("file", 30), ("link", 30), ("mixed", 20), ("voice", 20),
-    ("revoke", 15), ("chatrecord", 10), ("docmsg", 10), ("video", 8), ("markdown", 6), ("news", 4),
-    ("location", 5), ("card", 4), ("redpacket", 3), ("weapp", 3), ("calendar", 3), ("meeting", 3),
-]
-
-
-def at(d: date, t: time | int, minute: int = 0, second: int = 0) -> datetime:
-    if isinstance(t, int):
-        t = time(t, minute, second)
-    return datetime.combine(d, t, SH)
-
-
-def earliest_join(hired: date) -> datetime:
-    """GRP-03: hire day is working day 1 if it is one; joining is allowed from 00:00 of the
-    next working day after the 3rd working day."""
-    d, count = hired, 0
-    while True:
-        count += is_workday(d)
-        if count == 3:
-            break
-        d += timedelta(days=1)
-    d += timedelta(days=1)
-    while not is_workday(d):
-        d += timedelta(days=1)
-    return at(d, 0)
-
-
-# --------------------------------------------------------------------------------------------
-# model
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class Stay:
-    """One member's stay in one group: [joined, left)."""
-
-    group_id: str
-    userid: str
-    joined: datetime
-    nicknames: list[tuple[datetime, str]]
-    member_type: int = 1
-    join_scene: int = 1  # groupchat/get scale: 1 invited, 2 invite link, 3 QR code
-    invitor: str | None = None
-    name: str = ""  # the member's display name (groupchat/get `name`)
-    left: datetime | None = None
-    quit_scene: int = 1  # 0 left by themselves, 1 removed
-    add_event: bool = True
-    del_event: bool = True
-
-    def present(self, ts: datetime) -> bool:
-        return self.joined <= ts and (self.left is None or ts < self.left)
-
-    def nickname(self, ts: datetime) -> str:
-        current = self.nicknames[0][1]
-        for since, nick in self.nicknames:
-            if since <= ts:
-                current = nick
-        return current
-
-
-@dataclass
-class Group:
-    group_id: str
-    name: str
-    created: datetime
-    owners: list[tuple[datetime, str]]
-    notices: list[tuple[datetime, str]] = field(default_factory=list)
-    dismissed: datetime | None = None
-    internal: bool = False  # snapshotted through the 会话存档 API
-    group_type: str | None = None  # registry type; None = not registered
-    create_event: bool = True
-
-    def alive(self, ts: datetime) -> bool:
-        return self.created <= ts and (self.dismissed is None or ts < self.dismissed)
-
-    def _as_of(self, history: list[tuple[datetime, str]], ts: datetime) -> str:
-        value = history[0][1] if history else ""
-        for since, v in history:
-            if since <= ts:
-                value = v
-        return value
-
-    def owner(self, ts: datetime) -> str:
-        return self._as_of(self.owners, ts)
-
-    def notice(self, ts: datetime) -> str:
-        return self._as_of(self.notices, ts)
-
-
-class WecomModel:
-    """Groups, stays, extra events and messages; files are written from it at the end."""
-
-    def __init__(self, ctx: DemoContext):
-        self.ctx = ctx
-        self.rng = ctx.rng
-        self.groups: dict[str, Group] = {}
-        self.stays: list[Stay] = []
-        self.events: list[dict[str, Any]] = []  # change_owner / change_notice / change_name
-        self.messages: list[tuple[datetime, dict[str, Any]]] = []
-        self.externals: dict[str, dict[str, str]] = {}  # userid -> {"name", "nickname"}
-        self.by_userid = {r["wecom_userid"]: r for r in ctx.roster}
-        self.by_employee = {r["employee_id"]: r for r in ctx.roster}
-        self._event_seconds: set[tuple[str, int]] = set()
-        self._stays_by_group: dict[str, list[Stay]] = {}
-
-    # --- people ------------------------------------------------------------------------------
-    def userid(self, employee_id: str) -> str:
-        return self.by_employee[employee_id]["wecom_userid"]
-
-    def active(self, userid: str, d: date) -> bool:
-        """An employee active on `d` (externals never are)."""
-        r = self.by_userid.get(userid)
-        if r is None:
-            return False
-        return r["hire_date"] <= d.isoformat() and (not r["leave_date"] or d.isoformat() <= r["leave_date"])
-
-    def external(self, name: str, nickname: str) -> str:
-        alphabet = string.ascii_letters + string.digits
-        uid = "wm" + "".join(self.rng.choice(alphabet) for _ in range(24)) + "AAAA"
-        self.externals[uid] = {"name": name, "nickname": nickname}
-        return uid
-
-    def display_name(self, userid: str) -> str:
-        r = self.by_userid.get(userid)
-        return r["name"] if r else self.externals.get(userid, {}).get("name", userid)
-
-    # --- groups ------------------------------------------------------------------------------
-    def add_group(self, name: str, owner: str, created: datetime, *, group_id: str | None = None,
-                  group_type: str | None = None, internal: bool = False, notice: str = "") -> Group:
-        gid = group_id or "wr" + "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(24)) + "AAAA"
-        g = Group(gid, name, created, [(created, owner)], [(created, notice)] if notice else [],
-                  internal=internal, group_type=group_type)
-        self.groups[gid] = g
-        return g
-
-    def group(self, name_or_id: str) -> Group:
-        if name_or_id in self.groups:
-            return self.groups[name_or_id]
-        return next(g for g in self.groups.values() if g.name == name_or_id)
-
-    def stays_of(self, group_id: str) -> list[Stay]:
-        return self._stays_by_group.get(group_id, [])
-
-    def stays_at(self, group_id: str, ts: datetime) -> list[Stay]:
-        return [s for s in self.stays_of(group_id) if s.present(ts)]
-
-    def stay(self, group_id: str, userid: str, ts: datetime) -> Stay | None:
-        return next((s for s in self.stays_of(group_id) if s.userid == userid and s.present(ts)), None)
-
-    def _free_second(self, group_id: str, ts: datetime) -> datetime:
-        # two events of one group in one second would share the DESIGN.md natural key
-        while (group_id, int(ts.timestamp())) in self._event_seconds:
-            ts += timedelta(seconds=1)
-        self._event_seconds.add((group_id, int(ts.timestamp())))
-        return ts
-
-    def join(self, group_id: str, userid: str, ts: datetime, nickname: str, *, scene: int = 1,
-             invitor: str | None = None, event: bool = True, member_type: int | None = None) -> Stay:
-        ts = self._free_second(group_id, ts) if event else ts
-        ext = userid in self.externals
-        s = Stay(group_id, userid, ts, [(ts, nickname)], member_type or (2 if ext else 1), scene,
-                 invitor, self.display_name(userid), add_event=event)
-        self.stays.append(s)
-        self._stays_by_group.setdefault(group_id, []).append(s)
-        return s
-
-    def leave(self, stay: Stay, ts: datetime, *, quit_scene: int = 1, event: bool = True) -> None:
-        stay.left = self._free_second(stay.group_id, ts) if event else ts
-        stay.quit_scene, stay.del_event = quit_scene, event
-
-    def rename(self, stay: Stay, ts: datetime, nickname: str) -> None:
-        stay.nicknames.append((ts, nickname))
-        stay.nicknames.sort()
-
-    def set_owner(self, group_id: str, ts: datetime, userid: str, *, event: bool = True) -> None:
-        g = self.groups[group_id]
-        g.owners.append((ts, userid))
-        if event:
-            self._extra_event(group_id, ts, "change_owner")
-
-    def set_notice(self, group_id: str, ts: datetime, text: str, *, event: bool = True) -> None:
-        self.groups[group_id].notices.append((ts, text))
-        if event:
-            self._extra_event(group_id, ts, "change_notice")
-
-    def dismiss(self, group_id: str, ts: datetime, *, event: bool = True) -> None:
-        g = self.groups[group_id]
-        g.dismissed = ts
-        for s in self.stays_at(group_id, ts):
-            s.left, s.del_event = ts, False  # dismissal ends every stay; no del_member events
-        if event:
-            self.events.append({"time": self._free_second(group_id, ts), "group_id": group_id, "change": "dismiss"})
-
-    def _extra_event(self, group_id: str, ts: datetime, detail: str) -> None:
-        self.events.append({"time": self._free_second(group_id, ts), "group_id": group_id, "change": "update",
-                            "detail": detail})
-
-    # --- messages ----------------------------------------------------------------------------
-    def send(self, ts: datetime, sender: str, msgtype: str, body: dict[str, Any] | None = None, *,
-             roomid: str | None = None, to: list[str] | None = None, body_key: str | None = None,
-             action: str = "send") -> str:
-        """One archive record; in a group, `tolist` is (unless given) everyone else present at `ts`."""
-        if roomid and to is None:
-            to = [s.userid for s in self.stays_at(roomid, ts) if s.userid != sender]
-        to = to or []
-        external = not roomid and any(u in self.externals for u in [sender, *to])
-        msgid = f"{self.rng.getrandbits(63)}_{int(ts.timestamp())}" + ("_external" if external else "")
-        rec: dict[str, Any] = {"msgid": msgid, "action": action, "from": sender, "tolist": to,
-                               "roomid": roomid or "", "msgtime": int(ts.timestamp() * 1000), "msgtype": msgtype}
-        if body is not None:
-            rec[body_key or msgtype] = body
-        self.messages.append((ts, rec))
-        return msgid
-
-    def say(self, ts: datetime, sender: str, text: str, *, roomid: str | None = None,
-            to: list[str] | None = None) -> str:
-        return self.send(ts, sender, "text", {"content": text}, roomid=roomid, to=to)
-
 
 Planter = Callable[["DemoContext", WecomModel], None]
 # Violation planters of the group and message clauses append themselves here.
@@ -310,10 +91,6 @@ def _members_of(model: WecomModel, g: dict[str, Any]) -> list[str]:
     return [owner] + [e for e in ids if e != owner]
 
 
-def _office_time(rng: random.Random, d: date) -> datetime:
-    return at(d, rng.randint(9, 16), rng.randrange(60), rng.randrange(60))
-
-
 def build_groups(model: WecomModel) -> None:
     ctx, rng = model.ctx, model.rng
     end = at(ctx.end + timedelta(days=1), 0)
@@ -325,6 +102,7 @@ def build_groups(model: WecomModel) -> None:
                             group_type=reg["group_type"], internal=reg["group_name"] in INTERNAL_GROUPS,
                             notice=f"{reg['group_name']}：请使用实名昵称，文明沟通。")
         g.create_event = ctx.start <= created.date()
+        dismissal = _dismissal_day(ctx, reg)
         for i, eid in enumerate(_members_of(model, reg)):
             row = model.by_employee[eid]
             hired = date.fromisoformat(row["hire_date"])
@@ -337,10 +115,10 @@ def build_groups(model: WecomModel) -> None:
                 d = allowed.date() + timedelta(days=rng.choice([0, 0, 1, 3, 10]) if hired < ctx.start else 0)
                 while not is_workday(d):
                     d += timedelta(days=1)
-                ts = _office_time(rng, d)
+                ts = office_time(rng, d)
                 scene = rng.choice([1, 1, 1, 2, 3])
                 invitor = owner_uid if scene != 3 else None
-            if ts >= end:
+            if ts >= end or (dismissal and ts.date() >= dismissal):
                 continue
             if hired >= ctx.start - timedelta(days=7) and ctx.in_period(ts.date()):
                 ctx.near_miss("GRP-03", f"{g.group_id}/{row['wecom_userid']} joins {ts:%Y-%m-%d %H:%M}, "
@@ -402,14 +180,20 @@ def _leaver_near_misses(model: WecomModel) -> None:
                                           f"left {row['leave_date']}")
 
 
+def _dismissal_day(ctx: DemoContext, reg: dict[str, Any]) -> date | None:
+    """Temporary groups are dismissed two days after their work item ends (if in the period)."""
+    if reg["group_type"] != "temporary" or not reg["work_item_end"]:
+        return None
+    day = reg["work_item_end"] + timedelta(days=2)
+    return day if day <= ctx.end else None
+
+
 def handle_temporary_groups(model: WecomModel) -> None:
     """Temporary groups: a notice the day before, dismissal two days after the work item ends."""
     ctx, rng = model.ctx, model.rng
     for reg in ctx.shared.get("groups", []):
-        if reg["group_type"] != "temporary" or not reg["work_item_end"]:
-            continue
-        day = reg["work_item_end"] + timedelta(days=2)
-        if day > ctx.end:
+        day = _dismissal_day(ctx, reg)
+        if day is None:
             continue
         g = model.groups[reg["group_id"]]
         notice_at = at(day - timedelta(days=1), 10, rng.randrange(30), rng.randrange(60))
@@ -419,163 +203,6 @@ def handle_temporary_groups(model: WecomModel) -> None:
         model.dismiss(g.group_id, at(day, 16, rng.randrange(60), rng.randrange(60)))
         ctx.near_miss("GRP-07", f"{g.group_id} dismissed {day}, work item ended {reg['work_item_end']}")
         ctx.near_miss("GRP-08", f"{g.group_id} notice {notice_at:%Y-%m-%d %H:%M}")
-
-
-# --------------------------------------------------------------------------------------------
-# ordinary messages
-# --------------------------------------------------------------------------------------------
-
-def _hex(rng: random.Random, n: int = 32) -> str:
-    return f"{rng.getrandbits(4 * n):0{n}x}"
-
-
-def _sdkfileid(rng: random.Random) -> str:
-    return base64.b64encode(rng.randbytes(96)).decode()
-
-
-def _body(model: WecomModel, msgtype: str, ts: datetime, sender: str) -> tuple[str, dict[str, Any], str | None]:
-    """(msgtype, body, body key if not the msgtype) of an ordinary message."""
-    rng = model.rng
-    media = {"md5sum": _hex(rng), "sdkfileid": _sdkfileid(rng)}
-    if msgtype == "image":
-        return msgtype, {**media, "filesize": rng.randint(20_000, 900_000)}, None
-    if msgtype == "emotion":
-        return msgtype, {"type": rng.choice([1, 2]), "width": 240, "height": 240,
-                         "imagesize": rng.randint(5_000, 90_000), **media}, None
-    if msgtype == "voice":
-        return msgtype, {"voice_size": rng.randint(3_000, 60_000), "play_length": rng.randint(2, 50), **media}, None
-    if msgtype == "video":
-        return msgtype, {"filesize": rng.randint(500_000, 30_000_000), "play_length": rng.randint(5, 120), **media}, None
-    if msgtype == "file":
-        name = T.file_name(rng)
-        return msgtype, {"filename": name, "fileext": name.rsplit(".", 1)[1],
-                         "filesize": rng.randint(10_000, 5_000_000), **media}, None
-    if msgtype == "link":
-        title, desc, url = rng.choice(T.LINKS)
-        return msgtype, {"title": title, "description": desc, "link_url": T.fill(rng, url),
-                         "image_url": "https://wework.qpic.cn/wwpic/" + _hex(rng, 16) + "/0"}, None
-    if msgtype == "mixed":
-        items = [{"type": "text", "content": json.dumps({"content": T.chat_line(rng)}, ensure_ascii=False)},
-                 {"type": "image", "content": json.dumps({**media, "filesize": rng.randint(20_000, 400_000)})}]
-        return msgtype, {"item": items}, None
-    if msgtype == "chatrecord":
-        items = [{"type": "ChatRecordText", "msgtime": int(ts.timestamp()) - 600 + 30 * i,
-                  "content": json.dumps({"content": T.chat_line(rng)}, ensure_ascii=False),
-                  "from_chatroom": True} for i in range(rng.randint(2, 4))]
-        return msgtype, {"title": "群聊的聊天记录", "item": items}, None
-    if msgtype == "docmsg":
-        return msgtype, {"title": f"{rng.choice(T.PROJECTS)}{rng.choice(T.DOCS)}", "doc_creator": sender,
-                         "link_url": f"https://doc.weixin.qq.com/txdoc/excel?docid=e2_{_hex(rng, 20)}"}, "doc"
-    if msgtype == "markdown":
-        return msgtype, {"content": T.fill(rng, rng.choice(T.MARKDOWN))}, "info"
-    if msgtype == "news":
-        title, desc, url = rng.choice(T.NEWS)
-        return msgtype, {"item": [{"title": title, "description": desc, "url": T.fill(rng, url),
-                                   "picurl": "https://wework.qpic.cn/wwpic/" + _hex(rng, 16) + "/0"}]}, "info"
-    if msgtype == "location":
-        title, address = rng.choice(T.LOCATIONS)
-        return msgtype, {"longitude": 121.59 + rng.random() / 100, "latitude": 31.2 + rng.random() / 100,
-                         "address": address, "title": title, "zoom": 15}, None
-    if msgtype == "card":
-        other = rng.choice(model.ctx.roster)["wecom_userid"]
-        return msgtype, {"corpname": "示例科技有限公司", "userid": other}, None
-    if msgtype == "redpacket":
-        n = rng.randint(1, 10)
-        return msgtype, {"type": 2, "wish": rng.choice(T.WISHES), "totalcnt": n, "totalamount": 100 * n}, None
-    if msgtype == "weapp":
-        return msgtype, {"title": "会议室预订", "description": "查看本周会议室空闲时段", "username": "gh_3f2a1b0c9d8e@app",
-                         "displayname": "行政服务"}, None
-    start = int((ts + timedelta(days=1)).replace(hour=10, minute=0, second=0).timestamp())
-    if msgtype == "calendar":
-        return msgtype, {"title": f"{rng.choice(T.PROJECTS)}评审会", "creatorname": model.display_name(sender),
-                         "attendeename": [], "starttime": start, "endtime": start + 3600,
-                         "place": rng.choice(T.ROOMS), "remarks": ""}, None
-    # meeting: meeting ids run past int64, as in the vendor samples
-    return "meeting", {"topic": f"{rng.choice(T.PROJECTS)}沟通会", "starttime": start, "endtime": start + 3600,
-                       "address": "", "remarks": "", "meetingtype": 102,
-                       "meetingid": rng.randrange(10**18, 2 * 10**19), "status": 1}, None
-
-
-def _day_times(rng: random.Random, d: date) -> list[datetime]:
-    n = rng.randint(2200, 2800) if is_workday(d) else rng.randint(120, 260)
-    out = []
-    for _ in range(n):
-        r = rng.random()
-        lo, hi = (8.5, 18.5) if r < 0.85 else (18.5, 22.5) if r < 0.98 else (7.0, 8.5)
-        s = int((lo + rng.random() * (hi - lo)) * 3600)
-        out.append(at(d, time(s // 3600, s // 60 % 60, s % 60)) + timedelta(microseconds=rng.randrange(1000) * 1000))
-    return sorted(out)
-
-
-def _conversation(model: WecomModel, ts: datetime, day: dict[str, Any], active: list[str],
-                  active_set: set[str]) -> tuple[str, str | None, list[str]] | None:
-    """(sender, roomid, tolist) of one ordinary message at `ts`, or None if nobody can send."""
-    rng = model.rng
-    if rng.random() < 0.62:
-        if not day["groups"]:
-            return None
-        g = rng.choices(day["groups"], cum_weights=day["cum_weights"])[0]
-        if not g.alive(ts):
-            return None
-        # whole-day stays need no time check; only active employees and externals post
-        present = [s.userid for s, whole in day["stays"][g.group_id] if whole or s.present(ts)]
-        senders = [u for u in present if u in active_set or u in model.externals]
-        if len(senders) < 2:
-            return None
-        sender = rng.choice(senders)
-        return sender, g.group_id, [u for u in present if u != sender]
-    sender = rng.choice(active)
-    if day["externals"] and rng.random() < 0.15:
-        customer = rng.choice(day["externals"])
-        return (customer, None, [sender]) if rng.random() < 0.4 else (sender, None, [customer])
-    other = rng.choice(active)
-    return (sender, None, [other]) if other != sender else None
-
-
-def _day_plan(model: WecomModel, d: date) -> dict[str, Any]:
-    """Who can talk where on day `d`: stays overlapping the day (flagged whole-day), groups
-    weighted by size for picking."""
-    lo, hi = at(d, 0), at(d + timedelta(days=1), 0)
-    stays = {gid: [(s, s.joined <= lo and (s.left is None or s.left >= hi)) for s in model.stays_of(gid)
-                   if s.joined < hi and (s.left is None or s.left > lo)] for gid in model.groups}
-    groups = [g for g in model.groups.values() if len(stays[g.group_id]) >= 2]
-    weights = [len(stays[g.group_id]) ** 0.7 for g in groups]
-    cum = [sum(weights[: i + 1]) for i in range(len(weights))]
-    return {"stays": stays, "groups": groups, "cum_weights": cum, "externals": sorted(model.externals)}
-
-
-def build_messages(model: WecomModel) -> None:
-    ctx, rng = model.ctx, model.rng
-    kinds, weights = zip(*MSGTYPES)
-    cum_weights = [sum(weights[: i + 1]) for i in range(len(weights))]
-    employees = [r["wecom_userid"] for r in ctx.roster]
-    recent: dict[tuple[str, str], list[str]] = {}  # (sender, conversation) -> msgids, for revokes
-    for d in ctx.period():
-        active = [u for u in employees if model.active(u, d)]
-        active_set = set(active)
-        day = _day_plan(model, d)
-        for ts in _day_times(rng, d):
-            conv = _conversation(model, ts, day, active, active_set)
-            if conv is None:
-                continue
-            sender, room, to = conv
-            key = (sender, room or "|".join(sorted([sender, *to])))
-            kind = rng.choices(kinds, cum_weights=cum_weights)[0]
-            if kind == "revoke" and recent.get(key):
-                model.send(ts, sender, "revoke", {"pre_msgid": recent[key].pop()}, roomid=room, to=to, action="recall")
-                continue
-            if kind in ("text", "revoke"):
-                msgid = model.say(ts, sender, T.chat_line(rng), roomid=room, to=to)
-            else:
-                msgtype, body, body_key = _body(model, kind, ts, sender)
-                msgid = model.send(ts, sender, msgtype, body, roomid=room, to=to, body_key=body_key)
-            recent.setdefault(key, []).append(msgid)
-            del recent[key][:-3]
-        if is_workday(d):  # a few users switch enterprise log-ins during the day
-            for u in rng.sample(active, min(2, len(active))):
-                ts = _office_time(rng, d)
-                model.messages.append((ts, {"msgid": str(rng.randrange(10**20, 10**21)), "action": "switch",
-                                            "time": int(ts.timestamp() * 1000), "user": u}))
 
 
 # --------------------------------------------------------------------------------------------

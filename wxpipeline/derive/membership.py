@@ -100,8 +100,10 @@ def membership_timeline(
     ).with_columns(pl.col("_t0").fill_null(lo), pl.col("_t1").fill_null(hi))
     obs = obs.join(bounds, on="group_id").filter(pl.col("snapshot_time").is_between("_t0", "_t1"))
 
+    # the window's snapshots usually span D-1..D+1: a range on the column prunes the rest
+    first, last = (obs["snapshot_time"].min(), obs["snapshot_time"].max()) if obs.height else (lo, lo)
     present = (
-        members.filter(pl.col("snapshot_time").is_between(lo, hi, closed="left"))
+        members.filter(pl.col("snapshot_time").is_between(first, last))
         .join(obs.lazy().select("group_id", "snapshot_time"), on=["group_id", "snapshot_time"], how="semi")
         .select(*KEY, pl.col("snapshot_time").alias("time"), "join_time", "join_method", "join_scene", "invitor",
                 "member_type", "group_nickname")
@@ -145,70 +147,95 @@ def membership_timeline(
     )
 
 
+def _key_edges(log: pl.DataFrame) -> pl.DataFrame:
+    """`_first`/`_last`: the row starts/ends its (group, member) run in the sorted log. Shifts
+    guarded by these replace `over(KEY)` windows, which cost ~10x more on a million rows."""
+    first = (pl.col("group_id") != pl.col("group_id").shift(1)) | (pl.col("userid") != pl.col("userid").shift(1))
+    return log.with_columns(first.fill_null(True).alias("_first")).with_columns(
+        pl.col("_first").shift(-1).fill_null(True).alias("_last"))
+
+
 def _stays(log: pl.DataFrame, end: datetime) -> pl.DataFrame:
     """The state log of every (group, member) -> one row per stay."""
     if log.height == 0:
         return pl.DataFrame(schema={k: v for k, v in SCHEMA.items() if k not in ("day", "group_name", "owner")})
-    log = log.with_columns(pl.col("kind").replace_strict(_PRIO, return_dtype=pl.Int8).alias("_prio")).sort(
-        [*KEY, "time", "_prio"], maintain_order=True)
-    # drop del/dismiss events that the next snapshot contradicts (member still there, same stay)
-    us = pl.col("join_time").dt.epoch("us")
+    log = _key_edges(log.with_columns(pl.col("kind").replace_strict(_PRIO, return_dtype=pl.Int8).alias("_prio"))
+                     .sort([*KEY, "time", "_prio"], maintain_order=True))
+    # drop del/dismiss events that the next snapshot contradicts (member still there, same stay):
+    # `_next` = the next snapshot's verdict for this member (-1 absent, -2 present since an
+    # unknown time, else its join time in us; -3 = no later snapshot)
     next_obs = (
-        pl.when(pl.col("kind") == "present").then(us.fill_null(-2))  # -2: present, join time unknown
-        .when(pl.col("kind") == "absent").then(pl.lit(-1))
+        pl.when(pl.col("kind") == "present").then(pl.col("join_time").dt.epoch("us").fill_null(-2))
+        .when(pl.col("kind") == "absent").then(pl.lit(-1, pl.Int64))
     )
-    log = log.with_columns(next_obs.shift(-1).backward_fill().over(KEY).alias("_next"))
+    log = log.with_columns(
+        pl.when("_last").then(pl.lit(-3, pl.Int64)).otherwise(next_obs.shift(-1)).backward_fill().alias("_next"))
     contradicted = (
         pl.col("kind").is_in(["del", "dismiss"]) & (pl.col("_next") >= 0)
         & (pl.col("_next") <= pl.col("time").dt.epoch("us"))
     )
-    log = log.filter(~contradicted.fill_null(False))
+    log = _key_edges(log.filter(~contradicted.fill_null(False)).drop("_first", "_last"))
 
-    log = log.with_columns(
-        pl.col("state").shift(1).over(KEY).alias("_prev_state"),
-        pl.col("time").shift(1).over(KEY).alias("_prev_time"),
-    )
-    prev_state = pl.col("_prev_state")
-    rejoined = (pl.col("kind") == "present") & (pl.col("join_time") > pl.col("_prev_time") + SAME_JOIN)
+    prev_state = pl.when("_first").then(None).otherwise(pl.col("state").shift(1))
+    prev_time = pl.when("_first").then(None).otherwise(pl.col("time").shift(1))
+    rejoined = (pl.col("kind") == "present") & (pl.col("join_time") > prev_time + SAME_JOIN)
     starts = (pl.col("state") == 1) & (prev_state.is_null() | (prev_state == 0) | rejoined.fill_null(False))
     log = log.with_columns(
-        starts.cast(pl.Int32).cum_sum().over(KEY).alias("_stay"),
+        starts.cast(pl.Int64).alias("_start"),
         ((pl.col("state") == 0) & (prev_state == 1)).fill_null(False).alias("_closes"),
-    ).filter(pl.col("_stay") > 0)
+    ).with_columns(pl.col("_start").cum_sum().alias("_stay"))
+    # rows of a member before its first stay (e.g. absent from the first snapshot) belong to none
+    before_any = pl.when("_first").then(pl.col("_stay") - pl.col("_start")).forward_fill()
+    log = log.filter(pl.col("_stay") > before_any)
 
     seen = pl.col("kind") == "present"
     before_end = seen & (pl.col("time") < end)
-    snap_join = pl.col("join_time").filter(seen & pl.col("join_time").is_not_null()).first()
-    nick_before = pl.col("group_nickname").filter(before_end).last()
-    nick_after = pl.col("group_nickname").filter(seen & (pl.col("time") >= end)).first()
-    stays = log.group_by([*KEY, "_stay"], maintain_order=True).agg(
-        pl.coalesce(snap_join, pl.col("time").filter(pl.col("state") == 1).first()).alias("joined_at"),
-        pl.when(snap_join.is_not_null()).then(pl.lit("snapshot"))
-        .when(pl.col("kind").filter(pl.col("state") == 1).first() == "add").then(pl.lit("event"))
+    after_end = seen & (pl.col("time") >= end)
+
+    def where(cond: pl.Expr, col: str) -> pl.Expr:
+        return pl.when(cond).then(pl.col(col))
+
+    # one stay's snapshots share its join time, scene, invitor and type: min/max pick them
+    log = log.with_columns(
+        where(seen, "join_time").alias("_sj"), where(pl.col("state") == 1, "time").alias("_t1"),
+        where(pl.col("kind") == "add", "time").alias("_add"), where(seen, "join_method").alias("_jm"),
+        where(pl.col("kind") == "add", "join_method").alias("_jm_add"), where(seen, "join_scene").alias("_js"),
+        where(seen, "invitor").alias("_inv"), where(seen, "member_type").alias("_mt"),
+        where("_closes", "time").alias("_left"), where("_closes", "kind").alias("_closed_by"),
+        where("_closes", "quit_method").alias("_qm"), where(seen, "time").alias("_seen"),
+        where(before_end, "time").alias("_nb_t"), where(after_end, "time").alias("_na_t"),
+    )
+    stays = log.group_by("_stay").agg(
+        pl.col("group_id").first(), pl.col("userid").first(),
+        pl.col("_sj").min(), pl.col("_t1").min(), pl.col("_add").min(),
+        pl.col("_jm").min(), pl.col("_jm_add").min(), pl.col("_js").max().alias("join_scene"),
+        pl.col("_inv").max().alias("invitor"), pl.col("_mt").max().alias("member_type"),
+        pl.col("_left").min().alias("left_at"), pl.col("_closed_by").min(), pl.col("_qm").min().alias("quit_method"),
+        pl.col("_seen").min().alias("first_seen_at"), pl.col("_seen").max().alias("last_seen_at"),
+        pl.col("_nb_t").max(), pl.col("_na_t").min(),
+    ).with_columns(pl.coalesce("_nb_t", "_na_t").alias("nickname_seen_at"))
+    # the nickname of the snapshot chosen above (as of the day: last before its end, else first after)
+    nick = log.filter(seen).select("_stay", pl.col("time").alias("nickname_seen_at"), "group_nickname")
+    stays = stays.join(nick, on=["_stay", "nickname_seen_at"], how="left").sort("_stay").with_columns(
+        pl.coalesce("_sj", "_t1").alias("joined_at"),
+        pl.when(pl.col("_sj").is_not_null()).then(pl.lit("snapshot"))
+        .when(pl.col("_add") == pl.col("_t1")).then(pl.lit("event"))
         .otherwise(pl.lit("snapshot")).alias("join_source"),
-        pl.coalesce(pl.col("join_method").filter(seen).drop_nulls().first(),
-                    pl.col("join_method").filter(pl.col("kind") == "add").drop_nulls().first()).alias("join_method"),
-        pl.col("join_scene").filter(seen).drop_nulls().last().alias("join_scene"),
-        pl.col("invitor").filter(seen).drop_nulls().last().alias("invitor"),
-        pl.col("time").filter("_closes").first().alias("left_at"),
-        pl.col("kind").filter("_closes").first().alias("_closed_by"),
-        pl.col("quit_method").filter("_closes").first().alias("quit_method"),
-        pl.col("time").filter(seen).min().alias("first_seen_at"),
-        pl.col("time").filter(seen).max().alias("last_seen_at"),
-        pl.col("member_type").filter(seen).drop_nulls().last().alias("member_type"),
-        pl.when(before_end.any()).then(nick_before).otherwise(nick_after).alias("group_nickname"),
-        pl.when(before_end.any()).then(pl.col("time").filter(before_end).last())
-        .otherwise(pl.col("time").filter(seen & (pl.col("time") >= end)).first()).alias("nickname_seen_at"),
+        pl.coalesce("_jm", "_jm_add").alias("join_method"),
     )
     # a stay followed by a rejoin without closing evidence ended by the rejoin at the latest
-    next_join = pl.col("joined_at").shift(-1).over(KEY)
+    same_key = (pl.col("group_id") == pl.col("group_id").shift(-1)) & (pl.col("userid") == pl.col("userid").shift(-1))
+    next_join = pl.when(same_key).then(pl.col("joined_at").shift(-1))
     return stays.with_columns(
         pl.coalesce("left_at", next_join).alias("left_at"),
         pl.when(pl.col("_closed_by").is_not_null())
         .then(pl.col("_closed_by").replace({"del": "event", "absent": "snapshot"}))
         .when(next_join.is_not_null()).then(pl.lit("snapshot"))
         .alias("left_source"),
-    ).drop("_stay", "_closed_by")
+    ).select(
+        *KEY, "joined_at", "join_source", "join_method", "join_scene", "invitor", "left_at", "left_source",
+        "quit_method", "first_seen_at", "last_seen_at", "member_type", "group_nickname", "nickname_seen_at",
+    )
 
 
 def _as_of(obs: pl.DataFrame, columns: list[str], end: datetime) -> pl.DataFrame:

@@ -107,10 +107,3 @@ def nonempty(expr: pl.Expr) -> pl.Expr:
     s = expr.str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s)
 
-
-def reasons_to_rejects(frame: pl.DataFrame, reason: pl.Expr, file: str) -> tuple[pl.DataFrame, list[Reject]]:
-    """Split decoded rows on a per-row reason expression (null = good)."""
-    checked = frame.with_columns(reason.alias("_reason"))
-    bad = checked.filter(pl.col("_reason").is_not_null())
-    rejects = [Reject(file, int(ln), r, raw) for ln, r, raw in bad.select("source_line", "_reason", "raw").iter_rows()]
-    return checked.filter(pl.col("_reason").is_null()).drop("_reason"), rejects

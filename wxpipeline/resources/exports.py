@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
@@ -96,8 +98,12 @@ class ExportsFolder(dg.ConfigurableResource):
         kind = EXPORT_KINDS[kind_name]
         scan = self.scan(kind_name)
         # Filter before deduplicating: copies of a record share its timestamp, and the filter
-        # prunes parquet row groups of other days.
-        todays = scan.raw.filter(pl.col(kind.time_column).dt.date() == day)
+        # prunes parquet row groups of other days. A range on the column itself, not
+        # `.dt.date() == day`: only a bare column comparison is checked against the row-group
+        # statistics (measured: 0.2 s instead of 1.1 s for a day among 2M archived messages,
+        # and the gap grows with the history).
+        start = datetime.combine(day, time(0), ZoneInfo("Asia/Shanghai"))
+        todays = scan.raw.filter(pl.col(kind.time_column).is_between(start, start + timedelta(days=1), closed="left"))
         return dedupe(todays, scan.key).collect(), scan
 
 

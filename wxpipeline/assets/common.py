@@ -89,7 +89,7 @@ def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quar
         "source_files": dg.MetadataValue.int(len(files)),
         "quarantined_records": dg.MetadataValue.int(len(rejects)),
         "newly_quarantined": dg.MetadataValue.int(new_quarantined),
-        "preview": dg.MetadataValue.md(_markdown(df.drop("source_file", strict=False).head(5))),
+        "preview": dg.MetadataValue.md(markdown_table(df.drop("source_file", strict=False).head(5))),
     }
 
 
@@ -177,7 +177,7 @@ class JudgeContext:
     staged: StagedStore
 
 
-def _markdown(df: pl.DataFrame) -> str:
+def markdown_table(df: pl.DataFrame) -> str:
     if df.height == 0:
         return "_none_"
     cols = df.columns
@@ -233,7 +233,7 @@ def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff,
             "resolved_subjects": dg.MetadataValue.json([r["subject_id"] for r in resolved][:50]),
             "kept_subjects": dg.MetadataValue.json([r["subject_id"] for r in kept][:50]),
             "previous_policy_version": dg.MetadataValue.text(diff.old_policy_version or "(first judgement)"),
-            "examples": dg.MetadataValue.md(_markdown(examples)),
+            "examples": dg.MetadataValue.md(markdown_table(examples)),
             "clause": dg.MetadataValue.text(clause.text),
             "source": dg.MetadataValue.text(clause.source),
             "policy_version": dg.MetadataValue.text(policy.version),

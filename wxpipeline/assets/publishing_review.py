@@ -18,7 +18,7 @@ import dagster as dg
 import polars as pl
 from sqlalchemy import select
 
-from wxpipeline.assets.common import OWNERS, _markdown
+from wxpipeline.assets.common import OWNERS, markdown_table
 from wxpipeline.checks.pub import publications
 from wxpipeline.checks.registry import clauses_for
 from wxpipeline.resources.exports import ExportsFolder
@@ -127,8 +127,8 @@ def publishing_quarterly_review(exports: ExportsFolder, warehouse: Warehouse) ->
             "articles_with_open_findings": dg.MetadataValue.int(last["articles_with_open_findings"]),
             **{f"findings_{c.replace('-', '_')}": dg.MetadataValue.int(last[f"findings_{c}"]) for c in clause_ids},
         }
-    meta["quarters"] = dg.MetadataValue.md(_markdown(summary.drop("open_articles")))
+    meta["quarters"] = dg.MetadataValue.md(markdown_table(summary.drop("open_articles")))
     latest = open_rows.filter(pl.col("quarter") == summary["quarter"].max()) if summary.height else open_rows
-    meta["open_articles_latest_quarter"] = dg.MetadataValue.md(_markdown(
+    meta["open_articles_latest_quarter"] = dg.MetadataValue.md(markdown_table(
         latest.head(50).with_columns(pl.col("open_clauses", "case_statuses").list.join(", "))))
     return dg.Output(summary, metadata=meta)

@@ -5,7 +5,6 @@ turns snapshots and events into stays of members in groups, as of each day.
 """
 
 import inspect
-from datetime import datetime
 
 import dagster as dg
 import polars as pl
@@ -19,8 +18,7 @@ from wxpipeline.assets.common import (
     partition_day,
 )
 from wxpipeline.derive import membership
-from wxpipeline.formats.registry import EXPORT_KINDS
-from wxpipeline.resources.exports import ExportsFolder, dedupe
+from wxpipeline.resources.exports import ExportsFolder
 
 wecom_messages = build_staged_asset(
     "wecom_messages", "wecom_archive", "wecom",
@@ -50,14 +48,6 @@ wecom_group_events = build_staged_asset(
 )
 
 
-def _window_scan(exports: ExportsFolder, kind: str, lo: datetime, hi: datetime) -> pl.LazyFrame:
-    """The kind's records in [lo, hi), once per natural key; filtered before deduplicating so
-    that only the window's parquet row groups are read."""
-    scan = exports.scan(kind)
-    column = EXPORT_KINDS[kind].time_column
-    return dedupe(scan.raw.filter(pl.col(column).is_between(lo, hi, closed="left")), scan.key)
-
-
 @dg.asset(
     name="wecom_membership_timeline",
     group_name="wecom",
@@ -75,9 +65,9 @@ def wecom_membership_timeline(context: dg.AssetExecutionContext, exports: Export
     day = partition_day(context)
     lo, hi = membership.window(day)
     df = membership.membership_timeline(
-        _window_scan(exports, "wecom_group_members", lo, hi),
-        _window_scan(exports, "wecom_groups", lo, hi),
-        _window_scan(exports, "wecom_group_events", lo, hi),
+        exports.window("wecom_group_members", lo, hi),
+        exports.window("wecom_groups", lo, hi),
+        exports.window("wecom_group_events", lo, hi),
         day,
     )
     return dg.Output(df, metadata={

@@ -22,14 +22,16 @@ case: the per-hit Python re-normalisation maps the normalised match back through
 separators), or `normalised` when that mapping did not reproduce the vectorised text exactly,
 in which case offset/length point into the normalised text and the snippet is taken from it.
 Snippets keep `context` characters each side, mask all but the first character of the match
-and all but the last 4 digits of any run of 7+ digits (phone / ID numbers), and fold newlines.
+and all but the last 4 digits of any number of 7+ digits, also one written in groups
+(`6222 0212 3456 7890`: phone, ID and card numbers), and fold newlines. `find_patterns` gives
+the same hits shape for the regular expressions of a policy (CHAT-02).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import polars as pl
 
@@ -103,8 +105,12 @@ def find_terms(
     categories: Sequence[str],
     allow: Sequence[str] = (),
     context: int = 8,
+    normalised: str | None = None,
 ) -> pl.DataFrame:
-    """Every word-list hit in `texts[text]`, allow-list suppressed; see the module doc."""
+    """Every word-list hit in `texts[text]`, allow-list suppressed; see the module doc.
+
+    `normalised` names a column of `texts` that already holds `normalise(texts[text])`, so that
+    several rules over one day's messages normalise it once; it is not repeated in the output."""
     clash = sorted(set(texts.columns) & (set(HIT_COLUMNS) | {"_row", "_norm"}))
     if clash:
         raise ValueError(f"find_terms: rename the input column(s) {clash}; the hits frame adds them")
@@ -115,11 +121,16 @@ def find_terms(
                          f"(loaded: {sorted(word_lists['category'].unique())}); check the policy's word_lists")
     terms = compiled_terms(word_lists, categories)
     allowed = compiled_terms(word_lists, allow).select("pattern").unique()
+    if normalised is not None:
+        texts = texts.rename({normalised: "_norm"})
     if texts.height == 0 or terms.height == 0:
-        return empty_hits(texts, text)
+        return empty_hits(texts.drop("_norm", strict=False), text)
     patterns = sorted(set(terms["pattern"]) | set(allowed["pattern"]))
 
-    rows = texts.with_row_index("_row").with_columns(normalise(texts[text]).alias("_norm"))
+    rows = texts.with_row_index("_row")
+    if normalised is None:
+        rows = rows.with_columns(normalise(texts[text]).alias("_norm"))
+    texts = texts.drop("_norm", strict=False)
     cand = rows.filter(pl.col("_norm").str.contains_any(patterns).fill_null(False))
     if cand.height == 0:
         return empty_hits(texts, text)
@@ -161,6 +172,53 @@ def find_terms(
     return out.drop("_row").select(*[c for c in texts.columns if c != text], *HIT_COLUMNS)
 
 
+def find_patterns(
+    texts: pl.DataFrame,
+    *,
+    text: str,
+    patterns: Mapping[str, str],
+    context: int = 8,
+    normalised: str | None = None,
+) -> pl.DataFrame:
+    """The first match of each regular expression in the normalised `texts[text]`, in the shape of
+    `find_terms`' hits: category `pattern`, term = the pattern's name, matched / snippet masked.
+
+    `patterns` maps a name to a regular expression (polars / Rust `regex` syntax) written against
+    normalised text (simplified, half-width, lower case, no separators between Chinese characters).
+    Rows are first filtered with all patterns at once; only the candidates are searched per pattern.
+    """
+    clash = sorted(set(texts.columns) & (set(HIT_COLUMNS) | {"_row", "_norm"}))
+    if clash:
+        raise ValueError(f"find_patterns: rename the input column(s) {clash}; the hits frame adds them")
+    if normalised is not None:
+        texts = texts.rename({normalised: "_norm"})
+    if texts.height == 0 or not patterns:
+        return empty_hits(texts.drop("_norm", strict=False), text)
+    rows = texts.with_row_index("_row")
+    if normalised is None:
+        rows = rows.with_columns(normalise(texts[text]).alias("_norm"))
+    texts = texts.drop("_norm", strict=False)
+    combined = "|".join(f"(?:{p})" for p in patterns.values())
+    cand = rows.filter(pl.col("_norm").str.contains(combined).fill_null(False))
+    if cand.height == 0:
+        return empty_hits(texts, text)
+    hits = pl.concat([
+        cand.select(
+            "_row",
+            pl.lit("pattern").alias("category"),
+            pl.lit(name).alias("term"),
+            pl.col("_norm").str.extract(f"({p})", 1).alias("pattern"),
+            pl.col("_norm").str.find(p).cast(pl.Int64).alias("start"),
+        )
+        for name, p in patterns.items()
+    ]).filter(pl.col("pattern").str.len_chars() > 0).sort("_row", "start")
+    if hits.height == 0:
+        return empty_hits(texts, text)
+    located = _locate(hits, cand.filter(pl.col("_row").is_in(hits["_row"].unique().implode())), text, context)
+    out = rows.drop(text, "_norm").join(located, on="_row", how="inner").sort("_row", "offset", "term")
+    return out.drop("_row").select(*[c for c in texts.columns if c != text], *HIT_COLUMNS)
+
+
 def _locate(hits: pl.DataFrame, rows: pl.DataFrame, text: str, context: int) -> pl.DataFrame:
     """Map byte offsets in the normalised text to character offsets in the original (Python,
     over the hit rows only)."""
@@ -187,7 +245,8 @@ def _locate(hits: pl.DataFrame, rows: pl.DataFrame, text: str, context: int) -> 
 
 # ---- evidence masking ---------------------------------------------------------------------------
 
-_LONG_DIGITS = re.compile(r"\d{7,}")
+# A number of 7+ digits, also when written in groups of 3+ (`6222 0212 3456 7890`, `138-0013-8000`).
+_LONG_DIGITS = re.compile(r"\d{3,}(?:[ \-]\d{3,})*")
 
 
 def mask_match(s: str) -> str:
@@ -195,8 +254,29 @@ def mask_match(s: str) -> str:
     return s[:1] + "*" * (len(s) - 1)
 
 
+def _mask_digits(m: re.Match) -> str:
+    """All but the last 4 digits of a 7+-digit number become `*`; group separators stay."""
+    g = m.group()
+    hide = sum(c.isdigit() for c in g) - 4
+    if hide < 3:
+        return g
+    out = []
+    for c in g:
+        if c.isdigit() and hide > 0:
+            out.append("*")
+            hide -= 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def _mask_numbers(s: str) -> str:
-    return _LONG_DIGITS.sub(lambda m: "*" * (len(m.group()) - 4) + m.group()[-4:], s)
+    return _LONG_DIGITS.sub(_mask_digits, s)
+
+
+def mask_numbers(s: str) -> str:
+    """`s` with every number of 7+ digits masked but its last 4 digits (evidence text, URLs)."""
+    return _mask_numbers(s)
 
 
 def snippet(source: str, start: int, end: int, context: int) -> str:

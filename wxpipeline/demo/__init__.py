@@ -161,6 +161,7 @@ def _rng_for(seed: int, generator: Generator) -> random.Random:
 # --------------------------------------------------------------------------------------------
 
 from . import payments, publishing, reference, wecom  # noqa: E402  (the generators need DemoContext only for typing)
+from . import chat  # noqa: E402  (message clauses: a WeCom planter plus a generator after it)
 
 # Run in order; reference data first. A new domain appends its generator here.
 GENERATORS: list[Generator] = [
@@ -168,7 +169,10 @@ GENERATORS: list[Generator] = [
     payments.generate,
     publishing.generate,
     wecom.generate,
+    chat.generate,  # after wecom: records the CHAT-06/07 subjects of the final archive
 ]
+# The message cases go into the archive the WeCom generator writes (through its planter hook).
+wecom.PLANTERS.append(chat.plant)
 
 
 def write_demo(root: Path, end: date = DEFAULT_END, days: int = 30, seed: int = 7) -> dict:

@@ -93,18 +93,23 @@ class ExportsFolder(dg.ConfigurableResource):
             return Scan(_empty_frame(kind).lazy(), key, files, rejects)
         return Scan(pl.scan_parquet(parquet, missing_columns="insert", extra_columns="ignore"), key, files, rejects)
 
-    def day(self, kind_name: str, day) -> tuple[pl.DataFrame, Scan]:
-        """The records whose own timestamp falls on `day` (Asia/Shanghai), once per natural key."""
+    def window(self, kind_name: str, lo: datetime, hi: datetime) -> pl.LazyFrame:
+        """The records whose own timestamp is in [lo, hi), once per natural key.
+
+        Filtered before deduplicating: copies of a record share its timestamp, and a range on the
+        bare column is checked against parquet row-group statistics, so other days are never
+        read (measured: 0.2 s instead of 1.1 s for a day among 2M archived messages with
+        `.dt.date() == day`, and the gap grows with the history).
+        """
         kind = EXPORT_KINDS[kind_name]
         scan = self.scan(kind_name)
-        # Filter before deduplicating: copies of a record share its timestamp, and the filter
-        # prunes parquet row groups of other days. A range on the column itself, not
-        # `.dt.date() == day`: only a bare column comparison is checked against the row-group
-        # statistics (measured: 0.2 s instead of 1.1 s for a day among 2M archived messages,
-        # and the gap grows with the history).
+        return dedupe(scan.raw.filter(pl.col(kind.time_column).is_between(lo, hi, closed="left")), scan.key)
+
+    def day(self, kind_name: str, day) -> tuple[pl.DataFrame, Scan]:
+        """The records whose own timestamp falls on `day` (Asia/Shanghai), once per natural key."""
         start = datetime.combine(day, time(0), ZoneInfo("Asia/Shanghai"))
-        todays = scan.raw.filter(pl.col(kind.time_column).is_between(start, start + timedelta(days=1), closed="left"))
-        return dedupe(todays, scan.key).collect(), scan
+        frame = self.window(kind_name, start, start + timedelta(days=1)).collect()
+        return frame, self.scan(kind_name)
 
 
 _EMPTY_CACHE: dict[str, pl.DataFrame] = {}

@@ -1,0 +1,361 @@
+"""Message content clauses CHAT-01, CHAT-02, CHAT-03, CHAT-05, and what every message rule shares.
+
+CHAT-04 (sensitive data) is in `sensitive.py`, CHAT-06 / CHAT-07 (acknowledging a leader's @) in
+`chat_ack.py`, ACC-01 (account used after departure) in `accounts.py`.
+
+Frames (staged columns of `wecom_messages`, see `wxpipeline/formats/wecom_archive.py`):
+
+* `messages`: the judged day's archive records: msgid, action, sender, roomid (null = one-to-one),
+  sent_at, msgtype, text (every human-readable text of the message), urls, revoked_msgid, and
+  `text_norm` = `textnorm.normalise(text)`. The asset normalises once for all rules
+  (`prepare_messages`); a frame without `text_norm` is normalised by the rule itself.
+* `roster` (reference/roster.csv), `word_lists` (category, term, file, line), `members` (the
+  membership timeline, see `chat_ack.py`: only the group names of the day are read here).
+
+A message is judged on the day it was sent; `switch` records (log-in switches) and `recall`
+records carry no text and are never content findings. The finding's `employee_id` is the
+sender's (the roster row active that day, else their latest), `group_id` the room.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from pydantic import field_validator
+
+from wxpipeline.checks.findings import evidence_json
+from wxpipeline.checks.registry import Params, clause
+from wxpipeline.checks.textnorm import fold_width, normalise
+from wxpipeline.checks.wordlists import category_label, find_patterns, find_terms, mask_numbers
+
+TZ = ZoneInfo("Asia/Shanghai")
+MESSAGE_COLUMNS = ["msgid", "action", "sender", "roomid", "sent_at", "msgtype", "text", "urls", "revoked_msgid"]
+ENTERPRISE_RULES = "公司微信工作群管理规定"
+
+
+# ---- shared -------------------------------------------------------------------------------------
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), TZ)
+    return start, start + timedelta(days=1)
+
+
+def prepare_messages(messages: pl.DataFrame) -> pl.DataFrame:
+    """The message columns the rules read, with `text_norm` (normalised once per day)."""
+    cols = [c for c in MESSAGE_COLUMNS if c in messages.columns]
+    out = messages.select(cols)
+    if "text_norm" in messages.columns:
+        return out.with_columns(messages["text_norm"])
+    return out.with_columns(normalise(out["text"]).alias("text_norm"))
+
+
+def sent_on(messages: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The day's messages that carry text (send records), normalised."""
+    lo, hi = day_bounds(day)
+    msgs = messages.filter(
+        (pl.col("action") == "send") & pl.col("text").is_not_null()
+        & pl.col("sent_at").is_between(lo, hi, closed="left")
+    )
+    return prepare_messages(msgs)
+
+
+def active_on(day: date | pl.Expr) -> pl.Expr:
+    """Roster rows active on `day` (hire_date <= D and (no leave_date or leave_date >= D))."""
+    d = pl.lit(day) if isinstance(day, date) else day
+    return (pl.col("hire_date") <= d) & (pl.col("leave_date").is_null() | (pl.col("leave_date") >= d))
+
+
+def people(roster: pl.DataFrame, day: date) -> pl.DataFrame:
+    """One row per WeCom userid: employee_id, name, is_leader, active (on `day`); the active roster
+    row wins, else the latest hired."""
+    return (
+        roster.filter(pl.col("wecom_userid").is_not_null())
+        .with_columns(active_on(day).alias("active"))
+        .sort(["active", "hire_date"], descending=True, nulls_last=True)
+        .unique("wecom_userid", keep="first", maintain_order=True)
+        .select(pl.col("wecom_userid").alias("userid"), "employee_id", "name", "is_leader", "active")
+    )
+
+
+def _where() -> pl.Expr:
+    return (
+        pl.when(pl.col("roomid").is_null()).then(pl.lit("单聊"))
+        .when(pl.col("group_name").is_not_null()).then(pl.format("群「{}」", "group_name"))
+        .otherwise(pl.format("群聊 {} ", "roomid"))
+    )
+
+
+def sender_prefix() -> pl.Expr:
+    """`张伟（zhangwei）10:02:03 在群「财务部工作群」` (needs `sender_name`, `sender`, `sent_at`,
+    `roomid`, `group_name`)."""
+    return pl.format("{}（{}）{} 在{}", pl.col("sender_name").fill_null(pl.col("sender")), "sender",
+                     pl.col("sent_at").dt.strftime("%H:%M:%S"), _where())
+
+
+def with_sender(df: pl.DataFrame, roster: pl.DataFrame, day: date,
+                members: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The sender's employee_id and name, and the group's name as of `day` (from the membership
+    timeline `members`, when it knows the group)."""
+    who = people(roster, day).select("userid", "employee_id", sender_name="name")
+    out = df.join(who, left_on="sender", right_on="userid", how="left")
+    if members is None or "group_name" not in members.columns:
+        return out.with_columns(pl.lit(None, dtype=pl.String).alias("group_name"))
+    names = (members.filter((pl.col("day") == day) & pl.col("group_name").is_not_null())
+             .select(pl.col("group_id").alias("roomid"), "group_name").unique("roomid"))
+    return out.join(names, on="roomid", how="left")
+
+
+def message_finding(day: date, summary: pl.Expr, evidence: pl.Expr) -> list[pl.Expr]:
+    return [pl.col("msgid").alias("subject_id"), pl.lit(day).alias("partition_date"), "employee_id",
+            pl.col("roomid").alias("group_id"), summary.alias("summary"), evidence]
+
+
+def _ts(col: str) -> pl.Expr:
+    return pl.col(col).dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# ---- word lists: CHAT-01, CHAT-02, CHAT-05 -----------------------------------------------------------
+
+
+class WordListParams(Params):
+    categories: list[str]
+    allow_lists: list[str]
+    snippet_context_chars: int
+    max_hits_in_evidence: int
+
+
+def _regex_ok(pattern: str) -> str:
+    try:
+        pl.select(pl.lit("").str.contains(pattern))
+    except Exception as e:  # polars reports the regex error; the policy loader names file and key
+        raise ValueError(f"not a valid regular expression: {e}") from None
+    return pattern
+
+
+class AdvertisingParams(WordListParams):
+    # name -> regular expression (polars/Rust syntax) on normalised text: simplified, half-width,
+    # lower case, separators between Chinese characters removed
+    patterns: dict[str, str]
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid(cls, v: dict[str, str]) -> dict[str, str]:
+        return {k: _regex_ok(p) for k, p in v.items()}
+
+
+def word_list_hits(msgs: pl.DataFrame, word_lists: pl.DataFrame, params: WordListParams,
+                   patterns: dict[str, str] | None = None) -> pl.DataFrame:
+    texts = msgs.select("msgid", "text", "text_norm")
+    hits = find_terms(texts, text="text", normalised="text_norm", word_lists=word_lists,
+                      categories=params.categories, allow=params.allow_lists, context=params.snippet_context_chars)
+    if patterns:
+        found = find_patterns(texts, text="text", normalised="text_norm", patterns=patterns,
+                              context=params.snippet_context_chars)
+        hits = pl.concat([hits, found]) if found.height else hits
+    return hits
+
+
+def _word_list_findings(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
+                        word_lists: pl.DataFrame, params: WordListParams, day: date, what: str,
+                        patterns: dict[str, str] | None = None) -> pl.DataFrame:
+    msgs = sent_on(messages, day)
+    hits = word_list_hits(msgs, word_lists, params, patterns)
+    labels = {c: category_label(c) for c in params.categories}
+    # a pattern hit is labelled by the pattern's name (加微信+号码 ...)
+    label = pl.when(pl.col("category") == "pattern").then(pl.col("term")).otherwise(
+        pl.col("category").replace_strict(labels, default=pl.col("category"), return_dtype=pl.String))
+    per = hits.sort("msgid", "offset").group_by("msgid", maintain_order=True).agg(
+        pl.len().alias("n"),
+        label.unique(maintain_order=True).alias("labels"),
+        pl.col("category").unique(maintain_order=True).alias("categories"),
+        pl.col("matched").first().alias("example"),
+        pl.struct("category", "term", "offset", "length", "offset_basis", "snippet")
+        .head(params.max_hits_in_evidence).alias("hits"),
+    )
+    out = with_sender(msgs.join(per, on="msgid", how="inner"), roster, day, members)
+    return out.select(message_finding(
+        day,
+        pl.format("{}发送的消息含{} {} 处：{}（如「{}」）", sender_prefix(), pl.lit(what), "n",
+                  pl.col("labels").list.join("、"), "example"),
+        evidence_json(
+            sent_at=_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"), msgtype=pl.col("msgtype"),
+            hit_count=pl.col("n"), categories=pl.col("categories"), hits=pl.col("hits"),
+            offsets_in=pl.lit("the message text: every human-readable part of the message, newline-joined"),
+        ),
+    ))
+
+
+@clause(
+    "CHAT-01",
+    domain="chat",
+    title="聊天禁止内容",
+    text="消息（群聊及单聊，所有带文字的消息类型）不得含有政治、色情、赌博、毒品、暴恐（含枪支）、邪教/迷信类违禁词；"
+         "经繁简、全半角、大小写及汉字间分隔符归一化后匹配，允许词表中包含该词的词组除外。",
+    source=f"公司企业微信管理制度 第十一条; {ENTERPRISE_RULES} 5, 7; 公司微信群管理办法 第六条(一)",
+    subject="{msgid}",
+    params=WordListParams,
+)
+def chat_01_prohibited(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, word_lists: pl.DataFrame,
+                       params: WordListParams, day: date) -> pl.DataFrame:
+    return _word_list_findings(messages, members, roster, word_lists, params, day, "违禁内容")
+
+
+@clause(
+    "CHAT-02",
+    domain="chat",
+    title="广告及招揽",
+    text="消息不得发布商业广告、兼职招揽、推销信息：广告词表命中，或命中政策文件中的招揽模式（如“加微信/加v”后跟账号、"
+         "日结/日赚金额、扫码领取）。",
+    source=f"公司微信群管理制度 2.2.3; {ENTERPRISE_RULES} 7; 微信聊天管理制度 第七条",
+    subject="{msgid}",
+    params=AdvertisingParams,
+)
+def chat_02_advertising(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, word_lists: pl.DataFrame,
+                        params: AdvertisingParams, day: date) -> pl.DataFrame:
+    return _word_list_findings(messages, members, roster, word_lists, params, day, "广告/招揽内容", params.patterns)
+
+
+@clause(
+    "CHAT-05",
+    domain="chat",
+    title="辱骂及人身攻击",
+    text="消息不得含有辱骂、侮辱及人身攻击性语言（辱骂词表，归一化后匹配，允许词表除外）。",
+    source=f"公司微信群管理制度 2.3.3; 微信聊天管理制度 第五条; {ENTERPRISE_RULES} 6",
+    subject="{msgid}",
+    params=WordListParams,
+)
+def chat_05_abuse(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, word_lists: pl.DataFrame,
+                  params: WordListParams, day: date) -> pl.DataFrame:
+    return _word_list_findings(messages, members, roster, word_lists, params, day, "辱骂/人身攻击用语")
+
+
+# ---- CHAT-03 links ----------------------------------------------------------------------------------
+
+# A link in text: with a scheme, `www.`, or a bare host (name or IPv4) followed by a path. Chinese
+# characters and CJK punctuation end it (links are usually written straight into a sentence).
+_URL_END = r"\s<>\"'`\p{Han}。、「」『』【】《》〈〉（）“”‘’…"
+URL_IN_TEXT = (
+    rf"(?i)(?:[a-z][a-z0-9+.\-]*://[^{_URL_END}]+"
+    rf"|www\.[^{_URL_END}]+"
+    rf"|(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{{2,}}(?::[0-9]{{1,5}})?/[^{_URL_END}]*"
+    rf"|(?:[0-9]{{1,3}}\.){{3}}[0-9]{{1,3}}(?::[0-9]{{1,5}})?/[^{_URL_END}]*)"
+)
+_IP_LITERAL = r"^(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|\[[0-9a-f:.]*\]|0x[0-9a-f]+|[0-9]+)$"
+MAX_HOST_LABELS = 10  # parent domains looked up per host (more labels than this is not a real host)
+LINK_REASON_ZH = {"blocked_host": "黑名单域名", "ip_literal": "IP 地址直连", "shortener": "短链接",
+                  "executable": "可执行/安装文件"}
+
+
+class LinkParams(Params):
+    # host lists: an entry matches the host itself and its subdomains; the allow list wins
+    blocked_hosts: list[str]
+    shortener_hosts: list[str]
+    allowed_hosts: list[str]
+    executable_extensions: list[str]
+    flag_ip_literals: bool
+    max_links_in_evidence: int
+
+
+def _hosts(values: list[str]) -> list[str]:
+    return sorted({v.strip().lower().lstrip("*").strip(".") for v in values if v.strip()})
+
+
+def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
+    """(msgid, url, host, path): every link of each message, structured (`urls`) or in its text."""
+    text = fold_width(pl.col("text").fill_null(""))
+    # the cheap test on every message: the normalised text (width-folded) if the day has it
+    filter_on = pl.col("text_norm") if "text_norm" in msgs.columns else text
+    in_text = (
+        msgs.filter(filter_on.str.contains(r"(?i)://|www\.|[a-z0-9]\.[a-z0-9]+(?::[0-9]+)?/").fill_null(False))
+        .select("msgid", text.str.extract_all(URL_IN_TEXT).alias("url"))
+        .explode("url")
+    )
+    structured = (
+        msgs.filter(pl.col("urls").list.len() > 0).select("msgid", pl.col("urls").alias("url"))
+        .explode("url")
+        if "urls" in msgs.columns else pl.DataFrame(schema={"msgid": pl.String, "url": pl.String})
+    )
+    links = (
+        pl.concat([structured, in_text])
+        .filter(pl.col("url").is_not_null() & (pl.col("url") != ""))
+        .with_columns(pl.col("url").str.strip_chars().str.strip_chars_end(".,;:!?)]}'\""))
+        .unique(["msgid", "url"], maintain_order=True)
+    )
+    rest = (pl.col("url").str.to_lowercase().str.replace(r"^[a-z][a-z0-9+.\-]*://", "")
+            .str.replace(r"^[^/?#@]*@", ""))
+    return links.with_columns(
+        rest.str.extract(r"^(\[[^\]]*\]|[^/?#:]*)", 1).str.strip_chars_end(".").alias("host"),
+        rest.str.extract(r"^(?:\[[^\]]*\]|[^/?#]*)(/[^?#]*)", 1).fill_null("").alias("path"),
+    )
+
+
+def _suffix_match(hosts: list[str]) -> pl.Expr:
+    """Per link row: its host or one of its parent domains is in `hosts` (needs `_suffixes`)."""
+    if not hosts:
+        return pl.lit(False)
+    return pl.col("_suffixes").list.eval(pl.element().is_in(hosts)).list.any()
+
+
+@clause(
+    "CHAT-03",
+    domain="chat",
+    title="可疑链接",
+    text="消息中的链接不得指向黑名单域名、IP 地址直连、短链接服务，或以可执行/安装文件扩展名（.apk .exe .bat .scr .msi "
+         ".cmd .js .vbs）结尾的路径；白名单域名（含其子域名）除外。",
+    source=f"{ENTERPRISE_RULES} 7; 关于公司微信使用管理规定 三5",
+    subject="{msgid}",
+    params=LinkParams,
+)
+def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, params: LinkParams,
+                  day: date) -> pl.DataFrame:
+    lo, hi = day_bounds(day)
+    msgs = messages.filter((pl.col("action") == "send") & pl.col("sent_at").is_between(lo, hi, closed="left"))
+    links = extract_links(msgs.select("msgid", "text", *[c for c in ("urls", "text_norm") if c in msgs.columns]))
+    labels = pl.col("host").str.split(".")
+    # the host and each parent domain (a.b.example.com -> a.b.example.com, b.example.com, ...)
+    links = links.with_columns(
+        pl.concat_list([labels.list.slice(k).list.join(".") for k in range(MAX_HOST_LABELS)])
+        .list.eval(pl.element().filter(pl.element() != "")).alias("_suffixes")
+    )
+    exts = [e.lower() if e.startswith(".") else "." + e.lower() for e in params.executable_extensions]
+    ext_re = "(?:" + "|".join(re.escape(e) for e in exts) + ")$" if exts else None
+    reasons = [
+        pl.when(_suffix_match(_hosts(params.blocked_hosts))).then(pl.lit("blocked_host")),
+        pl.when(pl.lit(params.flag_ip_literals) & pl.col("host").str.contains(_IP_LITERAL)).then(pl.lit("ip_literal")),
+        pl.when(_suffix_match(_hosts(params.shortener_hosts))).then(pl.lit("shortener")),
+    ]
+    if ext_re:
+        reasons.append(pl.when(pl.col("path").str.to_lowercase().str.contains(ext_re)).then(pl.lit("executable")))
+    flagged = (
+        links.with_columns(
+            pl.concat_list(reasons).list.drop_nulls().alias("reasons"),
+            _suffix_match(_hosts(params.allowed_hosts)).alias("allowed"),
+        )
+        .filter(~pl.col("allowed") & (pl.col("reasons").list.len() > 0))
+        .drop("_suffixes")
+    )
+    if flagged.height:
+        flagged = flagged.with_columns(
+            pl.col("url").map_elements(lambda u: mask_numbers(u[:300]), return_dtype=pl.String).alias("url"))
+    reason_zh = pl.col("reasons").list.eval(pl.element().replace_strict(LINK_REASON_ZH, return_dtype=pl.String))
+    per = flagged.group_by("msgid", maintain_order=True).agg(
+        pl.len().alias("n"),
+        pl.col("reasons").list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True)
+        .alias("kinds"),
+        reason_zh.list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True).alias("kinds_zh"),
+        pl.col("host").first().alias("example"),
+        pl.struct("url", "host", "path", "reasons").head(params.max_links_in_evidence).alias("links"),
+    )
+    out = with_sender(msgs.join(per, on="msgid", how="inner"), roster, day, members)
+    return out.select(message_finding(
+        day,
+        pl.format("{}发送的消息含可疑链接 {} 个：{}（如 {}）", sender_prefix(), "n", pl.col("kinds_zh").list.join("、"),
+                  "example"),
+        evidence_json(sent_at=_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"),
+                      msgtype=pl.col("msgtype"), link_count=pl.col("n"), kinds=pl.col("kinds"), links=pl.col("links")),
+    ))
+

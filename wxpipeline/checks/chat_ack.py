@@ -1,0 +1,289 @@
+"""CHAT-06 / CHAT-07: a leader's @ in a group must be answered in that group within a window.
+
+Frames:
+
+* `messages`: the judged day's archive records (see `chat.py`).
+* `earlier_messages`: the group records of the `ack_lookback(policy)` before the judged day
+  (msgid, action, sender, roomid, sent_at, text, revoked_msgid; the asset keeps `text` only where
+  it holds an `@`). A mention made the evening before is judged on the day its window ends.
+* `members`: `wecom_membership_timeline` rows (day, group_id, userid, joined_at, left_at,
+  group_nickname, group_name) of every day a judged mention was made on.
+* `roster`.
+
+Who is mentioned: the text after each `@` up to whitespace (WeCom puts U+2005 after a mention),
+another `@` or punctuation that no name contains is a token. It names the member whose label is the
+longest prefix of the token, a label being the member's group nickname (surrounding spaces
+stripped) as of the mention's day or their roster name; candidates are the members present in the
+group at the mention time. A token whose longest label belongs to two people is ambiguous and
+names nobody (two `张伟` without nicknames). A leader is a roster row with `is_leader` active on
+the mention's day; the obligation falls on active employees (externals are not bound) other than
+the sender who are still in the group when the window ends. A leader's message that is recalled
+before its window ends obliges nobody.
+
+Acknowledged: the member posts (any `send` record) in the same group strictly after the mention
+and no later than mention + window (a reply at exactly 30 min is in time). The finding lands on
+the day that holds the first moment after the deadline, i.e. the deadline's date: a 23:50 mention
+answered at 00:10 is acknowledged; an unanswered one is a finding of the next day.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import polars as pl
+
+from wxpipeline.checks.chat import _ts, active_on, day_bounds
+from wxpipeline.checks.findings import evidence_json
+from wxpipeline.checks.registry import Params, clause
+
+SOURCE = "关于公司微信使用管理规定"
+# A mention token ends at whitespace (incl. U+2005), another @, or punctuation no name holds.
+MENTION = r"@[^\s@,，。.;；:：!！?？、()（）\[\]【】<>《》\"“”'‘’]+"
+MAX_LABEL_CHARS = 40  # prefixes of a token tried as labels (group nicknames are far shorter)
+EARLIER_COLUMNS = ["msgid", "action", "sender", "roomid", "sent_at", "text", "revoked_msgid"]
+MEMBER_COLUMNS = ["day", "group_id", "userid", "joined_at", "left_at", "group_nickname", "group_name"]
+
+
+class LeaderMention(Params):
+    window_minutes: int
+    fine_yuan: Decimal
+
+
+class GroupNotice(Params):
+    window_hours: float
+    all_mentions: list[str]  # the @ tokens that address everyone (@所有人, @all); letters compare case-blind
+
+
+def ack_lookback(policy) -> timedelta:
+    """How far before the judged day a mention may have been made and still end its window on it:
+    the longest enabled window of CHAT-06 / CHAT-07."""
+    windows = [timedelta(0)]
+    if "CHAT-06" in policy.clauses and policy.clause("CHAT-06").enabled:
+        windows.append(timedelta(minutes=policy.params("CHAT-06").window_minutes))
+    if "CHAT-07" in policy.clauses and policy.clause("CHAT-07").enabled:
+        windows.append(timedelta(hours=policy.params("CHAT-07").window_hours))
+    return max(windows)
+
+
+def lookback_days(policy) -> int:
+    return math.ceil(ack_lookback(policy) / timedelta(days=1))
+
+
+# ---- shared -------------------------------------------------------------------------------------
+
+
+def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.DataFrame:
+    today = messages.filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS)
+    earlier = earlier_messages.select(EARLIER_COLUMNS)
+    return pl.concat([earlier, today], how="vertical_relaxed").unique("msgid", keep="last", maintain_order=True)
+
+
+def leader_messages(records: pl.DataFrame, roster: pl.DataFrame, window: timedelta, day: date) -> pl.DataFrame:
+    """A leader's group messages with an @ whose window ends on `day`, not recalled before then."""
+    lo, hi = day_bounds(day)
+    deadline = pl.col("sent_at") + window
+    cand = records.filter(
+        (pl.col("action") == "send") & pl.col("text").str.contains("@", literal=True).fill_null(False)
+        & (deadline >= lo) & (deadline < hi)
+    ).with_columns(deadline.alias("deadline"), pl.col("sent_at").dt.date().alias("_day"))
+    leaders = roster.filter(pl.col("is_leader").fill_null(False) & pl.col("wecom_userid").is_not_null()).select(
+        pl.col("wecom_userid").alias("sender"), pl.col("employee_id").alias("leader_employee_id"),
+        pl.col("name").alias("leader_name"), "hire_date", "leave_date")
+    cand = (cand.join(leaders, on="sender", how="inner").filter(active_on(pl.col("_day")))
+            .drop("hire_date", "leave_date"))
+    cand = cand.unique("msgid", keep="first", maintain_order=True)
+    recalls = records.filter(pl.col("revoked_msgid").is_not_null()).select(
+        pl.col("revoked_msgid").alias("msgid"), pl.col("sent_at").alias("_recalled_at"))
+    return (
+        cand.join(recalls, on="msgid", how="left")
+        .filter(pl.col("_recalled_at").is_null() | (pl.col("_recalled_at") > pl.col("deadline")))
+        .drop("_recalled_at")
+    )
+
+
+def present() -> pl.Expr:
+    """The stay covers the mention (`sent_at`) and is on the mention's day's timeline."""
+    return (
+        (pl.col("day") == pl.col("_day")) & (pl.col("joined_at") <= pl.col("sent_at"))
+        & (pl.col("left_at").is_null() | (pl.col("left_at") > pl.col("sent_at")))
+    )
+
+
+def resolve_mentions(cand: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
+    """(msgid, token, userid, label, label_kind): each @ token of `cand` resolved to one member."""
+    tokens = (
+        cand.select("msgid", "roomid", "sent_at", "_day", pl.col("text").str.extract_all(MENTION).alias("token"))
+        .explode("token")
+        .drop_nulls("token")
+        .with_columns(pl.col("token").str.slice(1))
+        .filter(pl.col("token") != "")
+        .unique(["msgid", "token"], maintain_order=True)
+    )
+    if tokens.height == 0:
+        return pl.DataFrame(schema={"msgid": pl.String, "token": pl.String, "userid": pl.String,
+                                    "label": pl.String, "label_kind": pl.String})
+    prefixes = tokens.with_columns(
+        pl.int_ranges(1, pl.min_horizontal(pl.col("token").str.len_chars(), MAX_LABEL_CHARS) + 1).alias("_n")
+    ).explode("_n").with_columns(pl.col("token").str.slice(0, pl.col("_n")).alias("label"))
+    names = roster.filter(pl.col("wecom_userid").is_not_null()).select(
+        pl.col("wecom_userid").alias("userid"), pl.col("name").str.strip_chars().alias("roster_name")).unique()
+    stays = members.select(MEMBER_COLUMNS).join(names, on="userid", how="left")
+    labels = pl.concat([
+        stays.select(*MEMBER_COLUMNS, pl.col("group_nickname").str.strip_chars().alias("label"),
+                     pl.lit("group_nickname").alias("label_kind")),
+        stays.select(*MEMBER_COLUMNS, pl.col("roster_name").alias("label"), pl.lit("roster_name").alias("label_kind")),
+    ]).filter(pl.col("label").is_not_null() & (pl.col("label") != ""))
+    matched = (
+        prefixes.join(labels, left_on=["roomid", "label"], right_on=["group_id", "label"], how="inner")
+        .filter(present())
+        .with_columns(pl.col("label").str.len_chars().alias("_len"))
+    )
+    best = matched.filter(pl.col("_len") == pl.col("_len").max().over("msgid", "token"))
+    resolved = best.group_by("msgid", "token", maintain_order=True).agg(
+        pl.col("userid").n_unique().alias("_people"),
+        pl.col("userid").first(), pl.col("label").first(),
+        pl.col("label_kind").sort_by(pl.col("label_kind") != "group_nickname").first(),
+    )
+    return resolved.filter(pl.col("_people") == 1).drop("_people")
+
+
+def obligations(cand: pl.DataFrame, who: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
+                day: date) -> pl.DataFrame:
+    """`cand` x the members of `who` (msgid, userid, ...) who must answer: present at the mention,
+    still in the group at the deadline, active employees other than the sender."""
+    staff = roster.filter(pl.col("wecom_userid").is_not_null()).select(
+        pl.col("wecom_userid").alias("userid"), "employee_id", pl.col("name").alias("member_name"),
+        "hire_date", "leave_date")
+    stays = members.select(MEMBER_COLUMNS)
+    out = (
+        cand.join(who, on="msgid", how="inner")
+        .filter(pl.col("userid") != pl.col("sender"))
+        .join(stays, left_on=["roomid", "userid"], right_on=["group_id", "userid"], how="inner")
+        .filter(present() & (pl.col("left_at").is_null() | (pl.col("left_at") > pl.col("deadline"))))
+        .join(staff, on="userid", how="inner")
+        .filter(active_on(pl.col("_day")))
+        .drop("hire_date", "leave_date")
+    )
+    return out.unique(["msgid", "userid"], keep="first", maintain_order=True)
+
+
+def unanswered(owed: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """The obligations with no post of the member in the group in (mention, deadline]; adds
+    `first_post_at`, the member's first post after the mention (a late answer), if any."""
+    posts = (
+        records.filter(pl.col("action") == "send")
+        .select("roomid", pl.col("sender").alias("userid"), pl.col("sent_at").alias("first_post_at"))
+        .sort("first_post_at")
+    )
+    answered = owed.sort("sent_at").join_asof(
+        posts, left_on="sent_at", right_on="first_post_at", by=["roomid", "userid"], strategy="forward",
+        allow_exact_matches=False, check_sortedness=False,  # both sorted on the time; `by` hides it from polars
+    )
+    return answered.filter(pl.col("first_post_at").is_null() | (pl.col("first_post_at") > pl.col("deadline")))
+
+
+def _group_label() -> pl.Expr:
+    return pl.coalesce(pl.format("「{}」", "group_name"), pl.col("roomid"))
+
+
+def _late() -> pl.Expr:
+    return pl.when(pl.col("first_post_at").is_null()).then(pl.lit("至今未在群内发言")).otherwise(
+        pl.format("直到 {} 才在群内发言", _ts("first_post_at")))
+
+
+def _findings(rows: pl.DataFrame, day: date, summary: pl.Expr, evidence: pl.Expr) -> pl.DataFrame:
+    return rows.sort("sent_at", "msgid", "userid").select(
+        pl.format("{}/{}", "msgid", "userid").alias("subject_id"), pl.lit(day).alias("partition_date"),
+        "employee_id", pl.col("roomid").alias("group_id"), summary.alias("summary"), evidence,
+    )
+
+
+# ---- CHAT-06 ------------------------------------------------------------------------------------------
+
+
+@clause(
+    "CHAT-06",
+    domain="chat",
+    title="领导指示 30 分钟内回复",
+    text="领导在工作群中 @ 某成员（按群昵称或姓名）发布指示后，该成员须在 30 分钟内在同一群内发言回复；"
+         "未按时回复按制度处罚（默认 100 元）。跨午夜的时限照常计算，违规计入时限届满的那一天。",
+    source=f"{SOURCE} 四2",
+    subject="{msgid}/{userid}",
+    params=LeaderMention,
+)
+def chat_06_leader_mention(messages: pl.DataFrame, earlier_messages: pl.DataFrame, members: pl.DataFrame,
+                           roster: pl.DataFrame, params: LeaderMention, day: date) -> pl.DataFrame:
+    window = timedelta(minutes=params.window_minutes)
+    records = group_records(messages, earlier_messages)
+    cand = leader_messages(records, roster, window, day)
+    who = resolve_mentions(cand, members, roster)
+    owed = obligations(cand, who, members, roster, day)
+    bad = unanswered(owed, records)
+    return _findings(
+        bad, day,
+        pl.format("{}于 {} 在群{}@{} 发布指示，{}（{}）未在 {} 分钟内回复，{}；按制度罚款 {} 元",
+                  "leader_name", _ts("sent_at"), _group_label(), "token", "member_name", "userid",
+                  pl.lit(params.window_minutes), _late(), pl.lit(str(params.fine_yuan))),
+        evidence_json(
+            mention_msgid=pl.col("msgid"), group_name=pl.col("group_name"), leader=pl.col("sender"),
+            leader_employee_id=pl.col("leader_employee_id"), mentioned_at=_ts("sent_at"),
+            mentioned_as=pl.col("token"), matched_label=pl.col("label"), label_kind=pl.col("label_kind"),
+            member=pl.col("userid"), deadline=_ts("deadline"), window_minutes=pl.lit(params.window_minutes),
+            first_post_after=_ts("first_post_at"), fine_yuan=pl.lit(str(params.fine_yuan)),
+        ),
+    )
+
+
+# ---- CHAT-07 ------------------------------------------------------------------------------------------
+
+
+def all_mention_regex(tokens: list[str]) -> str:
+    """`@所有人`, or `@all` not followed by a letter or digit (`@allen` is a person)."""
+    parts = []
+    for t in tokens:
+        esc = re.escape(t)
+        parts.append(esc + r"(?:$|[^a-z0-9_])" if t[-1:].isascii() and t[-1:].isalnum() else esc)
+    return "(?i)(?:" + "|".join(parts) + ")"
+
+
+@clause(
+    "CHAT-07",
+    domain="chat",
+    title="群通知 24 小时内回复",
+    text="领导在工作群中发布 @所有人（或 @all）通知后，群内除发布者外的每位在职员工须在 24 小时内在该群发言回复；"
+         "违规计入 24 小时届满的那一天。",
+    source=f"{SOURCE} 四3; 公司微信工作群管理规定 11",
+    subject="{msgid}/{userid}",
+    params=GroupNotice,
+)
+def chat_07_group_notice(messages: pl.DataFrame, earlier_messages: pl.DataFrame, members: pl.DataFrame,
+                         roster: pl.DataFrame, params: GroupNotice, day: date) -> pl.DataFrame:
+    window = timedelta(hours=params.window_hours)
+    records = group_records(messages, earlier_messages)
+    cand = leader_messages(records, roster, window, day)
+    if params.all_mentions:
+        cand = cand.filter(pl.col("text").str.contains(all_mention_regex(params.all_mentions)))
+    else:
+        cand = cand.clear()
+    everyone = cand.select("msgid", "roomid", "_day").join(
+        members.select(pl.col("group_id").alias("roomid"), "userid", pl.col("day").alias("_day")).unique(),
+        on=["roomid", "_day"], how="inner",
+    ).select("msgid", "userid")
+    owed = obligations(cand, everyone, members, roster, day)
+    bad = unanswered(owed, records)
+    return _findings(
+        bad, day,
+        pl.format("{}于 {} 在群{}发布 @所有人 通知，{}（{}）未在 {} 小时内回复，{}",
+                  "leader_name", _ts("sent_at"), _group_label(), "member_name", "userid",
+                  pl.lit(f"{params.window_hours:g}"), _late()),
+        evidence_json(
+            notice_msgid=pl.col("msgid"), group_name=pl.col("group_name"), leader=pl.col("sender"),
+            leader_employee_id=pl.col("leader_employee_id"), notified_at=_ts("sent_at"), member=pl.col("userid"),
+            deadline=_ts("deadline"), window_hours=pl.lit(params.window_hours),
+            first_post_after=_ts("first_post_at"),
+        ),
+    )
+

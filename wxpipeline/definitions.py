@@ -6,6 +6,7 @@ import dagster as dg
 
 from wxpipeline.assets.chat import chat_assets, chat_checks
 from wxpipeline.assets.common import DAILY, StagedParquetIOManager
+from wxpipeline.assets.groups import groups_assets, groups_checks
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
@@ -14,8 +15,8 @@ from wxpipeline.assets.reports import build_daily_report
 from wxpipeline.resources import build_resources
 from wxpipeline.settings import settings
 
-ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets, *chat_assets]
-ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks, *chat_checks]
+ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets, *chat_assets, *groups_assets]
+ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks, *chat_checks, *groups_checks]
 # The daily report depends on every `*_findings` asset listed above, whatever the domain.
 ALL_ASSETS.append(build_daily_report(ALL_ASSETS))
 

@@ -162,6 +162,7 @@ def _rng_for(seed: int, generator: Generator) -> random.Random:
 
 from . import payments, publishing, reference, wecom  # noqa: E402  (the generators need DemoContext only for typing)
 from . import chat  # noqa: E402  (message clauses: a WeCom planter plus a generator after it)
+from . import groups  # noqa: E402  (work-group clauses: a WeCom planter plus a generator after it)
 
 # Run in order; reference data first. A new domain appends its generator here.
 GENERATORS: list[Generator] = [
@@ -170,9 +171,11 @@ GENERATORS: list[Generator] = [
     publishing.generate,
     wecom.generate,
     chat.generate,  # after wecom: records the CHAT-06/07 subjects of the final archive
+    groups.generate,  # after wecom: adds the planted work groups to the group registry
 ]
 # The message cases go into the archive the WeCom generator writes (through its planter hook).
 wecom.PLANTERS.append(chat.plant)
+wecom.PLANTERS.append(groups.plant)  # the work-group cases, in groups of their own
 
 
 def write_demo(root: Path, end: date = DEFAULT_END, days: int = 30, seed: int = 7) -> dict:

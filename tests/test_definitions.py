@@ -1,6 +1,5 @@
 """Smoke test: the whole Definitions object loads and has what ops expect to see in the UI."""
 
-import dagster as dg
 
 from wxpipeline.checks.registry import CLAUSES, load_all
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import dagster as dg
 
 from wxpipeline.assets.chat import chat_assets, chat_checks
-from wxpipeline.assets.common import DAILY, StagedParquetIOManager
+from wxpipeline.assets.common import DAILY, pipeline_resources
 from wxpipeline.assets.groups import groups_assets, groups_checks
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.assets.reports import build_daily_report
-from wxpipeline.resources import build_resources
-from wxpipeline.settings import settings
 
 ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets, *chat_assets, *groups_assets]
 ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks, *chat_checks, *groups_checks]
@@ -63,7 +61,7 @@ def build_defs() -> dg.Definitions:
         asset_checks=ALL_CHECKS,
         jobs=[daily_audit_job, refresh_reference_job, judge_day_job, period_summaries_job],
         schedules=[nightly_schedule],
-        resources={**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))},
+        resources=pipeline_resources(),
     )
 
 

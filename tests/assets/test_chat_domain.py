@@ -15,12 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from wxpipeline.assets.chat import chat_assets, chat_checks
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Finding
-from wxpipeline.settings import settings
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAchatdomain00000AAAA"
@@ -82,17 +81,13 @@ def write_chat_exports(root: Path) -> None:
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
+def env(isolated_home, tmp_path):
     write_chat_exports(tmp_path / "exports")
     return tmp_path
 
 
 def materialize(day: str):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     return dg.materialize(
         [*reference_assets, *wecom_assets, *chat_assets, *reference_checks, *wecom_checks, *chat_checks],
         partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,

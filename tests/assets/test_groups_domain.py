@@ -12,13 +12,12 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.groups import groups_assets, groups_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Finding
-from wxpipeline.settings import settings
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAgrpdomain000000AAAA"  # department group, no externals
@@ -86,17 +85,13 @@ def write_exports(root: Path) -> None:
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
+def env(isolated_home, tmp_path):
     write_exports(tmp_path / "exports")
     return tmp_path
 
 
 def test_one_day_with_every_group_clause(env):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     result = dg.materialize(
         [*reference_assets, *wecom_assets, *groups_assets, *reference_checks, *wecom_checks, *groups_checks],
         partition_key="2026-10-12", resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,

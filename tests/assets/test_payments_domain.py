@@ -1,13 +1,11 @@
 """In-process materialization of the payments domain on a small exports folder."""
 
-import json
-from datetime import date
 
 import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.resources import build_resources
@@ -18,17 +16,13 @@ from .exports_fixture import write_exports
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
+def env(isolated_home, tmp_path):
     write_exports(tmp_path / "exports", bad_line=True)
     return tmp_path
 
 
 def materialize(day: str):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     return dg.materialize(
         [*reference_assets, *payments_assets, *reference_checks, *payments_checks],
         partition_key=day,
@@ -58,7 +52,6 @@ def test_day_materializes_findings_checks_and_quarantine(env):
         q = list(s.exec(select(QuarantineRecord)).scalars())
     assert [(r.line, "金额" in r.reason) for r in q] == [(21, True)]
     assert q[0].file.endswith("a.csv")
-    staged = dg.materialize  # noqa: F841
     bills = __import__("polars").read_parquet(settings().staged_dir / "pay_bills" / "2026-09-22.parquet")
     assert sorted(bills["transaction_id"].to_list()) == ["T100", "T101", "T300"]  # T100 sent twice, once here
 

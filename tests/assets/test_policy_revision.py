@@ -8,14 +8,13 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.policy import PACKAGED_POLICY_DIR, load_policy
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, CaseEvent, Finding
 from wxpipeline.revision import revision_report
-from wxpipeline.settings import settings
 
 from .exports_fixture import write_exports
 
@@ -41,7 +40,7 @@ def env(tmp_path, monkeypatch):
 
 
 def run_all():
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     for day in DAYS:
         r = dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
                            partition_key=day, resources=resources, raise_on_error=False)

@@ -10,12 +10,11 @@ import dagster as dg
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, Finding
-from wxpipeline.settings import settings
 
 from .exports_fixture import write_exports
 
@@ -44,7 +43,7 @@ def pg_url(tmp_path, monkeypatch):
 
 
 def materialize(day):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     return dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
                           partition_key=day, resources=resources, raise_on_error=False)
 

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.resources import build_resources
@@ -16,17 +16,13 @@ from .publishing_fixture import write_publishing_exports
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
+def env(isolated_home, tmp_path):
     write_publishing_exports(tmp_path / "exports")
     return tmp_path
 
 
 def materialize(day: str):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     return dg.materialize(
         [*reference_assets, *publishing_assets, *reference_checks, *publishing_checks],
         partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,

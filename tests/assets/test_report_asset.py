@@ -8,11 +8,10 @@ import pytest
 from openpyxl import load_workbook
 
 from wxpipeline import cli
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.reports import build_daily_report, findings_domains
-from wxpipeline.resources import build_resources
 from wxpipeline.settings import settings
 
 from .exports_fixture import write_exports
@@ -26,17 +25,13 @@ REPORT = build_daily_report(ASSETS)
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
+def env(isolated_home, tmp_path):
     write_exports(tmp_path / "exports", extra_bill_rows=EXTRA)
     return tmp_path
 
 
 def materialize(day: str):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     result = dg.materialize(
         [*ASSETS, REPORT, *reference_checks, *payments_checks],
         partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,

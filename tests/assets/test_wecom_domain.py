@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedParquetIOManager
+from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import QuarantineRecord
@@ -17,17 +17,13 @@ from .wecom_fixture import ROOM, SH, write_wecom_exports
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
+def env(isolated_home, tmp_path):
     write_wecom_exports(tmp_path / "exports")
     return tmp_path
 
 
 def materialize(day: str):
-    resources = {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+    resources = pipeline_resources()
     return dg.materialize([*wecom_assets, *wecom_checks], partition_key=day, resources=resources,
                           selection=dg.AssetSelection.all(), raise_on_error=False)
 

@@ -79,6 +79,13 @@ class StagedParquetIOManager(dg.ConfigurableIOManager):
         return StagedStore(self.base_dir).read(*self._key(context))
 
 
+def pipeline_resources() -> dict:
+    """Every resource the assets need, configured from the environment as it is now."""
+    from wxpipeline.resources import build_resources
+
+    return {**build_resources(), "staged_io": StagedParquetIOManager(base_dir=str(settings().staged_dir))}
+
+
 def staged_store() -> StagedStore:
     return StagedStore(settings().staged_dir)
 

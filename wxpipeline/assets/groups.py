@@ -30,9 +30,7 @@ from wxpipeline.assets.wecom import (
 )
 from wxpipeline.checks.grp import SIGHTING_SCHEMA, day_bounds
 from wxpipeline.derive import membership
-from wxpipeline.formats.registry import EXPORT_KINDS
 from wxpipeline.formats.schemas import SCHEMAS
-from wxpipeline.resources.exports import ExportsFolder, dedupe
 
 LOOKBACK = membership.LOOKBACK
 HIRE_LOOKBACK = timedelta(days=60)  # a hire this old has completed any plausible working-day wait
@@ -42,14 +40,6 @@ SNAPSHOT_COLUMNS = ["group_id", "snapshot_time", "group_name", "owner", "source_
 MEMBER_COLUMNS = ["group_id", "userid", "snapshot_time", "join_time", "member_type", "group_nickname", "group_name"]
 EVENT_COLUMNS = ["group_id", "event_time", "change_type", "update_detail", "members"]
 NOTICE_COLUMNS = ["msgid", "action", "sender", "roomid", "sent_at", "text", "revoked_msgid"]
-
-
-def _window(exports: ExportsFolder, kind: str, lo: datetime | None, hi: datetime) -> pl.LazyFrame:
-    """The kind's records in [lo, hi) (lo None: all before hi), once per natural key."""
-    if lo is not None:
-        return exports.window(kind, lo, hi)
-    scan = exports.scan(kind)
-    return dedupe(scan.raw.filter(pl.col(EXPORT_KINDS[kind].time_column) < hi), scan.key)
 
 
 def _today(jc: JudgeContext, asset: str, columns: list[str]) -> pl.DataFrame:
@@ -67,7 +57,7 @@ def snapshot_members(jc: JudgeContext, snapshots: pl.DataFrame, start: datetime)
         return today
     lo, hi = last["snapshot_time"].min(), last["snapshot_time"].max() + timedelta(microseconds=1)
     before = (
-        _window(jc.exports, "wecom_group_members", lo, hi)
+        jc.exports.window("wecom_group_members", lo, hi)
         .join(last.lazy(), on=["group_id", "snapshot_time"], how="semi")
         .select(MEMBER_COLUMNS).collect()
     )
@@ -89,7 +79,7 @@ def group_sightings(jc: JudgeContext, snapshots_today: pl.DataFrame, start: date
     names = snapshots_today.sort("snapshot_time").group_by("group_id").agg(pl.col("group_name").last())
     # every snapshot the exports hold of these groups (the groups table is small)
     first_snap = (
-        _window(jc.exports, "wecom_groups", None, end).filter(pl.col("group_id").is_in(ids.implode()))
+        jc.exports.window("wecom_groups", None, end).filter(pl.col("group_id").is_in(ids.implode()))
         .group_by("group_id").agg(pl.col("snapshot_time").min().alias("first_snapshot_at")).collect()
     )
     earlier = [first_snap.filter(pl.col("first_snapshot_at") < start)
@@ -101,7 +91,7 @@ def group_sightings(jc: JudgeContext, snapshots_today: pl.DataFrame, start: date
             break
         lo = None if span is None else start - span
         found = (
-            _window(jc.exports, "wecom_archive", lo, hi).filter(pl.col("roomid").is_in(pending.implode()))
+            jc.exports.window("wecom_archive", lo, hi).filter(pl.col("roomid").is_in(pending.implode()))
             .group_by("roomid").agg(pl.col("sent_at").min().alias("at")).collect()
             .select(pl.col("roomid").alias("group_id"), "at", pl.lit("chat").alias("seen_in"))
         )
@@ -127,7 +117,7 @@ def notice_messages(jc: JudgeContext, events_today: pl.DataFrame) -> pl.DataFram
     window = timedelta(days=jc.policy.params("GRP-08").notice_window_days)
     lo, hi = dismissals["event_time"].min() - window, dismissals["event_time"].max()
     return (
-        _window(jc.exports, "wecom_archive", lo, hi)
+        jc.exports.window("wecom_archive", lo, hi)
         .filter(pl.col("roomid").is_in(dismissals["group_id"].unique().implode()))
         .select(NOTICE_COLUMNS).collect()
     )
@@ -145,10 +135,10 @@ def groups_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     timeline = jc.staged.read("wecom_membership_timeline", jc.partition_key)
     roster_df = jc.staged.read("roster")
     snapshots_today = _today(jc, "wecom_groups", SNAPSHOT_COLUMNS)
-    snapshots = pl.concat([_window(jc.exports, "wecom_groups", lo, start).select(SNAPSHOT_COLUMNS).collect(),
+    snapshots = pl.concat([jc.exports.window("wecom_groups", lo, start).select(SNAPSHOT_COLUMNS).collect(),
                            snapshots_today], how="vertical_relaxed")
     events_today = _today(jc, "wecom_group_events", EVENT_COLUMNS)
-    events = pl.concat([_window(jc.exports, "wecom_group_events", lo, start).select(EVENT_COLUMNS).collect(),
+    events = pl.concat([jc.exports.window("wecom_group_events", lo, start).select(EVENT_COLUMNS).collect(),
                         events_today], how="vertical_relaxed")
     return {
         "members": timeline,

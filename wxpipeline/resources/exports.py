@@ -93,8 +93,8 @@ class ExportsFolder(dg.ConfigurableResource):
             return Scan(_empty_frame(kind).lazy(), key, files, rejects)
         return Scan(pl.scan_parquet(parquet, missing_columns="insert", extra_columns="ignore"), key, files, rejects)
 
-    def window(self, kind_name: str, lo: datetime, hi: datetime) -> pl.LazyFrame:
-        """The records whose own timestamp is in [lo, hi), once per natural key.
+    def window(self, kind_name: str, lo: datetime | None, hi: datetime) -> pl.LazyFrame:
+        """The records whose own timestamp is in [lo, hi) (lo None: all before hi), once per natural key.
 
         Filtered before deduplicating: copies of a record share its timestamp, and a range on the
         bare column is checked against parquet row-group statistics, so other days are never
@@ -103,7 +103,9 @@ class ExportsFolder(dg.ConfigurableResource):
         """
         kind = EXPORT_KINDS[kind_name]
         scan = self.scan(kind_name)
-        return dedupe(scan.raw.filter(pl.col(kind.time_column).is_between(lo, hi, closed="left")), scan.key)
+        ts = pl.col(kind.time_column)
+        in_window = ts < hi if lo is None else ts.is_between(lo, hi, closed="left")
+        return dedupe(scan.raw.filter(in_window), scan.key)
 
     def day(self, kind_name: str, day) -> tuple[pl.DataFrame, Scan]:
         """The records whose own timestamp falls on `day` (Asia/Shanghai), once per natural key."""

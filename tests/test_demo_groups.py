@@ -14,6 +14,7 @@ from wxpipeline.assets.groups import groups_frames
 from wxpipeline.checks.registry import clauses_for
 from wxpipeline.demo import write_demo
 from wxpipeline.derive import membership
+from wxpipeline.lineage import Upstream
 from wxpipeline.policy import load_policy
 from wxpipeline.resources.calendar import PrcCalendar
 from wxpipeline.resources.exports import ExportsFolder
@@ -45,8 +46,9 @@ def judged(tmp_path_factory):
             *(exports.window(k, lo, hi) for k in ("wecom_group_members", "wecom_groups", "wecom_group_events")),
             d))
         pv = policy.for_day(d)
+        # the days before d were staged by earlier iterations: the groups rules read no later day
         jc = JudgeContext(d, key, pv, PrcCalendar(pv.calendar.extra_workdays, pv.calendar.extra_holidays), exports,
-                          staged)
+                          staged, Upstream("groups_findings", d, staged))
         frames = groups_frames(jc)
         for c in clauses_for("groups"):
             out = c.run(frames, pv.params(c.id), d)

@@ -61,55 +61,6 @@ def _check_outcomes(result) -> list:
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def cmd_run(args) -> int:
-    ensure_dagster_home()
-    import warnings
-
-    import dagster as dg
-
-    # Deliberate uses (partitioned contract checks, backfill policy); README explains them.
-    for category in (dg.BetaWarning, dg.PreviewWarning):
-        warnings.simplefilter("ignore", category)
-    from wxpipeline.definitions import build_defs
-
-    defs = build_defs()
-    days = _days(args.date_from, args.date_to)
-    failed, blocked = [], []
-    t_all = time.monotonic()
-    width = len(str(len(days)))
-
-    def execute(job_name: str, label: str, partition_key: str | None = None) -> None:
-        t0 = time.monotonic()
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            partition_key=partition_key, instance=instance, raise_on_error=False, run_config=QUIET
-        )
-        evals = _check_outcomes(result)
-        contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
-        warn = sum(1 for e in evals if not e.passed and not e.check_name.endswith("_contract"))
-        state = "ok" if result.success and not contract_fail else "FAILED"
-        if not result.success:
-            failed.append(label)
-        if contract_fail:
-            blocked.append((label, contract_fail))
-        extra = f" contract failed: {', '.join(contract_fail)}" if contract_fail else ""
-        print(f"{label}  {state:<6} checks warning: {warn:<3} ({time.monotonic() - t0:.1f}s) "
-              f"run {result.run_id[:8]}{extra}", flush=True)
-
-    with dg.DagsterInstance.get() as instance:
-        execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
-        for i, day in enumerate(days, 1):
-            execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat())
-        if defs.resolve_job_def("period_summaries").asset_layer.executable_asset_keys:
-            execute("period_summaries", f"{'summaries':<{2 * width + 14}}")
-    print(f"\n{len(days)} partition(s) in {time.monotonic() - t_all:.0f}s; Dagster instance: {settings().dagster_home}")
-    print_summary(args.date_from, args.date_to)
-    if failed or blocked:
-        print(f"\n{len(failed)} failed run(s), {len(blocked)} run(s) blocked by input contracts; "
-              "see the Dagster UI (make ui) and `quarantine` table", file=sys.stderr)
-        return 1
-    return 0
-
-
 def print_summary(start: date, end: date) -> None:
     from tabulate import tabulate
 
@@ -158,10 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", help="folder (default WXPIPELINE_EXPORTS_DIR)")
     d.set_defaults(fn=cmd_demo)
 
-    r = sub.add_parser("run", help="materialize every asset and check for each day, through Dagster")
-    r.add_argument("--from", dest="date_from", type=_day, required=True)
-    r.add_argument("--to", dest="date_to", type=_day, required=True)
-    r.set_defaults(fn=cmd_run)
+    from wxpipeline import cli_nightly
+
+    cli_nightly.add_parsers(sub, _day)  # run, nightly
 
     from wxpipeline import cli_cases
 

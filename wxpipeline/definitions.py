@@ -1,4 +1,4 @@
-"""The one `Definitions` object: assets, checks, resources, jobs, schedules."""
+"""The one `Definitions` object: assets, checks, resources, jobs, schedules, sensors."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
+from wxpipeline.assets.exports_specs import export_specs
 from wxpipeline.assets.reports import build_daily_report
+from wxpipeline.lineage import STAGED
 
 ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets, *chat_assets, *groups_assets]
 ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks, *chat_checks, *groups_checks]
 # The daily report depends on every `*_findings` asset listed above, whatever the domain.
 ALL_ASSETS.append(build_daily_report(ALL_ASSETS))
+# the exports folder, one external asset per export (upstream of the staged tables)
+EXPORT_SPECS = export_specs
 
 daily_audit_job = dg.define_asset_job(
     "daily_audit",
@@ -32,11 +36,21 @@ PARTITIONED = dg.AssetSelection.assets(*[a for a in ALL_ASSETS if a.partitions_d
 refresh_reference_job = dg.define_asset_job(
     "refresh_reference", selection=REFERENCE, description="Re-read roster, group registry, pay accounts and approvals."
 )
+STAGED_SELECTION = dg.AssetSelection.assets(*STAGED)
+stage_day_job = dg.define_asset_job(
+    "stage_day",
+    selection=STAGED_SELECTION,
+    partitions_def=DAILY,
+    description="Re-stage one day's records from the exports (with the blocking input contracts).",
+)
 judge_day_job = dg.define_asset_job(
     "judge_day",
-    selection=PARTITIONED,
+    selection=PARTITIONED - STAGED_SELECTION,
     partitions_def=DAILY,
-    description="Stage one day's exports and judge every clause for that day (reference data as last refreshed).",
+    description=(
+        "Judge every clause for one day from the staged tables (its own day and the days its rules read, "
+        "staged beforehand by `stage_day`), and write its report."
+    ),
 )
 period_summaries_job = dg.define_asset_job(
     "period_summaries",
@@ -56,11 +70,14 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
 
 def build_defs() -> dg.Definitions:
     """The Definitions with resources configured from the environment as it is now."""
+    from wxpipeline.sensors import build_exports_sensor
+
     return dg.Definitions(
-        assets=ALL_ASSETS,
+        assets=[*EXPORT_SPECS, *ALL_ASSETS],
         asset_checks=ALL_CHECKS,
-        jobs=[daily_audit_job, refresh_reference_job, judge_day_job, period_summaries_job],
+        jobs=[daily_audit_job, refresh_reference_job, stage_day_job, judge_day_job, period_summaries_job],
         schedules=[nightly_schedule],
+        sensors=[build_exports_sensor([refresh_reference_job, stage_day_job, judge_day_job])],
         resources=pipeline_resources(),
     )
 

@@ -21,6 +21,8 @@ from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Finding
 
+from .conftest import stage
+
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAchatdomain00000AAAA"
 
@@ -57,6 +59,7 @@ ARCHIVE = [
     msg("C4", 12, 23, 50, "lina", "@吴静-出纳\u2005明早确认付款"),
     msg("D1", 13, 9, 30, "wujing", "收到"),
     msg("D2", 13, 10, 0, "wangfang", "你好", room="", to="zhangwei"),
+    msg("E1", 14, 0, 5, "zhangwei", "早"),  # the archive reaches past the 13th: its inputs are complete
 ]
 
 
@@ -101,8 +104,10 @@ def findings(day: str) -> list[tuple[str, str]]:
 
 
 def test_two_days_of_chat(env):
-    # the 13th first: the run judging it has no staged 12th to lean on; wangfang writes again on
-    # the 13th, but ACC-01 finds her message of the 12th in the exports and reports nothing
+    # the days are staged first (as `run` and the exports sensor do); then the 13th is judged before
+    # the 12th: wangfang writes again on the 13th, but ACC-01 finds her message of the 12th in the
+    # staged 12th (declared upstream) and reports nothing
+    stage([*wecom_assets], "2026-10-11", "2026-10-12", "2026-10-13")
     result = materialize("2026-10-13")
     assert result.success
     assert findings("2026-10-13") == [("CHAT-06", "C4/wujing"), ("CHAT-07", "C9/wujing")]

@@ -12,6 +12,7 @@ from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, CaseEvent, Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
+from .conftest import stage
 from .exports_fixture import write_exports
 
 
@@ -22,6 +23,8 @@ def env(isolated_home, tmp_path):
 
 
 def materialize(day: str):
+    # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
+    stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
     resources = pipeline_resources()
     return dg.materialize(
         [*reference_assets, *payments_assets, *reference_checks, *payments_checks],

@@ -16,6 +16,7 @@ from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, CaseEvent, Finding
 from wxpipeline.revision import revision_report
 
+from .conftest import stage
 from .exports_fixture import write_exports
 
 DAYS = ["2026-09-21", "2026-09-22", "2026-09-23", "2026-09-24"]
@@ -40,6 +41,7 @@ def env(tmp_path, monkeypatch):
 
 
 def run_all():
+    stage([*reference_assets, *payments_assets], *DAYS)  # PAY-04 reconciles across the days
     resources = pipeline_resources()
     for day in DAYS:
         r = dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],

@@ -12,6 +12,7 @@ from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
+from .conftest import stage
 from .publishing_fixture import write_publishing_exports
 
 
@@ -22,6 +23,8 @@ def env(isolated_home, tmp_path):
 
 
 def materialize(day: str):
+    # sign-offs are made on the days before publishing: stage them first (as `run` and the sensor do)
+    stage([*publishing_assets], *(f"2026-09-{d}" for d in range(19, 26)))
     resources = pipeline_resources()
     return dg.materialize(
         [*reference_assets, *publishing_assets, *reference_checks, *publishing_checks],

@@ -14,6 +14,7 @@ from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.reports import build_daily_report, findings_domains
 from wxpipeline.settings import settings
 
+from .conftest import stage
 from .exports_fixture import write_exports
 
 EXTRA = [
@@ -31,6 +32,7 @@ def env(isolated_home, tmp_path):
 
 
 def materialize(day: str):
+    stage(ASSETS, *(f"2026-09-{d}" for d in range(21, 27)))  # PAY-04 reconciles across the days
     resources = pipeline_resources()
     result = dg.materialize(
         [*ASSETS, REPORT, *reference_checks, *payments_checks],

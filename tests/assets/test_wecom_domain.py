@@ -13,6 +13,7 @@ from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import QuarantineRecord
 from wxpipeline.settings import settings
 
+from .conftest import stage
 from .wecom_fixture import ROOM, SH, write_wecom_exports
 
 
@@ -23,6 +24,7 @@ def env(isolated_home, tmp_path):
 
 
 def materialize(day: str):
+    stage(wecom_assets, "2026-10-11", "2026-10-12", "2026-10-13")  # the timeline reads the days around
     resources = pipeline_resources()
     return dg.materialize([*wecom_assets, *wecom_checks], partition_key=day, resources=resources,
                           selection=dg.AssetSelection.all(), raise_on_error=False)

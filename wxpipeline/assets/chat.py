@@ -6,16 +6,16 @@ normalisation of the day's text shared by every word-list rule, no per-message P
 * `messages`: the staged `wecom_messages` partition D (contract-checked), the columns the rules
   read plus `text_norm`.
 * `earlier_messages`: the group records of the CHAT-06/07 look-back before D (the longest
-  enabled window, 24 h by default), from the exports folder whatever days the run covers, so a
+  enabled window, 24 h by default), from the staged partitions declared upstream, so a
   23:50 mention of D-1 is judged on D. `text` is kept only where it holds an `@`.
 * `members`: the membership timeline of D (the staged partition) and of each earlier day of the
-  look-back on which a group had an `@` message (derived from the exports for those groups only:
-  the same function the `wecom_membership_timeline` asset runs), so a mention is resolved
+  look-back on which a group had an `@` message (derived from the staged snapshots and events
+  around that day, for those groups only: the same function the `wecom_membership_timeline` asset runs), so a mention is resolved
   against the nicknames and members of its own day.
 * `leaver_history`: for today's senders whose employee had left, one earlier post-departure
   record if there is one (ACC-01 reports an account on its first such day only). Searched
-  backwards in widening windows (1, 7, 30 days, then back to the leave date), for those
-  accounts only.
+  backwards in widening windows (1, 7, 30 days, then back to the leave date but no further than
+  the policy's `windows.leaver_history_days`, the declared look-back), for those accounts only.
 * `roster`, `word_lists`.
 """
 
@@ -25,36 +25,30 @@ import polars as pl
 
 from wxpipeline.assets.common import JudgeContext, build_findings_asset
 from wxpipeline.assets.reference import roster
-from wxpipeline.assets.wecom import wecom_membership_timeline, wecom_messages
+from wxpipeline.assets.wecom import (
+    wecom_group_events,
+    wecom_group_members,
+    wecom_groups,
+    wecom_membership_timeline,
+    wecom_messages,
+)
 from wxpipeline.checks.accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
 from wxpipeline.checks.chat import MESSAGE_COLUMNS, day_bounds, prepare_messages
 from wxpipeline.checks.chat_ack import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
 from wxpipeline.checks.wordlists import load_word_lists
-from wxpipeline.derive import membership
-from wxpipeline.resources.exports import ExportsFolder
+from wxpipeline.assets.wecom import derive_timeline
+from wxpipeline.lineage import Upstream
 
-HISTORY_WINDOWS = (timedelta(days=1), timedelta(days=7), timedelta(days=30), None)  # None: back to leave date
+HISTORY_WINDOWS = (timedelta(days=1), timedelta(days=7), timedelta(days=30), None)  # None: the policy's bound
 
 
-def earlier_group_messages(exports: ExportsFolder, lo: datetime, hi: datetime) -> pl.DataFrame:
+def earlier_group_messages(up: Upstream, lo: datetime, hi: datetime) -> pl.DataFrame:
     return (
-        exports.window("wecom_archive", lo, hi)
+        up.window("wecom_messages", lo, hi)
         .filter(pl.col("roomid").is_not_null())
         .with_columns(pl.when(pl.col("text").str.contains("@", literal=True)).then(pl.col("text")).alias("text"))
         .select(EARLIER_COLUMNS)
         .collect()
-    )
-
-
-def derived_timeline(exports: ExportsFolder, day: date, groups: list[str]) -> pl.DataFrame:
-    """`wecom_membership_timeline` of `day` for `groups` only, from the exports folder."""
-    lo, hi = membership.window(day)
-    ours = pl.col("group_id").is_in(groups)
-    return membership.membership_timeline(
-        exports.window("wecom_group_members", lo, hi).filter(ours),
-        exports.window("wecom_groups", lo, hi).filter(ours),
-        exports.window("wecom_group_events", lo, hi).filter(ours),
-        day,
     )
 
 
@@ -65,26 +59,31 @@ def member_frames(jc: JudgeContext, earlier: pl.DataFrame) -> pl.DataFrame:
     for d in sorted(set(mentions["_d"].to_list())):
         if d < jc.day:
             groups = mentions.filter(pl.col("_d") == d)["roomid"].unique().to_list()
-            frames.append(derived_timeline(jc.exports, d, groups).select(MEMBER_COLUMNS))
+            timeline = derive_timeline(jc.upstream, d, jc.policy.windows.membership_days, groups)
+            frames.append(timeline.select(MEMBER_COLUMNS))
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def leaver_history(exports: ExportsFolder, messages: pl.DataFrame, roster_df: pl.DataFrame, day: date) -> pl.DataFrame:
+def leaver_history(up: Upstream, messages: pl.DataFrame, roster_df: pl.DataFrame, day: date,
+                   history_days: int) -> pl.DataFrame:
     """One earlier post-departure record (sender, sent_at, msgid) per departed account that sent
-    today, if any, looking back in widening windows and only as far as the account's leave date."""
+    today, if any, looking back in widening windows, no further than the account's leave date and
+    the policy's `windows.leaver_history_days` (an account silent that long counts as new again)."""
     senders = messages.filter(~pl.col("action").is_in(NOT_A_MESSAGE))["sender"].unique().implode()
     pending = departed_accounts(roster_df, day).filter(pl.col("userid").is_in(senders))
     found = [pl.DataFrame(schema=HISTORY_SCHEMA)]
     hi, _ = day_bounds(day)
+    bound = hi - timedelta(days=history_days)
     for span in HISTORY_WINDOWS:
         if pending.height == 0:
             break
         earliest, _ = day_bounds(pending["leave_date"].min() + timedelta(days=1))
+        earliest = max(earliest, bound)
         lo = earliest if span is None else max(earliest, hi - span)
         if lo >= hi:
             break
         rows = (
-            exports.window("wecom_archive", lo, hi)
+            up.window("wecom_messages", lo, hi)
             .filter(pl.col("sender").is_in(pending["userid"].implode()) & ~pl.col("action").is_in(NOT_A_MESSAGE))
             .select("sender", "sent_at", "msgid")
             .collect()
@@ -107,12 +106,13 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     messages = prepare_messages(pl.read_parquet(path, columns=MESSAGE_COLUMNS))
     roster_df = jc.staged.read("roster")
     start, _ = day_bounds(jc.day)
-    earlier = earlier_group_messages(jc.exports, start - ack_lookback(jc.policy), start)
+    earlier = earlier_group_messages(jc.upstream, start - ack_lookback(jc.policy), start)
     return {
         "messages": messages,
         "earlier_messages": earlier,
         "members": member_frames(jc, earlier),
-        "leaver_history": leaver_history(jc.exports, messages, roster_df, jc.day),
+        "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
+                                         jc.policy.windows.leaver_history_days),
         "roster": roster_df,
         "word_lists": load_word_lists(jc.policy),
     }
@@ -120,7 +120,7 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
 
 chat_findings = build_findings_asset(
     "chat",
-    deps=[wecom_messages, wecom_membership_timeline, roster],
+    deps=[wecom_messages, wecom_membership_timeline, wecom_groups, wecom_group_members, wecom_group_events, roster],
     build_frames=chat_frames,
     description=(
         "会话内容合规发现 (CHAT-01 违禁内容, CHAT-02 广告招揽, CHAT-03 可疑链接, CHAT-04 敏感信息, CHAT-05 辱骂, "

@@ -4,8 +4,10 @@ clause, findings written to the SQL store)."""
 
 
 import hashlib
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +17,9 @@ import polars as pl
 from wxpipeline.checks import contracts
 from wxpipeline.checks.findings import FINDING_SCHEMA
 from wxpipeline.checks.registry import Clause, clauses_for
+from wxpipeline.coverage import domain_coverage, with_coverage
+from wxpipeline.lineage import Upstream, asset_dep
+from wxpipeline.nightly import AS_OF_TAG, CAUSE_TAG
 from wxpipeline.policy import PolicyVersion, load_policy
 from wxpipeline.resources.calendar import CalendarResource, PrcCalendar
 from wxpipeline.resources.exports import ExportsFolder
@@ -52,6 +57,16 @@ class StagedStore:
             raise FileNotFoundError(f"staged table {asset} {partition or ''} not materialized yet: {p}")
         return pl.read_parquet(p)
 
+    def scan_days(self, asset: str, days: list[date], columns: list[str] | None = None) -> pl.LazyFrame:
+        """The staged partitions of `asset` for `days` that exist (a day not staged yet has no
+        records to offer), as one lazy frame."""
+        files = [p for d in days if (p := self.path(asset, d.isoformat())).exists()]
+        if not files:
+            return _empty_staged(asset, columns).lazy()
+        lf = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore") if len(files) > 1 \
+            else pl.scan_parquet(files[0])
+        return lf.select(columns) if columns else lf
+
     def write(self, asset: str, partition: str | None, df: pl.DataFrame) -> Path:
         p = self.path(asset, partition)
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +74,16 @@ class StagedStore:
         df.write_parquet(tmp)
         tmp.replace(p)
         return p
+
+
+def _empty_staged(asset: str, columns: list[str] | None) -> pl.DataFrame:
+    from wxpipeline.derive import membership
+    from wxpipeline.formats.schemas import SCHEMAS
+    from wxpipeline.lineage import STAGED
+
+    schema = dict(membership.SCHEMA) if asset == "wecom_membership_timeline" else SCHEMAS[STAGED[asset][0]]
+    df = pl.DataFrame(schema=schema)
+    return df.select(columns) if columns else df
 
 
 class StagedParquetIOManager(dg.ConfigurableIOManager):
@@ -102,10 +127,12 @@ def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quar
 
 def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:
     """A daily-partitioned staged table: the records of `kind` whose own timestamp is that day."""
+    from wxpipeline.assets.exports_specs import export_key
 
     @dg.asset(
         name=name,
         group_name=group,
+        deps=[export_key(kind)],
         partitions_def=DAILY,
         backfill_policy=ONE_RUN_PER_DAY,
         io_manager_key="staged_io",
@@ -125,10 +152,12 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
 
 def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
     """An unpartitioned reference table, read as of the partition day by the rules."""
+    from wxpipeline.assets.exports_specs import export_key
 
     @dg.asset(
         name=name,
         group_name="reference",
+        deps=[export_key(kind)],
         io_manager_key="staged_io",
         kinds={"polars", "parquet"},
         owners=OWNERS,
@@ -182,6 +211,7 @@ class JudgeContext:
     calendar: PrcCalendar
     exports: ExportsFolder
     staged: StagedStore
+    upstream: "Upstream | None" = None  # the staged partitions the findings asset declared
 
 
 def markdown_table(df: pl.DataFrame) -> str:
@@ -249,6 +279,17 @@ def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff,
     )
 
 
+def judge_coverage(domain: str, day: date, exports: ExportsFolder, pv: PolicyVersion, context, store: StagedStore):
+    """Whether the day's expected inputs have arrived, as of the run's `wxpipeline/as_of` tag
+    (a simulated night) or now."""
+    from wxpipeline.arrival import inventory
+
+    as_of_tag = context.run.tags.get(AS_OF_TAG)
+    as_of = datetime.fromisoformat(as_of_tag) if as_of_tag else datetime.now(ZoneInfo(TZ))
+    pay_accounts = store.read("pay_accounts") if store.path("pay_accounts", None).exists() else None
+    return domain_coverage(domain, day, inventory(exports), pv, as_of, pay_accounts)
+
+
 def build_findings_asset(
     domain: str,
     *,
@@ -276,7 +317,8 @@ def build_findings_asset(
         group_name=domain,
         partitions_def=DAILY,
         backfill_policy=ONE_RUN_PER_DAY,
-        deps=deps,
+        # other days through partition mappings whose widths come from the policy (lineage.py)
+        deps=[asset_dep(a, asset_name) for a in deps],
         check_specs=specs,
         kinds={"polars", "sql"},
         owners=OWNERS,
@@ -293,7 +335,8 @@ def build_findings_asset(
         day = partition_day(context)
         pv = policy.for_day(day)
         cal = calendar.for_policy(pv)
-        jc = JudgeContext(day, context.partition_key, pv, cal, exports, staged_store())
+        store = staged_store()
+        jc = JudgeContext(day, context.partition_key, pv, cal, exports, store, Upstream(asset_name, day, store))
         frames = build_frames(jc)
         if uses_calendar:
             frames.setdefault("calendar", cal.frame(day, day))
@@ -303,15 +346,21 @@ def build_findings_asset(
                 found.append(c.run(frames, pv.params(c.id), day))
         findings = pl.concat(found) if found else pl.DataFrame(schema=FINDING_SCHEMA)
         severities = {cid: cfg.severity for cid, cfg in pv.clauses.items()}
+        cov = judge_coverage(domain, day, exports, pv, context, store)
+        cause = context.run.tags.get(CAUSE_TAG)
         diff = warehouse.replace_partition(
-            domain, day, findings, severities, pv.version, context.run_id, policy_hash=pv.content_hash
+            domain, day, findings, severities, pv.version, context.run_id, policy_hash=pv.content_hash,
+            coverage_status=cov.status, inputs=cov.inputs_json(), cause=cause,
         )
         triaged = warehouse.triage(domain, day)
         context.log.info(
             f"{domain} {day}: {findings.height} finding(s), {len(diff.new)} new, {len(diff.resolved)} resolved "
             f"(policy {pv.version})"
         )
-        checks = [_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled) for c in clauses]
+        checks = [with_coverage(_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled), cov)
+                  for c in clauses]
+        if not cov.complete:
+            context.log.warning(f"{domain} {day}: {cov.status}: {cov.missing()}")
         if uses_calendar:
             known = bool(cal.frame(day, day)["calendar_known"].all())
             checks.append(dg.AssetCheckResult(
@@ -328,6 +377,9 @@ def build_findings_asset(
                 "resolved": dg.MetadataValue.int(len(diff.resolved)),
                 "policy_version": dg.MetadataValue.text(pv.version),
                 "previous_policy_version": dg.MetadataValue.text(diff.old_policy_version or "(first judgement)"),
+                "coverage": dg.MetadataValue.text(cov.status),
+                "inputs": dg.MetadataValue.json(json.loads(cov.inputs_json())),
+                **({"rejudged_because_of": dg.MetadataValue.text(cause)} if cause else {}),
                 **per_clause,
             },
             check_results=checks,

@@ -4,11 +4,13 @@ What judging day D reads (see `checks/grp.py` and `checks/grp_groups.py` for the
 
 * the staged partitions of D: `wecom_membership_timeline`, `wecom_groups`, `wecom_group_members`,
   `wecom_group_events`, `wecom_messages` (group ids and times only);
-* from the exports folder, whatever days the run covers: the group snapshots and events of the
-  membership look-back (14 days) before D, the member rows of each group's last snapshot before D
-  (GRP-01's "already reported" test), the earliest sighting of the groups seen on D (GRP-05:
-  snapshots over all history, group messages in widening windows back from D, only for groups not
-  already found), and the messages of the notice window before each of D's dismissals (GRP-08);
+* the staged partitions of the days before D that it declares upstream (wxpipeline/lineage.py):
+  the group snapshots and events of the membership look-back (`windows.membership_days`) before D,
+  the member rows of each group's last snapshot before D (GRP-01's "already reported" test), the
+  earliest sighting of the groups seen on D (GRP-05: snapshots and group messages back to
+  `windows.first_seen_days` before D, in widening windows, only for groups not already found: a
+  group unseen that long counts as first seen again), and the messages of the notice window
+  before each of D's dismissals (GRP-08);
 * `roster`, `group_registry`, and the PRC calendar from 60 days before D (a hire older than that
   has long completed 3 working days) to a month after D.
 """
@@ -35,7 +37,7 @@ from wxpipeline.formats.schemas import SCHEMAS
 LOOKBACK = membership.LOOKBACK
 HIRE_LOOKBACK = timedelta(days=60)  # a hire this old has completed any plausible working-day wait
 CALENDAR_AHEAD = timedelta(days=30)
-MESSAGE_WINDOWS = (timedelta(days=1), timedelta(days=7), timedelta(days=30), None)  # None: all history
+MESSAGE_WINDOWS = (timedelta(days=1), timedelta(days=7), timedelta(days=30), None)  # None: windows.first_seen_days
 SNAPSHOT_COLUMNS = ["group_id", "snapshot_time", "group_name", "owner", "source_format"]
 MEMBER_COLUMNS = ["group_id", "userid", "snapshot_time", "join_time", "member_type", "group_nickname", "group_name"]
 EVENT_COLUMNS = ["group_id", "event_time", "change_type", "update_detail", "members"]
@@ -57,7 +59,7 @@ def snapshot_members(jc: JudgeContext, snapshots: pl.DataFrame, start: datetime)
         return today
     lo, hi = last["snapshot_time"].min(), last["snapshot_time"].max() + timedelta(microseconds=1)
     before = (
-        jc.exports.window("wecom_group_members", lo, hi)
+        jc.upstream.window("wecom_group_members", lo, hi)
         .join(last.lazy(), on=["group_id", "snapshot_time"], how="semi")
         .select(MEMBER_COLUMNS).collect()
     )
@@ -77,21 +79,22 @@ def group_sightings(jc: JudgeContext, snapshots_today: pl.DataFrame, start: date
         return pl.DataFrame(schema=SIGHTING_SCHEMA)
     ids = seen["group_id"].unique()
     names = snapshots_today.sort("snapshot_time").group_by("group_id").agg(pl.col("group_name").last())
-    # every snapshot the exports hold of these groups (the groups table is small)
+    # every snapshot of these groups in the declared look-back (the groups table is small)
     first_snap = (
-        jc.exports.window("wecom_groups", None, end).filter(pl.col("group_id").is_in(ids.implode()))
+        jc.upstream.window("wecom_groups", None, end).filter(pl.col("group_id").is_in(ids.implode()))
         .group_by("group_id").agg(pl.col("snapshot_time").min().alias("first_snapshot_at")).collect()
     )
     earlier = [first_snap.filter(pl.col("first_snapshot_at") < start)
                .select("group_id", pl.col("first_snapshot_at").alias("at"), pl.lit("snapshot").alias("seen_in"))]
     pending = ids.filter(~ids.is_in(earlier[0]["group_id"].implode()))
     hi = start
+    bound = start - timedelta(days=jc.policy.windows.first_seen_days)
     for span in MESSAGE_WINDOWS:  # group messages before the day, nearest days first
-        if pending.len() == 0:
+        if pending.len() == 0 or hi <= bound:
             break
-        lo = None if span is None else start - span
+        lo = bound if span is None else max(bound, start - span)
         found = (
-            jc.exports.window("wecom_archive", lo, hi).filter(pl.col("roomid").is_in(pending.implode()))
+            jc.upstream.window("wecom_messages", lo, hi).filter(pl.col("roomid").is_in(pending.implode()))
             .group_by("roomid").agg(pl.col("sent_at").min().alias("at")).collect()
             .select(pl.col("roomid").alias("group_id"), "at", pl.lit("chat").alias("seen_in"))
         )
@@ -117,7 +120,7 @@ def notice_messages(jc: JudgeContext, events_today: pl.DataFrame) -> pl.DataFram
     window = timedelta(days=jc.policy.params("GRP-08").notice_window_days)
     lo, hi = dismissals["event_time"].min() - window, dismissals["event_time"].max()
     return (
-        jc.exports.window("wecom_archive", lo, hi)
+        jc.upstream.window("wecom_messages", lo, hi)
         .filter(pl.col("roomid").is_in(dismissals["group_id"].unique().implode()))
         .select(NOTICE_COLUMNS).collect()
     )
@@ -131,14 +134,14 @@ def hire_calendar(jc: JudgeContext) -> pl.DataFrame:
 
 def groups_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     start, end = day_bounds(jc.day)
-    lo = start - LOOKBACK
+    lo = start - timedelta(days=jc.policy.windows.membership_days)
     timeline = jc.staged.read("wecom_membership_timeline", jc.partition_key)
     roster_df = jc.staged.read("roster")
     snapshots_today = _today(jc, "wecom_groups", SNAPSHOT_COLUMNS)
-    snapshots = pl.concat([jc.exports.window("wecom_groups", lo, start).select(SNAPSHOT_COLUMNS).collect(),
+    snapshots = pl.concat([jc.upstream.window("wecom_groups", lo, start).select(SNAPSHOT_COLUMNS).collect(),
                            snapshots_today], how="vertical_relaxed")
     events_today = _today(jc, "wecom_group_events", EVENT_COLUMNS)
-    events = pl.concat([jc.exports.window("wecom_group_events", lo, start).select(EVENT_COLUMNS).collect(),
+    events = pl.concat([jc.upstream.window("wecom_group_events", lo, start).select(EVENT_COLUMNS).collect(),
                         events_today], how="vertical_relaxed")
     return {
         "members": timeline,

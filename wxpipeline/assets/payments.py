@@ -1,10 +1,12 @@
 """Payments domain: WeChat Pay bills and the finance ledger, judged against PAY-01..PAY-04."""
 
+from datetime import timedelta
 
 import polars as pl
 
 from wxpipeline.assets.common import JudgeContext, build_contract_check, build_findings_asset, build_staged_asset
 from wxpipeline.assets.reference import pay_accounts, pay_approvals, roster
+from wxpipeline.lineage import day_start
 
 pay_bills = build_staged_asset(
     "pay_bills", "wechat_pay", "payments",
@@ -20,15 +22,19 @@ ledger_entries = build_staged_asset(
 
 
 def payments_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
-    """The day's bills and ledger, plus the other days' rows they reconcile against (PAY-04
-    matches ignore dates), fetched by transaction id rather than by reloading all history."""
+    """The day's bills and ledger, plus the rows of the days around it they reconcile against
+    (PAY-04 matches ignore dates: entries are booked days after the payment), within the policy's
+    `windows.payment_match_days` either side, fetched by transaction id from those staged
+    partitions (declared upstream with that mapping)."""
     bills_day = jc.staged.read("pay_bills", jc.partition_key)
     ledger_day = jc.staged.read("ledger_entries", jc.partition_key)
-    all_bills = jc.exports.scan("wechat_pay")
-    all_ledger = jc.exports.scan("ledger")
+    width = timedelta(days=jc.policy.windows.payment_match_days)
+    start = day_start(jc.day)
+    lo, hi = start - width, start + timedelta(days=1) + width
     ids_in_ledger = ledger_day["transaction_id"].drop_nulls().unique()
-    bills_elsewhere = all_bills.frame.filter(pl.col("transaction_id").is_in(ids_in_ledger.implode())).collect()
-    ledger_elsewhere = all_ledger.frame.filter(
+    bills_elsewhere = jc.upstream.window("pay_bills", lo, hi).filter(
+        pl.col("transaction_id").is_in(ids_in_ledger.implode())).collect()
+    ledger_elsewhere = jc.upstream.window("ledger_entries", lo, hi).filter(
         pl.col("transaction_id").is_in(bills_day["transaction_id"].unique().implode())
     ).collect()
     return {

@@ -8,6 +8,7 @@ import polars as pl
 from wxpipeline.assets.common import JudgeContext, build_contract_check, build_findings_asset, build_staged_asset
 from wxpipeline.assets.publishing_review import publishing_quarterly_review
 from wxpipeline.checks.wordlists import load_word_lists
+from wxpipeline.lineage import day_start
 
 mp_articles = build_staged_asset(
     "mp_articles", "mp_published", "publishing",
@@ -23,25 +24,24 @@ mp_signoffs = build_staged_asset(
     "signed on.",
 )
 
-# PUB-03's deadline is the end of the publish day (+ N days in the policy): a run judges the
-# publications of the days before it too. A week bounds any sensible policy value.
-LOOKBACK_DAYS = 7
-
-
 def publishing_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     """The day's publications (the staged, contract-checked partition) plus those of the
-    preceding LOOKBACK_DAYS from the exports, every sign-off of those articles, and the
-    policy's word lists."""
+    preceding `windows.publish_lookback_days` (PUB-03 lands after the publish day), their
+    sign-offs from `windows.signoff_lookback_days` before the earliest of them up to the day,
+    all from the staged partitions declared upstream, and the policy's word lists."""
     today = jc.staged.read("mp_articles", jc.partition_key)
-    since = jc.day - timedelta(days=LOOKBACK_DAYS)
-    earlier = (
-        jc.exports.scan("mp_published").frame
-        .filter(pl.col("published_at").dt.date().is_between(since, jc.day - timedelta(days=1)))
-        .collect()
-    )
+    w = jc.policy.windows
+    back = max(w.publish_lookback_days, jc.policy.params("PUB-03").report_days_after_publish + 1)
+    start = day_start(jc.day)
+    earlier = jc.upstream.window("mp_articles", start - timedelta(days=back), start).collect()
     articles = pl.concat([today, earlier], how="diagonal_relaxed").unique(["article_id", "idx"], keep="first")
     ids = articles["article_id"].unique().implode()
-    reviews = jc.exports.scan("mp_reviews").frame.filter(pl.col("article_id").is_in(ids)).collect()
+    reviews = (
+        jc.upstream.window("mp_signoffs", start - timedelta(days=back + w.signoff_lookback_days),
+                           start + timedelta(days=1))
+        .filter(pl.col("article_id").is_in(ids)).collect()
+        .unique(["article_id", "stage"], keep="last", maintain_order=True)
+    )
     return {"articles": articles, "reviews": reviews, "word_lists": load_word_lists(jc.policy)}
 
 

@@ -5,6 +5,7 @@ turns snapshots and events into stays of members in groups, as of each day.
 """
 
 import inspect
+from datetime import timedelta
 
 import dagster as dg
 import polars as pl
@@ -16,9 +17,11 @@ from wxpipeline.assets.common import (
     build_contract_check,
     build_staged_asset,
     partition_day,
+    staged_store,
 )
 from wxpipeline.derive import membership
-from wxpipeline.resources.exports import ExportsFolder
+from wxpipeline.lineage import Upstream, asset_dep
+from wxpipeline.resources.policy import PolicyResource
 
 wecom_messages = build_staged_asset(
     "wecom_messages", "wecom_archive", "wecom",
@@ -53,23 +56,19 @@ wecom_group_events = build_staged_asset(
     group_name="wecom",
     partitions_def=DAILY,
     backfill_policy=ONE_RUN_PER_DAY,  # like the staged assets: one run per day
-    deps=[wecom_groups, wecom_group_members, wecom_group_events],
+    # the snapshots and events `windows.membership_days` either side of the day (lineage.py)
+    deps=[asset_dep(a, "wecom_membership_timeline") for a in (wecom_groups, wecom_group_members, wecom_group_events)],
     io_manager_key="staged_io",
     kinds={"polars", "parquet"},
     owners=OWNERS,
     description="群成员时间线: " + inspect.cleandoc(membership.membership_timeline.__doc__ or ""),
 )
-def wecom_membership_timeline(context: dg.AssetExecutionContext, exports: ExportsFolder) -> dg.Output:
-    """Stays of members in groups overlapping the partition day, from snapshots and events
-    around it (see `wxpipeline.derive.membership`); the group clauses read this table."""
+def wecom_membership_timeline(context: dg.AssetExecutionContext, policy: PolicyResource) -> dg.Output:
+    """Stays of members in groups overlapping the partition day, from the staged snapshots and
+    events around it (see `wxpipeline.derive.membership`); the group clauses read this table."""
     day = partition_day(context)
-    lo, hi = membership.window(day)
-    df = membership.membership_timeline(
-        exports.window("wecom_group_members", lo, hi),
-        exports.window("wecom_groups", lo, hi),
-        exports.window("wecom_group_events", lo, hi),
-        day,
-    )
+    df = derive_timeline(Upstream("wecom_membership_timeline", day, staged_store()), day,
+                         policy.for_day(day).windows.membership_days)
     return dg.Output(df, metadata={
         "dagster/row_count": dg.MetadataValue.int(df.height),
         "groups": dg.MetadataValue.int(df["group_id"].n_unique()),
@@ -77,6 +76,21 @@ def wecom_membership_timeline(context: dg.AssetExecutionContext, exports: Export
         "left_today": dg.MetadataValue.int(df.filter(pl.col("left_at").dt.date() == day).height),
         "stays_without_snapshot": dg.MetadataValue.int(df.filter(pl.col("first_seen_at").is_null()).height),
     })
+
+
+def derive_timeline(up: Upstream, day, membership_days: int, groups: list[str] | None = None) -> pl.DataFrame:
+    """The membership timeline of `day` (for `groups` only, if given) from the staged partitions
+    `up` declared."""
+    lookback = timedelta(days=membership_days)
+    lo, hi = membership.window(day, lookback)
+    ours = pl.col("group_id").is_in(groups) if groups is not None else pl.lit(True)
+    return membership.membership_timeline(
+        up.window("wecom_group_members", lo, hi).filter(ours),
+        up.window("wecom_groups", lo, hi).filter(ours),
+        up.window("wecom_group_events", lo, hi).filter(ours),
+        day,
+        lookback,
+    )
 
 
 wecom_assets = [wecom_messages, wecom_groups, wecom_group_members, wecom_group_events, wecom_membership_timeline]

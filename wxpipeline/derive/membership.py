@@ -46,10 +46,10 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def window(day: date) -> tuple[datetime, datetime]:
+def window(day: date, lookback: timedelta = LOOKBACK) -> tuple[datetime, datetime]:
     """The widest span of records `membership_timeline` may read for `day`."""
     start, end = day_bounds(day)
-    return start - LOOKBACK, end + LOOKBACK
+    return start - lookback, end + lookback
 
 
 def membership_timeline(
@@ -57,6 +57,7 @@ def membership_timeline(
     groups: pl.LazyFrame | pl.DataFrame,
     events: pl.LazyFrame | pl.DataFrame,
     day: date,
+    lookback: timedelta = LOOKBACK,
 ) -> pl.DataFrame:
     """Every stay of a member in a group that overlaps `day` (Asia/Shanghai), one row per stay.
 
@@ -85,7 +86,7 @@ def membership_timeline(
     from the first snapshot after T" means `left_source == "snapshot" and last_seen_at < T`.
     """
     start, end = day_bounds(day)
-    lo, hi = window(day)
+    lo, hi = window(day, lookback)
     members, groups, events = (f.lazy() for f in (members, groups, events))
 
     obs = (

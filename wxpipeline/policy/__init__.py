@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wxpipeline.policy.operations import ArrivalExpectation, Windows
+
 PACKAGED_POLICY_DIR = Path(__file__).parent
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -48,6 +50,9 @@ class PolicyVersion(_Strict):
     clauses: dict[str, ClauseConfig]
     # category -> word-list file, relative to the policy file's folder
     word_lists: dict[str, str] = Field(default_factory=dict)
+    # other days a day's rules read, and when each export kind is expected (policy/operations.py)
+    windows: Windows = Field(default_factory=Windows)
+    arrival: dict[str, ArrivalExpectation] = Field(default_factory=dict)
 
     # Filled by the loader, not by the file.
     source_file: str = Field(default="", exclude=True)
@@ -139,6 +144,11 @@ def load_policy_file(path: Path) -> PolicyVersion:
         raise PolicyError(_format_validation_error(path, e)) from None
 
     problems = []
+    from wxpipeline.formats.registry import EXPORT_KINDS
+
+    for kind in policy.arrival:
+        if kind not in EXPORT_KINDS:
+            problems.append(f"{path}: arrival.{kind}: unknown export kind (known: {', '.join(sorted(EXPORT_KINDS))})")
     for cid in policy.clauses:
         if cid not in CLAUSES:
             problems.append(f"{path}: clauses.{cid}: unknown clause id (known: {', '.join(sorted(CLAUSES))})")

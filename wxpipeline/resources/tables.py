@@ -65,6 +65,8 @@ class CaseEvent(SQLModel, table=True):
     at: datetime
     run_id: Optional[str] = Field(default=None, index=True)
     note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    # re-judged because these export files arrived, changed or were removed (late data explained)
+    cause: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class Waiver(SQLModel, table=True):
@@ -118,3 +120,8 @@ class Judgement(SQLModel, table=True):
     resolved: int
     kept: int
     at: datetime
+    # what the day was judged with: {export kind: {files, latest_record, status, missing}} (JSON),
+    # and the overall coverage: complete | awaiting_data | overdue (never "passed" unless complete)
+    coverage_status: Optional[str] = Field(default=None, index=True)
+    inputs: Optional[str] = Field(default=None, sa_column=Column(Text))
+    cause: Optional[str] = Field(default=None, sa_column=Column(Text))  # files that triggered this judgement

@@ -103,12 +103,18 @@ class Warehouse(dg.ConfigurableResource):
         run_id: str,
         who: str = "pipeline",
         policy_hash: str = "",
+        coverage_status: str | None = None,
+        inputs: str | None = None,
+        cause: str | None = None,
     ) -> PartitionDiff:
         """Replace the (domain, day) findings in one transaction, update cases, and record the
         diff against the previous judgement of that day in `case_events` and `judgements`.
 
         Findings that stayed are logged as `kept` events only when the judging policy changed,
-        so re-running an unchanged partition appends nothing but its `judgements` row.
+        so re-running an unchanged partition appends nothing but its `judgements` row. `cause`
+        (the export files whose arrival or change made this re-judgement) goes on every new and
+        resolved event; `coverage_status` and `inputs` (what the day was judged with) on the
+        `judgements` row.
         """
         at = now_utc()
         rows = [
@@ -152,7 +158,7 @@ class Warehouse(dg.ConfigurableResource):
                 s.add(CaseEvent(
                     fingerprint=fp, clause_id=clause_id, subject_id=subject_id, partition_date=day, event=kind,
                     old_policy_version=old_version, policy_version=policy_version, who=who, at=at, run_id=run_id,
-                    note=note,
+                    note=note, cause=cause if kind in ("new", "resolved") and prev is not None else None,
                 ))
 
             for r in rows:
@@ -183,8 +189,38 @@ class Warehouse(dg.ConfigurableResource):
                 policy_hash=policy_hash, old_policy_version=old_version,
                 old_policy_hash=prev.policy_hash if prev else None, findings=len(rows),
                 new=len(diff.new), resolved=len(diff.resolved), kept=len(diff.kept), at=at,
+                coverage_status=coverage_status, inputs=inputs, cause=cause,
             ))
         return diff
+
+    def coverage_rows(self, start: date, end: date) -> list[dict]:
+        """The latest judgement of every (domain, day) in [start, end] with its coverage."""
+        with self.session() as s:
+            rows = list(s.exec(
+                select(Judgement).where(Judgement.partition_date >= start, Judgement.partition_date <= end)
+                .order_by(Judgement.id)
+            ).scalars())
+        latest = {(j.domain, j.partition_date): j for j in rows}
+        out = []
+        for (domain, day), j in sorted(latest.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            inputs = json.loads(j.inputs) if j.inputs else {}
+            missing = "; ".join(f"{k}: {v.get('missing')}" for k, v in inputs.items()
+                                if v.get("status") in ("awaiting_data", "overdue"))
+            out.append({"domain": domain, "partition_date": day, "coverage_status": j.coverage_status,
+                        "inputs": inputs, "missing": missing, "run_id": j.run_id, "at": j.at})
+        return out
+
+    def late_changes(self, day: date) -> list[dict]:
+        """Findings of `day` that appeared or disappeared after its first judgement because
+        inputs arrived or changed: the events carrying a cause."""
+        with self.session() as s:
+            events = list(s.exec(
+                select(CaseEvent).where(CaseEvent.partition_date == day, CaseEvent.cause.is_not(None),
+                                        CaseEvent.event.in_(["new", "resolved"]))
+                .order_by(CaseEvent.at, CaseEvent.id)
+            ).scalars())
+        return [{"event": e.event, "clause_id": e.clause_id, "subject_id": e.subject_id, "summary": e.note,
+                 "cause": e.cause, "at": e.at, "fingerprint": e.fingerprint} for e in events]
 
     def findings_frame(self, where=None) -> pl.DataFrame:
         stmt = select(Finding)

@@ -1,0 +1,184 @@
+"""What the exports folder holds, file by file: which days each file's records fall on, the
+latest record time, and (bills) which pay accounts it covers until when. Read from the parse
+cache (a file is parsed once), kept beside it as a small JSON so a night with no change reads no
+parquet at all.
+
+Used by the exports sensor and `wxpipeline nightly` (which files changed, which staged
+partitions they touch), by `wxpipeline run` (which days around the period to stage) and by the
+findings assets (coverage: have a day's expected inputs arrived).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from wxpipeline.formats.registry import EXPORT_KINDS
+from wxpipeline.lineage import TZ
+
+
+class ExportsFolderError(RuntimeError):
+    """The exports folder is missing or holds no export file: nothing can be judged."""
+
+
+@dataclass
+class FileInfo:
+    """One export file as one kind reads it."""
+
+    kind: str
+    path: str  # relative to the exports folder
+    signature: str  # size and mtime: a change means the file changed
+    days: list[str] = field(default_factory=list)  # ISO days its records fall on (partitioned kinds)
+    latest: str | None = None  # ISO latest record time
+    accounts: dict[str, list[str]] = field(default_factory=dict)  # bills: account -> [first, last] record time
+    rejected: bool = False  # the whole file was refused (wrong kind, unreadable)
+
+
+def signature(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _summarise(kind_name: str, pq: Path | None) -> dict:
+    kind = EXPORT_KINDS[kind_name]
+    if pq is None or kind.time_column is None:
+        return {}
+    ts = pl.col(kind.time_column)
+    lf = pl.scan_parquet(pq)
+    days = lf.select(ts.dt.convert_time_zone("Asia/Shanghai").dt.date().unique().sort()).collect().to_series()
+    latest = lf.select(ts.max()).collect().item()
+    out = {"days": [d.isoformat() for d in days.drop_nulls()], "latest": latest.isoformat() if latest else None}
+    if kind_name == "wechat_pay":
+        acc = lf.group_by("account_nickname").agg(ts.min().alias("a"), ts.max().alias("b")).collect()
+        out["accounts"] = {r["account_nickname"] or "": [r["a"].isoformat(), r["b"].isoformat()]
+                           for r in acc.iter_rows(named=True) if r["a"] is not None}
+    return out
+
+
+_PERIOD_END = re.compile(r"终止时间：\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\]")
+_NICKNAME = re.compile(r"微信昵称：\[(.*?)\]")
+
+
+def bill_period(path: Path) -> tuple[str | None, datetime | None]:
+    """(微信昵称, 终止时间) from a bill export's preamble: the export covers its account up to the
+    period end even where the account made no payment (a monthly export covers the whole month)."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            try:
+                text = "\n".join(str(row[0]) for row in wb.active.iter_rows(max_row=20, values_only=True) if row and row[0])
+            finally:
+                wb.close()
+        else:
+            raw = path.open("rb").read(4096)
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("gb18030", errors="replace")
+    except Exception:  # an unreadable preamble only means the records alone tell the coverage
+        return None, None
+    nick, end = _NICKNAME.search(text), _PERIOD_END.search(text)
+    return (nick.group(1) if nick else None,
+            datetime.fromisoformat(end.group(1)).replace(tzinfo=TZ) + timedelta(seconds=1) if end else None)
+
+
+def file_info(exports, kind_name: str, path: Path) -> FileInfo:
+    """The file's days and latest record time (parsing it into the cache if needed)."""
+    kind = EXPORT_KINDS[kind_name]
+    pq, rejects = exports._cached(kind, path)
+    rel = str(path.relative_to(exports.exports_dir))
+    sidecar = (pq or Path(str(exports.cache_dir)) / kind.name / "_none").with_suffix(".days.json") if pq else None
+    if sidecar is not None and sidecar.exists():
+        data = json.loads(sidecar.read_text("utf-8"))
+    else:
+        data = _summarise(kind_name, pq)
+        if sidecar is not None:
+            tmp = sidecar.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data), "utf-8")
+            os.replace(tmp, sidecar)
+    info = FileInfo(kind=kind_name, path=rel, signature=signature(path), rejected=pq is None, **data)
+    if kind_name == "wechat_pay":
+        nick, end = bill_period(path)
+        if nick is not None and end is not None:
+            first, last = info.accounts.get(nick, [end.isoformat(), end.isoformat()])
+            info.accounts[nick] = [first, max(datetime.fromisoformat(last), end).isoformat()]
+    return info
+
+
+def list_files(exports) -> dict[str, list[tuple[str, Path]]]:
+    """relative path -> [(kind, absolute path)] for every export file the kinds' globs match."""
+    out: dict[str, list[tuple[str, Path]]] = {}
+    root = Path(exports.exports_dir)
+    for kind in EXPORT_KINDS.values():
+        for p in exports.files(kind):
+            out.setdefault(str(p.relative_to(root)), []).append((kind.name, p))
+    return out
+
+
+def require_exports(exports_dir: str | Path) -> None:
+    """Refuse to judge anything over a missing or empty exports folder (it would look all clear)."""
+    from wxpipeline.resources.exports import ExportsFolder
+
+    root = Path(exports_dir)
+    if not root.is_dir():
+        raise ExportsFolderError(f"exports folder {root} does not exist (WXPIPELINE_EXPORTS_DIR)")
+    if not list_files(ExportsFolder(exports_dir=str(root), cache_dir="/nonexistent")):
+        raise ExportsFolderError(
+            f"exports folder {root} holds no export files (expected e.g. wecom_archive/*.jsonl, "
+            "wechat_pay/*.csv, reference/roster.csv; see DESIGN.md)")
+
+
+def inventory(exports) -> dict[str, list[FileInfo]]:
+    """relative path -> what each kind reads from it, for every export file now in the folder."""
+    return {rel: [file_info(exports, k, p) for k, p in pairs] for rel, pairs in list_files(exports).items()}
+
+
+def manifest(inv: dict[str, list[FileInfo]]) -> dict[str, dict]:
+    """A compact, JSON-able record of the folder (the sensor cursor / nightly state)."""
+    return {rel: {"sig": infos[0].signature, "kinds": [asdict(i) for i in infos]} for rel, infos in inv.items()}
+
+
+def kind_days(entry: dict) -> dict[str, set[date]]:
+    out: dict[str, set[date]] = {}
+    for k in entry["kinds"]:
+        out.setdefault(k["kind"], set()).update(date.fromisoformat(d) for d in k["days"])
+    return out
+
+
+@dataclass
+class Change:
+    path: str
+    what: str  # new | changed | removed
+    kinds: dict[str, set[date]]  # kind -> days touched (old and new records for a changed file)
+
+
+def diff(old: dict[str, dict], new: dict[str, dict]) -> list[Change]:
+    """Files new, changed (size or mtime) or removed between two manifests."""
+    changes = []
+    for rel in sorted(set(old) | set(new)):
+        o, n = old.get(rel), new.get(rel)
+        if o is not None and n is not None and o["sig"] == n["sig"]:
+            continue
+        what = "new" if o is None else "removed" if n is None else "changed"
+        days: dict[str, set[date]] = {}
+        for entry in (o, n):
+            if entry is not None:
+                for k, ds in kind_days(entry).items():
+                    days.setdefault(k, set()).update(ds)
+        for entry in (o, n):  # reference kinds: no days, still a change
+            for k in (entry or {"kinds": []})["kinds"]:
+                days.setdefault(k["kind"], set())
+        changes.append(Change(rel, what, days))
+    return changes
+
+
+def local_now() -> datetime:
+    return datetime.now(TZ)

@@ -1,0 +1,150 @@
+"""`wxpipeline run` (explicit backfill of a period) and `wxpipeline nightly` (what the schedule and
+the exports sensor do in the daemon, synchronously), sharing one executor (nightly.py)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date, datetime, timedelta
+
+from wxpipeline.settings import ensure_dagster_home, settings
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _defs_and_dagster():
+    ensure_dagster_home()
+    import warnings
+
+    import dagster as dg
+
+    # Deliberate uses (partitioned contract checks, backfill policy); README explains them.
+    for category in (dg.BetaWarning, dg.PreviewWarning):
+        warnings.simplefilter("ignore", category)
+    from wxpipeline.definitions import build_defs
+
+    return build_defs(), dg
+
+
+def _require_exports() -> int:
+    from wxpipeline.arrival import ExportsFolderError, require_exports
+
+    try:
+        require_exports(settings().exports_dir)
+    except ExportsFolderError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _finish(ex, start: date, end: date) -> int:
+    from wxpipeline.cli import print_summary
+
+    print_summary(start, end)
+    print_coverage(start, end)
+    if ex.failed or ex.blocked:
+        print(f"\n{len(ex.failed)} failed run(s), {len(ex.blocked)} run(s) blocked by input contracts; "
+              "see the Dagster UI (make ui) and `quarantine` table", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args) -> int:
+    if rc := _require_exports():
+        return rc
+    from wxpipeline import arrival
+    from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_days_for_period
+    from wxpipeline.resources import build_resources
+
+    defs, dg = _defs_and_dagster()
+    if args.date_to < args.date_from:
+        raise SystemExit(f"--to {args.date_to} is before --from {args.date_from}")
+    days = [args.date_from + timedelta(days=i) for i in range((args.date_to - args.date_from).days + 1)]
+    first = date.fromisoformat(settings().partitions_start)
+    inv = arrival.inventory(build_resources()["exports"])
+    stage = [d for d in stage_days_for_period(inv, args.date_from, args.date_to, last_partition()) if d >= first]
+    t_all = time.monotonic()
+    width = len(str(len(days)))
+    as_of = datetime.now(arrival.TZ).isoformat()
+    with dg.DagsterInstance.get() as instance:
+        ex = Executor(defs, instance, QUIET)
+        ex.execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
+        for i, day in enumerate(stage, 1):
+            ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat())
+        for i, day in enumerate(days, 1):
+            ex.execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat(), {AS_OF_TAG: as_of})
+        if ex.has_job("period_summaries"):
+            ex.execute("period_summaries", f"{'summaries':<{2 * width + 14}}")
+    print(f"\n{len(days)} partition(s) judged, {len(stage)} staged, in {time.monotonic() - t_all:.0f}s; "
+          f"Dagster instance: {settings().dagster_home}")
+    return _finish(ex, args.date_from, args.date_to)
+
+
+def cmd_nightly(args) -> int:
+    """Judge `--date` (default yesterday) and every day whose inputs changed since last judged."""
+    if rc := _require_exports():
+        return rc
+    from wxpipeline import arrival, nightly
+    from wxpipeline.policy import load_policy
+    from wxpipeline.resources import build_resources
+
+    day = args.date or nightly.last_partition()
+    if day > nightly.last_partition():
+        print(f"error: --date {day} has not ended yet (last complete day {nightly.last_partition()})", file=sys.stderr)
+        return 2
+    defs, dg = _defs_and_dagster()
+    first = date.fromisoformat(settings().partitions_start)
+    exports = build_resources()["exports"]
+    old = nightly.load_state()
+    new = arrival.manifest(arrival.inventory(exports))
+    changes = arrival.diff(old, new)
+    reference_days = load_policy(settings().policy or None).for_day(day).windows.reference_rejudge_days
+    plan = nightly.plan_changes(changes, first, day, reference_days)
+    plan.stage.setdefault(day, set())
+    plan.judge.setdefault(day, set()).add(f"nightly {day}")
+    as_of = (nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)).isoformat()
+    print(f"nightly {day}: {len(changes)} changed file(s)")
+    for ch in changes:
+        print(f"  {ch.what:<8} {ch.path}")
+    t_all = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        ex = nightly.Executor(defs, instance, QUIET)
+        if plan.reference or not old:
+            ex.execute("refresh_reference", "reference        ")
+        for d in sorted(plan.stage):
+            ex.execute("stage_day", f"stage {d}", d.isoformat())
+        for d in sorted(plan.judge):
+            why = sorted(plan.judge[d])
+            print(f"judge {d} because of: {', '.join(why)}")
+            ex.execute("judge_day", f"judge {d}", d.isoformat(),
+                       {nightly.CAUSE_TAG: nightly.cause_tag(why), nightly.AS_OF_TAG: as_of})
+    if not ex.failed:
+        nightly.save_state(new)  # a failed night is planned again from the same files
+    judged = sorted(plan.judge)
+    print(f"\nnightly {day}: {len(judged)} day(s) judged, {len(plan.stage)} staged, in {time.monotonic() - t_all:.0f}s")
+    return _finish(ex, min(judged), max(judged))
+
+
+def print_coverage(start: date, end: date) -> None:
+    """Days whose inputs have not all arrived: never shown as passed."""
+    from wxpipeline.cli import _warehouse
+
+    rows = _warehouse().coverage_rows(start, end)
+    pending = [r for r in rows if r["coverage_status"] not in (None, "complete")]
+    if not pending:
+        print(f"\ninputs complete for every judged domain-day {start} .. {end}")
+        return
+    print(f"\ndomain-days awaiting data {start} .. {end} (not passed; findings so far are provisional):")
+    for r in pending:
+        print(f"  {r['partition_date']} {r['domain']:<11} {r['coverage_status']:<14} {r['missing']}")
+
+
+def add_parsers(sub, day_type) -> None:
+    r = sub.add_parser("run", help="materialize every asset and check for each day, through Dagster")
+    r.add_argument("--from", dest="date_from", type=day_type, required=True)
+    r.add_argument("--to", dest="date_to", type=day_type, required=True)
+    r.set_defaults(fn=cmd_run)
+
+    n = sub.add_parser("nightly", help="judge yesterday and every day whose exports changed since last judged")
+    n.add_argument("--date", type=day_type, default=None, help="the night's day (default yesterday, Asia/Shanghai)")
+    n.set_defaults(fn=cmd_nightly)

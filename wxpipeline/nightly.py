@@ -1,0 +1,151 @@
+"""Nightly operation: from a change in the exports folder to the days to re-stage and re-judge,
+and running them through Dagster. `wxpipeline nightly` and `wxpipeline run` execute a plan in
+process; `exports_sensor` (sensors.py) turns the same plan into run requests for the daemon.
+
+A day is never judged "once": it is judged when it ends, and again whenever a file touching a
+day its rules read (lineage.py) arrives, changes or disappears.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from wxpipeline import arrival
+from wxpipeline.lineage import REFERENCE_KINDS, TZ, dependents, kind_assets, reads
+
+CAUSE_TAG = "wxpipeline/cause"  # files whose arrival or change made the run (comma-separated)
+AS_OF_TAG = "wxpipeline/as_of"  # the moment coverage is judged at (a simulated night in tests)
+MAX_TAG = 4000  # Dagster tag values are bounded; the full list is in the sensor/nightly output
+
+
+@dataclass
+class Plan:
+    stage: dict[date, set[str]] = field(default_factory=dict)  # day -> files that touched it
+    judge: dict[date, set[str]] = field(default_factory=dict)  # day -> files it is re-judged for
+    reference: set[str] = field(default_factory=set)  # changed reference files: refresh first
+
+    def add(self, target: dict[date, set[str]], days, why: str) -> None:
+        for d in days:
+            target.setdefault(d, set()).add(why)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.stage or self.judge or self.reference)
+
+
+def plan_changes(changes: list[arrival.Change], first: date, last: date, reference_days: int,
+                 table: dict | None = None) -> Plan:
+    """Which staged partitions each changed file touches and which days depend on them, within
+    [first, last] (the partitions that exist)."""
+    table = table if table is not None else reads()
+    plan = Plan()
+    within = lambda ds: {d for d in ds if first <= d <= last}  # noqa: E731
+    for ch in changes:
+        why = f"{ch.path} ({ch.what})"
+        touched: dict[str, set[date]] = {}
+        for kind, days in ch.kinds.items():
+            if kind in REFERENCE_KINDS:
+                plan.reference.add(why)
+                plan.add(plan.judge, within(last - timedelta(days=k) for k in range(reference_days)), why)
+                continue
+            for asset in kind_assets(kind):
+                touched.setdefault(asset, set()).update(within(days))
+        for asset, days in touched.items():
+            plan.add(plan.stage, days, why)
+        for consumer, days in dependents(touched, table).items():
+            plan.add(plan.judge, within(days), why)
+    return plan
+
+
+def cause_tag(files: set[str] | list[str]) -> str:
+    text = ", ".join(sorted(files))
+    return text if len(text) <= MAX_TAG else text[: MAX_TAG - 20] + f" … ({len(files)} files)"
+
+
+def night_as_of(day: date) -> datetime:
+    """Judging day D at night: 02:00 Asia/Shanghai on D+1 (when the schedule runs)."""
+    return datetime.combine(day + timedelta(days=1), time(2), TZ)
+
+
+# ---- state of `wxpipeline nightly` (the daemon's sensor keeps the same in its cursor) ----------
+
+
+def state_path() -> Path:
+    from wxpipeline.settings import settings
+
+    return settings().home / "arrival" / "manifest.json"
+
+
+def load_state() -> dict:
+    p = state_path()
+    return json.loads(p.read_text("utf-8")) if p.exists() else {}
+
+
+def save_state(manifest: dict) -> None:
+    p = state_path()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, p)
+
+
+# ---- executing a plan in process -----------------------------------------------------------
+
+
+class Executor:
+    """Runs jobs of the Definitions in process against the persistent instance, one run per day,
+    printing a line per run."""
+
+    def __init__(self, defs, instance, quiet_config: dict):
+        self.defs, self.instance, self.config = defs, instance, quiet_config
+        self.failed: list[str] = []
+        self.blocked: list[tuple[str, list[str]]] = []
+
+    def execute(self, job: str, label: str, partition_key: str | None = None, tags: dict | None = None) -> None:
+        import time as _time
+
+        t0 = _time.monotonic()
+        result = self.defs.resolve_job_def(job).execute_in_process(
+            partition_key=partition_key, instance=self.instance, raise_on_error=False, run_config=self.config,
+            tags=tags or None,
+        )
+        evals = [ev.event_specific_data for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION"]
+        contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
+        warn = sum(1 for e in evals if not e.passed and not e.check_name.endswith("_contract"))
+        state = "ok" if result.success and not contract_fail else "FAILED"
+        if not result.success:
+            self.failed.append(label)
+        if contract_fail:
+            self.blocked.append((label, contract_fail))
+        extra = f" contract failed: {', '.join(contract_fail)}" if contract_fail else ""
+        print(f"{label}  {state:<6} checks warning: {warn:<3} ({_time.monotonic() - t0:.1f}s) "
+              f"run {result.run_id[:8]}{extra}", flush=True)
+
+    def has_job(self, job: str) -> bool:
+        return bool(self.defs.resolve_job_def(job).asset_layer.executable_asset_keys)
+
+
+def stage_days_for_period(inv: dict, start: date, end: date, last: date, table: dict | None = None) -> list[date]:
+    """The days `run --from start --to end` stages: the period, and the days around it that its
+    rules read (the widest declared offsets) on which the exports hold records."""
+    table = table if table is not None else reads()
+    back = max([-lo for ups in table.values() for lo, _ in ups.values()] + [0])
+    ahead = max([hi for ups in table.values() for _, hi in ups.values()] + [0])
+    days = {start + timedelta(days=i) for i in range((end - start).days + 1)}
+    for infos in inv.values():
+        for info in infos:
+            for d in info.days:
+                day = date.fromisoformat(d)
+                if start - timedelta(days=back) <= day <= end + timedelta(days=ahead):
+                    days.add(day)
+    return sorted(d for d in days if d <= last)
+
+
+def last_partition() -> date:
+    """The last daily partition that exists now (yesterday, Asia/Shanghai)."""
+    return datetime.now(TZ).date() - timedelta(days=1)

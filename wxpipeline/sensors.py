@@ -20,6 +20,7 @@ import dagster as dg
 
 from wxpipeline import arrival, nightly
 from wxpipeline.resources.exports import ExportsFolder
+from wxpipeline.resources.policy import PolicyResource
 
 BATCH_TAG = "wxpipeline/batch"
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -93,7 +94,7 @@ def build_exports_sensor(jobs: list) -> dg.SensorDefinition:
             "`nightly_audit` judges yesterday."
         ),
     )
-    def exports_sensor(context: dg.SensorEvaluationContext, exports: ExportsFolder, policy) -> dg.SensorResult | dg.SkipReason:
+    def exports_sensor(context: dg.SensorEvaluationContext, exports: ExportsFolder, policy: PolicyResource) -> dg.SensorResult | dg.SkipReason:
         reference_days = policy.for_day(nightly.last_partition()).windows.reference_rejudge_days
         return evaluate(context, exports, reference_days)
 

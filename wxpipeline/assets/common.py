@@ -141,6 +141,9 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         description=description,
     )
     def _staged(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
+        from wxpipeline.arrival import require_exports
+
+        require_exports(exports.exports_dir)  # a missing or empty folder is an error, never a clean day
         df, scan = exports.day(kind, partition_day(context))
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
         if scan.rejects:

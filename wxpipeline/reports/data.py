@@ -47,15 +47,22 @@ class ClauseSummary:
     suppressed: int = 0
     new: int = 0
     resolved: int = 0
+    coverage: str | None = None  # the domain-day's input coverage (None: judged before coverage was kept)
+
+    @property
+    def awaiting(self) -> bool:
+        return self.coverage in ("awaiting_data", "overdue")
 
     @property
     def passed(self) -> bool:
-        return self.failing == 0
+        return self.failing == 0 and not self.awaiting  # a day without its inputs never passes
 
     @property
     def outcome(self) -> str:
         if not self.enabled:
             return "未启用"
+        if self.awaiting:
+            return {"awaiting_data": "等待数据", "overdue": "数据逾期"}[self.coverage]
         return "通过" if self.passed else "未通过"
 
 
@@ -85,6 +92,8 @@ class ReportData:
     policy_version: str | None = None
     window_days: int = WINDOW_DAYS
     clause_titles: dict[str, str] = field(default_factory=dict)
+    coverage: list[dict] = field(default_factory=list)  # per domain: status, missing inputs, files
+    late_changes: list[dict] = field(default_factory=list)  # findings that appeared/disappeared on re-judging
 
     @property
     def yesterday(self) -> date:
@@ -263,6 +272,12 @@ def collect_report(
             "days_left": (w.expires_on - day).days, "covers_today": covers,
         })
 
+    coverage = warehouse.coverage_rows(day, day)
+    by_domain = {c["domain"]: c["coverage_status"] for c in coverage}
+    for s_ in summaries:
+        s_.coverage = by_domain.get(s_.domain)
+    late = [{**e, "summary": mask_text(e["summary"] or "")} for e in warehouse.late_changes(day)]
+
     note = None
     if not calendar_known:
         note = (
@@ -287,6 +302,8 @@ def collect_report(
         policy_version=policy.version if policy is not None else None,
         window_days=window_days,
         clause_titles={c.clause_id: c.title for c in summaries},
+        coverage=[c for c in coverage if domains is None or c["domain"] in domains],
+        late_changes=late,
     )
 
 

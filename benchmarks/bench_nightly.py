@@ -1,0 +1,81 @@
+"""Cost of nightly operation on the demo exports (never a timed assertion; numbers go in the notes).
+
+1. the first night (every file new: the folder is staged and judged as a backfill would);
+2. a night on which nothing changed (`nightly` re-judges only that day; planning = inventory of the
+   folder from the parse cache + diff against the last state);
+3. a night on which one file touching 30 days arrived (a bill export for a newly registered pay
+   account covering the whole demo period): its 30 days are re-staged and exactly the payments
+   days whose PAY-04 window holds one of them are re-judged (payments findings + report only).
+
+    .venv/bin/python benchmarks/bench_nightly.py [--home /tmp/bench-nightly]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+
+def timed(label: str, fn) -> float:
+    out = io.StringIO()
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        rc = fn()
+    dt = time.perf_counter() - t0
+    lines = out.getvalue().splitlines()
+    judged = sum(1 for line in lines if line.startswith("judge ") and "because of" not in line)
+    staged = sum(1 for line in lines if line.startswith("stage "))
+    print(f"{label:<44} {dt:7.1f} s   exit {rc}   {staged} day(s) staged, {judged} day(s) judged", flush=True)
+    return dt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--home", default="/tmp/bench-nightly")
+    ap.add_argument("--end", default="2026-10-17")
+    args = ap.parse_args()
+    home = Path(args.home)
+    shutil.rmtree(home, ignore_errors=True)
+    os.environ.update(WXPIPELINE_HOME=str(home), WXPIPELINE_EXPORTS_DIR=str(home / "exports"),
+                      WXPIPELINE_PARTITIONS_START="2026-09-01", DAGSTER_HOME=str(home / "dagster"))
+    from wxpipeline.cli import main as cli
+    from wxpipeline import arrival
+    from wxpipeline.resources import build_resources
+
+    end = date.fromisoformat(args.end)
+    with contextlib.redirect_stdout(io.StringIO()):
+        cli(["demo", "--end", end.isoformat()])
+    night = ["nightly", "--date", end.isoformat()]
+    timed("first night (every file new)", lambda: cli(night))
+    t0 = time.perf_counter()
+    arrival.diff(arrival.manifest(arrival.inventory(build_resources()["exports"])), {})
+    print(f"{'  planning alone (inventory + diff)':<44} {time.perf_counter() - t0:7.2f} s", flush=True)
+    timed("night with no changed file", lambda: cli(night))
+
+    # one bill export touching 30 days, for a pay account registered for it
+    exports = home / "exports"
+    with (exports / "reference/pay_accounts.csv").open("a", encoding="utf-8") as fh:
+        fh.write("基准-测试,E0001,2026-01-01,\n")
+    start = end - timedelta(days=29)
+    rows = "".join(
+        f"{start + timedelta(days=i)} 10:{i:02d}:00,商户消费,京东,\"办公用品\",支出,¥{10 + i}.00,零钱,支付成功,"
+        f"BENCH{i:04d}\t,MB{i:04d}\t,/\n" for i in range(30))
+    (exports / "wechat_pay/bench_month.csv").write_text(
+        "微信支付账单明细,,,,,,,,,,\n微信昵称：[基准-测试],,,,,,,,,,\n"
+        f"起始时间：[{start} 00:00:00] 终止时间：[{end} 23:59:59],,,,,,,,,,\n,,,,,,,,,,\n"
+        "----------------------微信支付账单明细列表--------------------,,,,,,,,,,\n"
+        "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注\n" + rows, "utf-8")
+    timed("night on which one 30-day file arrived", lambda: cli(night))
+    print(f"(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at {datetime.now():%H:%M})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

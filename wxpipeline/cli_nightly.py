@@ -102,6 +102,7 @@ def cmd_nightly(args) -> int:
     plan = nightly.plan_changes(changes, first, day, reference_days)
     plan.stage.setdefault(day, set())
     plan.judge.setdefault(day, set()).add(f"nightly {day}")
+    plan.assets.setdefault(day, set()).add("*")  # the night's own day: everything
     as_of = (nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)).isoformat()
     print(f"nightly {day}: {len(changes)} changed file(s)")
     for ch in changes:
@@ -115,9 +116,10 @@ def cmd_nightly(args) -> int:
             ex.execute("stage_day", f"stage {d}", d.isoformat())
         for d in sorted(plan.judge):
             why = sorted(plan.judge[d])
-            print(f"judge {d} because of: {', '.join(why)}")
+            selection = nightly.judge_selection(plan.assets.get(d))
+            print(f"judge {d} because of: {', '.join(why)}" + (f" [{', '.join(selection)}]" if selection else ""))
             ex.execute("judge_day", f"judge {d}", d.isoformat(),
-                       {nightly.CAUSE_TAG: nightly.cause_tag(why), nightly.AS_OF_TAG: as_of})
+                       {nightly.CAUSE_TAG: nightly.cause_tag(why), nightly.AS_OF_TAG: as_of}, selection)
     if not ex.failed:
         nightly.save_state(new)  # a failed night is planned again from the same files
     judged = sorted(plan.judge)

@@ -27,6 +27,7 @@ class Plan:
     stage: dict[date, set[str]] = field(default_factory=dict)  # day -> files that touched it
     judge: dict[date, set[str]] = field(default_factory=dict)  # day -> files it is re-judged for
     reference: set[str] = field(default_factory=set)  # changed reference files: refresh first
+    assets: dict[date, set[str]] = field(default_factory=dict)  # day -> the assets to re-judge (None: all)
 
     def add(self, target: dict[date, set[str]], days, why: str) -> None:
         for d in days:
@@ -50,7 +51,9 @@ def plan_changes(changes: list[arrival.Change], first: date, last: date, referen
         for kind, days in ch.kinds.items():
             if kind in REFERENCE_KINDS:
                 plan.reference.add(why)
-                plan.add(plan.judge, within(last - timedelta(days=k) for k in range(reference_days)), why)
+                days = within(last - timedelta(days=k) for k in range(reference_days))
+                plan.add(plan.judge, days, why)
+                plan.add(plan.assets, days, "*")  # reference data feeds every domain
                 continue
             for asset in kind_assets(kind):
                 touched.setdefault(asset, set()).update(within(days))
@@ -58,7 +61,17 @@ def plan_changes(changes: list[arrival.Change], first: date, last: date, referen
             plan.add(plan.stage, days, why)
         for consumer, days in dependents(touched, table).items():
             plan.add(plan.judge, within(days), why)
+            plan.add(plan.assets, within(days), consumer)
     return plan
+
+
+def judge_selection(names: set[str] | None) -> list[str] | None:
+    """The assets a re-judgement runs: the dependent findings assets (and the timeline they read)
+    plus the day's report; None (the whole `judge_day` job) for the night's own day or a
+    reference change."""
+    if not names or "*" in names:
+        return None
+    return sorted(names | {"daily_report"})
 
 
 def cause_tag(files: set[str] | list[str]) -> str:
@@ -106,13 +119,16 @@ class Executor:
         self.failed: list[str] = []
         self.blocked: list[tuple[str, list[str]]] = []
 
-    def execute(self, job: str, label: str, partition_key: str | None = None, tags: dict | None = None) -> None:
+    def execute(self, job: str, label: str, partition_key: str | None = None, tags: dict | None = None,
+                assets: list[str] | None = None) -> None:
         import time as _time
+
+        import dagster as dg
 
         t0 = _time.monotonic()
         result = self.defs.resolve_job_def(job).execute_in_process(
             partition_key=partition_key, instance=self.instance, raise_on_error=False, run_config=self.config,
-            tags=tags or None,
+            tags=tags or None, asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
         )
         evals = [ev.event_specific_data for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION"]
         contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]

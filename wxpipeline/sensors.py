@@ -41,11 +41,13 @@ def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, refere
         done = [r for r in runs if r.status in DONE]
         if len(done) < pending["expected"]:
             return dg.SkipReason(f"batch {pending['batch']}: {len(done)}/{pending['expected']} staging run(s) done")
-        requests = [
-            dg.RunRequest(job_name="judge_day", partition_key=d, run_key=f"{pending['batch']}:judge:{d}",
-                          tags={nightly.CAUSE_TAG: nightly.cause_tag(files)})
-            for d, files in sorted(pending["judge"].items())
-        ]
+        requests = []
+        for d, files in sorted(pending["judge"].items()):
+            selection = nightly.judge_selection(set(pending.get("assets", {}).get(d, [])))
+            requests.append(dg.RunRequest(
+                job_name="judge_day", partition_key=d, run_key=f"{pending['batch']}:judge:{d}",
+                tags={nightly.CAUSE_TAG: nightly.cause_tag(files)},
+                asset_selection=[dg.AssetKey(a) for a in selection] if selection else None))
         state["pending"] = None
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(state, ensure_ascii=False))
 
@@ -76,7 +78,8 @@ def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, refere
             f"{k} {min(ds)}..{max(ds)} ({len(ds)} day(s))" if ds else k for k, ds in ch.kinds.items()))
     state["manifest"] = new
     state["pending"] = {"batch": batch, "expected": len(requests),
-                        "judge": {d.isoformat(): sorted(f) for d, f in plan.judge.items()}}
+                        "judge": {d.isoformat(): sorted(f) for d, f in plan.judge.items()},
+                        "assets": {d.isoformat(): sorted(a) for d, a in plan.assets.items()}}
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(state, ensure_ascii=False))
 
 

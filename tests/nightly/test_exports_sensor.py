@@ -68,6 +68,9 @@ def test_new_file_restages_its_days_then_judges_dependents(env):
         want = sorted({(d - timedelta(days=k)).isoformat() for d in touched for k in range(lo, hi + 1)})
         assert sorted(r.partition_key for r in fourth.run_requests) == want == sorted(pending["judge"])
         assert {r.job_name for r in fourth.run_requests} == {"judge_day"}
+        # only the payments findings (and the day's report) are re-judged for a ledger file
+        assert {tuple(k.path[-1] for k in r.asset_selection) for r in fourth.run_requests} == {
+            ("daily_report", "payments_findings")}
 
         fifth = evaluate(defs, instance, fourth.cursor)
         assert fifth.run_requests == []

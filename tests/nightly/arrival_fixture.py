@@ -1,8 +1,9 @@
 """A small exports folder delivered the way real exports arrive, night by night: daily archive
-pulls that skip the National Day holiday (1–7 Oct comes as one batch on the 8th), group snapshots
-the same way, a monthly bill export (September's arrives on 2 Oct, October's on the 8th), a ledger
-entry booked three days after its payment (its file arrives on the 4th), a weekly sign-off sheet
-arriving after the article it approves, and a corrected re-export of September's bills.
+pulls that skip the holiday (1–3 Oct come as one batch on the 4th), group snapshots the same way,
+monthly bill exports (September's arrives on 1 Oct, October's so far on the 4th), a ledger entry
+booked three days after its payment, a weekly sign-off sheet arriving after the article it
+approves, and a corrected re-export of September's bills. Six nights keep the test small; the
+demo (`wxpipeline demo`) writes the same patterns over a month.
 
 `ARRIVALS[night]` lists (path, content) present from `wxpipeline nightly --date night` on.
 """
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAnightly00000000AAAA"
-FIRST, LAST = date(2026, 9, 29), date(2026, 10, 8)
+FIRST, LAST = date(2026, 9, 29), date(2026, 10, 4)
 NIGHTS = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
 
 
@@ -64,8 +65,8 @@ REFERENCE = {
     "reference/pay_approvals.csv": "approval_id,employee_id,valid_from,valid_to,approved_limit,reason,"
                                    "approver_employee_id\n",
 }
-PUBLICATION = json.dumps({"item": [{"article_id": "P1", "update_time": ms("2026-10-03 10:00:00") // 1000, "content": {
-    "create_time": ms("2026-10-02 10:00:00") // 1000, "news_item": [{
+PUBLICATION = json.dumps({"item": [{"article_id": "P1", "update_time": ms("2026-10-02 10:00:00") // 1000, "content": {
+    "create_time": ms("2026-10-01 10:00:00") // 1000, "news_item": [{
         "title": "国庆值班安排", "author": "办公室", "digest": "", "content": "<p>公司新闻。</p>", "content_source_url": "",
         "thumb_media_id": "x", "show_cover_pic": 0, "url": "http://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=1",
         "thumb_url": "", "need_open_comment": 0, "only_fans_can_comment": 0, "is_deleted": False}]}}],
@@ -86,34 +87,35 @@ ARRIVALS: dict[date, list[tuple[str, str]]] = {
             msg("m5", "2026-10-01 00:05:00", "lina", "节日快乐"))),
         ("wecom_groups/snap_0930.json", snapshot(date(2026, 9, 30))),
     ],
-    date(2026, 10, 2): [  # September's bills, exported by the employee after the month ended
+    date(2026, 10, 1): [  # September's bills, exported by the employee once the month ended
         ("wechat_pay/bill_2026-09.csv", bill(SEPT, [("2026-09-29 10:00:00", "100.00", "T1"),
                                                     ("2026-09-30 20:30:00", "50.00", "T2")])),
     ],
-    date(2026, 10, 3): [("mp_published/freepublish_20261003.json", PUBLICATION)],
-    date(2026, 10, 4): [  # T1 booked on 10-02, three days after the payment
+    date(2026, 10, 2): [
+        # T1 (paid 09-29) booked on 10-02, three days later
         ("ledger/ledger_2026-10b.csv", LEDGER_HEAD + "L1,E0001,2026-10-02 11:00:00,100.00,T1,京东,办公用品\n"),
+        ("mp_published/freepublish_20261002.json", PUBLICATION),
     ],
-    date(2026, 10, 5): [  # the weekly sign-off sheet, after the article it approves
+    date(2026, 10, 3): [
+        # the weekly sign-off sheet, after the article it approves
         ("mp_reviews/signoffs_week40.csv", "article_id,stage,signer_employee_id,signed_at,flags\n"
-         "P1,draft_submitted,E0001,2026-09-29 08:00:00,\nP1,dept_head_review,E0002,2026-10-02 10:00:00,\n"
-         "P1,division_lead_review,E0002,2026-10-02 11:00:00,\nP1,platform_lead_approval,E0002,2026-10-03 09:00:00,\n"),
-    ],
-    date(2026, 10, 6): [  # corrected re-export: T2 was at 14:30, not 20:30
+         "P1,draft_submitted,E0001,2026-09-29 08:00:00,\nP1,dept_head_review,E0002,2026-10-01 10:00:00,\n"
+         "P1,division_lead_review,E0002,2026-10-01 11:00:00,\nP1,platform_lead_approval,E0002,2026-10-02 09:00:00,\n"),
+        # corrected re-export: T2 was at 14:30, not 20:30
         ("wechat_pay/bill_2026-09.csv", bill(SEPT, [("2026-09-29 10:00:00", "100.00", "T1"),
                                                     ("2026-09-30 14:30:00", "50.00", "T2")])),
     ],
-    date(2026, 10, 8): [  # the holiday batch (archive and snapshots of 1–7 Oct), October's bills, the 8th's pull
-        ("wecom_archive/holiday_1001_1007.jsonl", archive(
+    date(2026, 10, 4): [  # the holiday batch (archive and snapshots of 1–3 Oct), October's bills, the 4th's pull
+        ("wecom_archive/holiday_1001_1003.jsonl", archive(
             msg("h1", "2026-10-01 00:10:00", "zhangwei", "好的，马上"),
-            msg("h2", "2026-10-03 10:00:00", "zhangwei", "周末去赌 博吗"),  # CHAT-01
-            msg("h3", "2026-10-07 18:00:00", "lina", "明天上班"),
-            msg("h4", "2026-10-08 00:20:00", "lina", "晚安"))),
-        *((f"wecom_groups/snap_{d:%m%d}.json", snapshot(d)) for d in (date(2026, 10, k) for k in range(1, 8))),
-        ("wecom_archive/pull_1008.jsonl", archive(msg("m6", "2026-10-08 09:30:00", "zhangwei", "上班了"),
-                                                  msg("m7", "2026-10-09 00:10:00", "lina", "早"))),
-        ("wecom_groups/snap_1008.json", snapshot(date(2026, 10, 8))),
-        ("wechat_pay/bill_2026-10.csv", bill(("2026-10-01 00:00:00", "2026-10-08 23:59:59"),
-                                             [("2026-10-08 10:00:00", "30.00", "T3")])),  # never booked: PAY-04
+            msg("h2", "2026-10-02 10:00:00", "zhangwei", "周末去赌 博吗"),  # CHAT-01
+            msg("h3", "2026-10-03 18:00:00", "lina", "明天见"),
+            msg("h4", "2026-10-04 00:20:00", "lina", "晚安"))),
+        *((f"wecom_groups/snap_{d:%m%d}.json", snapshot(d)) for d in (date(2026, 10, k) for k in range(1, 4))),
+        ("wecom_archive/pull_1004.jsonl", archive(msg("m6", "2026-10-04 09:30:00", "zhangwei", "收到"),
+                                                  msg("m7", "2026-10-05 00:10:00", "lina", "早"))),
+        ("wecom_groups/snap_1004.json", snapshot(date(2026, 10, 4))),
+        ("wechat_pay/bill_2026-10.csv", bill(("2026-10-01 00:00:00", "2026-10-04 23:59:59"),
+                                             [("2026-10-04 10:00:00", "30.00", "T3")])),  # never booked: PAY-04
     ],
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from wxpipeline.resources.tables import CaseEvent, Finding, Judgement
 from .arrival_fixture import ARRIVALS, FIRST, LAST, NIGHTS
 
 # narrow windows keep the re-judged days few (the mechanism is the same at the default widths)
-WINDOWS = {"payment_match_days": 4, "membership_days": 2, "first_seen_days": 3, "leaver_history_days": 3,
+WINDOWS = {"payment_match_days": 3, "membership_days": 2, "first_seen_days": 3, "leaver_history_days": 3,
            "publish_lookback_days": 2, "signoff_lookback_days": 7, "reference_rejudge_days": 2}
 
 
@@ -71,8 +72,8 @@ def test_nights_end_where_one_run_ends(tmp_path, monkeypatch, capsys):
     nightly_findings = findings()
 
     # the holiday batch re-judged the days it covers, and said why
-    assert re.search(r"judge 2026-10-03 because of: .*wecom_archive/holiday_1001_1007.jsonl \(new\)", outputs[LAST])
-    assert "awaiting_data" in outputs[FIRST + (LAST - FIRST) // 2]  # mid-holiday: no archive yet
+    assert re.search(r"judge 2026-10-02 because of: .*wecom_archive/holiday_1001_1003.jsonl \(new\)", outputs[LAST])
+    assert "awaiting_data" in outputs[FIRST + timedelta(days=2)]  # on holiday: no archive yet
 
     wh = build_resources()["warehouse"]
     with wh.session() as s:
@@ -83,7 +84,7 @@ def test_nights_end_where_one_run_ends(tmp_path, monkeypatch, capsys):
     pub = [e for e in events if e.event == "resolved" and e.clause_id == "PUB-01"]
     assert pub and "mp_reviews/signoffs_week40.csv" in pub[0].cause
     chat06 = [e for e in events if e.event == "resolved" and e.clause_id == "CHAT-06"]
-    assert chat06 and "holiday_1001_1007.jsonl" in chat06[0].cause
+    assert chat06 and "holiday_1001_1003.jsonl" in chat06[0].cause
     corrected = [e for e in events if e.event == "resolved" and e.clause_id == "PAY-02"]
     assert corrected and "wechat_pay/bill_2026-09.csv (changed)" in corrected[0].cause
 
@@ -103,5 +104,5 @@ def test_nights_end_where_one_run_ends(tmp_path, monkeypatch, capsys):
     use_home(monkeypatch, tmp_path / "batch-home", exports, policy)
     assert main(["run", "--from", FIRST.isoformat(), "--to", LAST.isoformat()]) == 0
     assert findings() == nightly_findings
-    assert ("PAY-04", "bill:T3", "2026-10-08") in nightly_findings and ("CHAT-01", "h2", "2026-10-03") in nightly_findings
+    assert ("PAY-04", "bill:T3", "2026-10-04") in nightly_findings and ("CHAT-01", "h2", "2026-10-02") in nightly_findings
     assert not any(f[0] == "PAY-04" and f[1] == "bill:T1" for f in nightly_findings)

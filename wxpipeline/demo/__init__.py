@@ -194,6 +194,9 @@ def write_demo(root: Path, end: date = DEFAULT_END, days: int = 30, seed: int = 
     for generator in GENERATORS:
         ctx.rng = _rng_for(seed, generator)
         generator(ctx)
+    from .arrival import write_arrival_plan
+
+    arrival = write_arrival_plan(root, sorted(ctx.written), start, end)  # mtimes = realistic arrival nights
     return {
         "root": str(root),
         "start": start.isoformat(),
@@ -204,4 +207,5 @@ def write_demo(root: Path, end: date = DEFAULT_END, days: int = 30, seed: int = 
         "rows": {k: ctx.written[k] for k in sorted(ctx.written)},
         "planted": {k: list(v) for k, v in sorted(ctx.planted.items())},
         "near_misses": {k: list(v) for k, v in sorted(ctx.near_misses.items())},
+        "arrival": arrival,
     }

@@ -100,13 +100,11 @@ def cmd_nightly(args) -> int:
     changes = arrival.diff(old, new)
     reference_days = load_policy(settings().policy or None).for_day(day).windows.reference_rejudge_days
     plan = nightly.plan_changes(changes, first, day, reference_days)
-    from wxpipeline.assets.common import staged_store
-    from wxpipeline.lineage import STAGED
-
-    if not all(staged_store().path(a, day.isoformat()).exists() for a in STAGED):
-        plan.stage.setdefault(day, set())  # the night's own day, staged once even with no file for it
     plan.judge.setdefault(day, set()).add(f"nightly {day}")
     plan.assets.setdefault(day, set()).add("*")  # the night's own day: everything
+    from wxpipeline.assets.common import staged_store
+
+    nightly.stage_missing(plan, staged_store())  # the night's own day too, when not staged yet
     as_of = (nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)).isoformat()
     print(f"nightly {day}: {len(changes)} changed file(s)")
     for ch in changes:

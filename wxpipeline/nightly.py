@@ -65,6 +65,16 @@ def plan_changes(changes: list[arrival.Change], first: date, last: date, referen
     return plan
 
 
+def stage_missing(plan: Plan, store) -> None:
+    """Judging a day needs its own staged partitions: stage a judged day that has none yet (no file
+    held records of it, e.g. a quiet day before a late file made it a dependent)."""
+    from wxpipeline.lineage import STAGED
+
+    for d in list(plan.judge):
+        if d not in plan.stage and not all(store.path(a, d.isoformat()).exists() for a in STAGED):
+            plan.stage[d] = set()
+
+
 def judge_selection(names: set[str] | None) -> list[str] | None:
     """The assets a re-judgement runs: the dependent findings assets (and the timeline they read)
     plus the day's report; None (the whole `judge_day` job) for the night's own day or a

@@ -65,6 +65,9 @@ def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, refere
     if not changes:
         return dg.SkipReason("no export file new, changed or removed")
     plan = nightly.plan_changes(changes, _first_partition(), last or nightly.last_partition(), reference_days)
+    from wxpipeline.assets.common import staged_store
+
+    nightly.stage_missing(plan, staged_store())
     batch = uuid.uuid4().hex[:12]
     requests = []
     if plan.reference:

@@ -40,6 +40,13 @@ def test_new_file_restages_its_days_then_judges_dependents(env):
     from wxpipeline.lineage import reads
 
     defs = build_defs()
+    # a deployment whose days were staged by the backfill that set it up (empty days here)
+    from wxpipeline.assets.common import _empty_staged, staged_store
+    from wxpipeline.lineage import STAGED
+
+    for i in range(45):
+        for asset in STAGED:
+            staged_store().write(asset, (date(2026, 9, 1) + timedelta(days=i)).isoformat(), _empty_staged(asset, None))
     with dg.instance_for_test() as instance:
         first = evaluate(defs, instance, None)  # baseline: the folder as the backfill judged it
         assert first.run_requests == [] and first.cursor

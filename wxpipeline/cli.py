@@ -1,13 +1,11 @@
 """`wxpipeline` command line: demo data, runs through Dagster, findings and cases for compliance staff."""
 
 import argparse
-import json
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from wxpipeline.settings import ensure_dagster_home, settings
+from wxpipeline.settings import settings
 
 
 def _day(s: str) -> date:
@@ -46,19 +44,7 @@ def cmd_demo(args) -> int:
     return 0
 
 
-# ---- run ------------------------------------------------------------------------------------
-
-
-def _check_outcomes(result) -> list:
-    evals = []
-    for ev in result.all_events:
-        if ev.event_type_value == "ASSET_CHECK_EVALUATION":
-            evals.append(ev.event_specific_data)
-    return evals
-
-
-# The per-day progress line is the console output; step logs stay in the Dagster UI.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# ---- run and nightly: cli_nightly.py --------------------------------------------------------
 
 
 def print_summary(start: date, end: date) -> None:

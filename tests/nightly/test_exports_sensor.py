@@ -27,7 +27,7 @@ def env(tmp_path, monkeypatch):
 
 
 def evaluate(defs, instance, cursor):
-    sensor = defs.get_sensor_def("exports_sensor")
+    sensor = defs.resolve_sensor_def("exports_sensor")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctx = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,

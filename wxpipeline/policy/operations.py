@@ -47,7 +47,3 @@ class ArrivalExpectation(_Strict):
     # none: not expected (event-driven exports: publications, sign-offs, group events)
     coverage: Coverage = "none"
     tolerated_delay_days: int = Field(1, ge=0, le=366)  # then "overdue"
-
-
-def default_arrival() -> dict[str, ArrivalExpectation]:
-    return {}

@@ -3,11 +3,14 @@
 1. the first night (every file new: the folder is staged and judged as a backfill would);
 2. a night on which nothing changed (`nightly` re-judges only that day; planning = inventory of the
    folder from the parse cache + diff against the last state);
-3. a night on which one file touching 30 days arrived (a bill export for a newly registered pay
-   account covering the whole demo period): its 30 days are re-staged and exactly the payments
-   days whose PAY-04 window holds one of them are re-judged (payments findings + report only).
+3. a night on which one file touching 30 days arrived (a bill export covering the whole demo
+   period, for an account not in the reference files, so no reference file changes): its 30
+   days are re-staged and exactly the payments days whose PAY-04 window holds one of them are
+   re-judged (payments findings + report only).
 
-    .venv/bin/python benchmarks/bench_nightly.py [--home /tmp/bench-nightly]
+    .venv/bin/python benchmarks/bench_nightly.py [--home /tmp/bench-nightly] [--reuse]
+
+`--reuse` skips the demo and the first night (an existing home from an earlier run).
 """
 
 from __future__ import annotations
@@ -40,9 +43,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--home", default="/tmp/bench-nightly")
     ap.add_argument("--end", default="2026-10-17")
+    ap.add_argument("--reuse", action="store_true", help="keep the home of an earlier run (skip the first night)")
     args = ap.parse_args()
     home = Path(args.home)
-    shutil.rmtree(home, ignore_errors=True)
+    if not args.reuse:
+        shutil.rmtree(home, ignore_errors=True)
     os.environ.update(WXPIPELINE_HOME=str(home), WXPIPELINE_EXPORTS_DIR=str(home / "exports"),
                       WXPIPELINE_PARTITIONS_START="2026-09-01", DAGSTER_HOME=str(home / "dagster"))
     from wxpipeline.cli import main as cli
@@ -50,24 +55,24 @@ def main() -> int:
     from wxpipeline.resources import build_resources
 
     end = date.fromisoformat(args.end)
-    with contextlib.redirect_stdout(io.StringIO()):
-        cli(["demo", "--end", end.isoformat()])
     night = ["nightly", "--date", end.isoformat()]
-    timed("first night (every file new)", lambda: cli(night))
+    if not args.reuse:
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli(["demo", "--end", end.isoformat()])
+        timed("first night (every file new)", lambda: cli(night))
     t0 = time.perf_counter()
     arrival.diff(arrival.manifest(arrival.inventory(build_resources()["exports"])), {})
     print(f"{'  planning alone (inventory + diff)':<44} {time.perf_counter() - t0:7.2f} s", flush=True)
     timed("night with no changed file", lambda: cli(night))
 
-    # one bill export touching 30 days, for a pay account registered for it
+    # one bill export touching 30 days (its account is unregistered: PAY-03 findings, no reference change)
     exports = home / "exports"
-    with (exports / "reference/pay_accounts.csv").open("a", encoding="utf-8") as fh:
-        fh.write("基准-测试,E0001,2026-01-01,\n")
+    name = f"wechat_pay/bench_month_{time.time_ns()}.csv"
     start = end - timedelta(days=29)
     rows = "".join(
         f"{start + timedelta(days=i)} 10:{i:02d}:00,商户消费,京东,\"办公用品\",支出,¥{10 + i}.00,零钱,支付成功,"
-        f"BENCH{i:04d}\t,MB{i:04d}\t,/\n" for i in range(30))
-    (exports / "wechat_pay/bench_month.csv").write_text(
+        f"B{name[-12:-4]}{i:04d}\t,MB{i:04d}\t,/\n" for i in range(30))
+    (exports / name).write_text(
         "微信支付账单明细,,,,,,,,,,\n微信昵称：[基准-测试],,,,,,,,,,\n"
         f"起始时间：[{start} 00:00:00] 终止时间：[{end} 23:59:59],,,,,,,,,,\n,,,,,,,,,,\n"
         "----------------------微信支付账单明细列表--------------------,,,,,,,,,,\n"

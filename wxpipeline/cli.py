@@ -7,7 +7,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from wxpipeline.settings import ensure_dagster_home, settings
+from wxpipeline.settings import ensure_dagster_home, record_partitions_start, settings
 
 
 def _day(s: str) -> date:
@@ -39,6 +39,7 @@ def cmd_demo(args) -> int:
     end = args.end
     summary = write_demo(root, end=end, days=args.days, seed=args.seed)
     start = end - timedelta(days=args.days - 1)
+    record_partitions_start(start)  # the demo's data begins here: so do the daily partitions
     print(f"demo exports written to {root} ({start} .. {end}, seed {args.seed})")
     for clause_id, subjects in sorted(summary.get("planted", {}).items()):
         print(f"  planted {clause_id}: {len(subjects)} subject(s)")
@@ -62,18 +63,20 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def cmd_run(args) -> int:
+    days = _days(args.date_from, args.date_to)
+    record_partitions_start(args.date_from)  # before the definitions are built from it
     ensure_dagster_home()
-    import warnings
-
     import dagster as dg
 
-    # Deliberate uses (partitioned contract checks, backfill policy); README explains them.
-    for category in (dg.BetaWarning, dg.PreviewWarning):
-        warnings.simplefilter("ignore", category)
+    from wxpipeline.assets.common import DAILY
     from wxpipeline.definitions import build_defs
 
+    first = DAILY.start.date()
+    if args.date_from < first:
+        print(f"error: --from {args.date_from} is before the first daily partition {first} "
+              "(WXPIPELINE_PARTITIONS_START)", file=sys.stderr)
+        return 2
     defs = build_defs()
-    days = _days(args.date_from, args.date_to)
     failed, blocked = [], []
     t_all = time.monotonic()
     width = len(str(len(days)))

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+# Every environment variable, for `--help` and the README (name, what it sets).
+ENVIRONMENT = (
+    ("WXPIPELINE_HOME", "staged tables, parse cache, SQLite findings store, reports, Dagster instance (default ./.wxpipeline)"),
+    ("WXPIPELINE_EXPORTS_DIR", "the exports folder (default WXPIPELINE_HOME/exports)"),
+    ("WXPIPELINE_DATABASE_URL", "findings store (default sqlite:///WXPIPELINE_HOME/findings.db)"),
+    ("WXPIPELINE_POLICY", "a policy file or a folder of versions (default: the packaged policy)"),
+    ("WXPIPELINE_PARTITIONS_START", "first daily partition (default: recorded in WXPIPELINE_HOME/partitions_start)"),
+    ("WXPIPELINE_WECOM_WEBHOOK", "WeCom group-robot webhook for the daily summary and failure alerts (off when unset)"),
+    ("DAGSTER_HOME", "Dagster instance (default WXPIPELINE_HOME/dagster)"),
+)
+PARTITIONS_START_FILE = "partitions_start"
 
 
 @dataclass(frozen=True)
@@ -15,6 +29,7 @@ class Settings:
     policy: str
     dagster_home: Path
     partitions_start: str
+    wecom_webhook: str
 
     @property
     def staged_dir(self) -> Path:
@@ -38,13 +53,48 @@ def settings() -> Settings:
         policy=os.environ.get("WXPIPELINE_POLICY") or "",
         dagster_home=Path(os.environ.get("DAGSTER_HOME") or home / "dagster").resolve(),
         # first daily partition; exports before it are ignored by the partitioned assets
-        partitions_start=os.environ.get("WXPIPELINE_PARTITIONS_START") or "2025-01-01",
+        partitions_start=os.environ.get("WXPIPELINE_PARTITIONS_START") or _recorded_start(home),
+        wecom_webhook=os.environ.get("WXPIPELINE_WECOM_WEBHOOK") or "",
     )
+
+
+def _default_start() -> str:
+    """No data judged yet: the first day of last month, so yesterday (what the nightly schedule
+    judges) always has a partition and a new installation shows weeks, not years, of empty days."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1).isoformat()
+
+
+def _recorded_start(home: Path) -> str:
+    f = home / PARTITIONS_START_FILE
+    try:
+        return date.fromisoformat(f.read_text("utf-8").strip()).isoformat()
+    except (OSError, ValueError):
+        return _default_start()
+
+
+def record_partitions_start(day: date | None = None) -> str:
+    """Remember where this installation's data begins (WXPIPELINE_HOME/partitions_start): `demo`
+    and `run --from` lower it to the first day they write or judge; without a day, the current
+    default is recorded once so the partitions stop moving. Must run before the definitions are
+    imported to affect them in this process. Returns the start in effect."""
+    s = settings()
+    f = s.home / PARTITIONS_START_FILE
+    current = date.fromisoformat(_recorded_start(s.home))
+    if day is None:
+        want = current
+    else:
+        want = min(current, day) if f.exists() else day
+    if not f.exists() or want != current:
+        s.home.mkdir(parents=True, exist_ok=True)
+        f.write_text(want.isoformat() + "\n", "utf-8")
+    return os.environ.get("WXPIPELINE_PARTITIONS_START") or want.isoformat()
 
 
 def ensure_dagster_home() -> Path:
     """Point Dagster's instance under WXPIPELINE_HOME (unless DAGSTER_HOME is set) so runs persist."""
     s = settings()
+    record_partitions_start()
     s.dagster_home.mkdir(parents=True, exist_ok=True)
     cfg = s.dagster_home / "dagster.yaml"
     if not cfg.exists():

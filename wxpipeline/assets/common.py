@@ -217,7 +217,8 @@ def findings_code_version(domain: str, policy_location: str | None = None) -> st
     return h.hexdigest()[:12]
 
 
-def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff, enabled: bool) -> dg.AssetCheckResult:
+def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff, enabled: bool,
+                  day: date) -> dg.AssetCheckResult:
     counted = [r for r in rows if r["counted"]]
     new, resolved, kept = diff.for_clause(clause.id)
     examples = pl.DataFrame(
@@ -230,6 +231,7 @@ def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff,
         passed=not counted,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
+            "day": dg.MetadataValue.text(day.isoformat()),
             "findings": dg.MetadataValue.int(len(rows)),
             "failing": dg.MetadataValue.int(len(counted)),
             "suppressed": dg.MetadataValue.int(len(rows) - len(counted)),
@@ -261,13 +263,16 @@ def build_findings_asset(
     day's findings in the SQL store in one transaction, and reports one asset check per clause."""
     clauses = clauses_for(domain)
     asset_name = f"{domain}_findings"
+    # partitions_def on each spec: without it Dagster stores the result with no day and leaves the
+    # day's planned execution PLANNED for ever (the asset's partitions are not inherited).
     specs = [
-        dg.AssetCheckSpec(name=check_name(c.id), asset=asset_name, description=f"{c.id} {c.title}：{c.text}（来源：{c.source}）")
+        dg.AssetCheckSpec(name=check_name(c.id), asset=asset_name, partitions_def=DAILY,
+                          description=f"{c.id} {c.title}：{c.text}（来源：{c.source}）")
         for c in clauses
     ]
     if uses_calendar:
         specs.append(dg.AssetCheckSpec(
-            name="calendar_known", asset=asset_name,
+            name="calendar_known", asset=asset_name, partitions_def=DAILY,
             description="The PRC calendar library knows the partition year (else Monday–Friday is assumed).",
         ))
 
@@ -311,7 +316,7 @@ def build_findings_asset(
             f"{domain} {day}: {findings.height} finding(s), {len(diff.new)} new, {len(diff.resolved)} resolved "
             f"(policy {pv.version})"
         )
-        checks = [_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled) for c in clauses]
+        checks = [_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled, day) for c in clauses]
         if uses_calendar:
             known = bool(cal.frame(day, day)["calendar_known"].all())
             checks.append(dg.AssetCheckResult(

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 # Every environment variable, for `--help` and the README (name, what it sets).
 ENVIRONMENT = (
-    ("WXPIPELINE_HOME", "staged tables, parse cache, SQLite findings store, reports, Dagster instance (default ./.wxpipeline)"),
+    ("WXPIPELINE_HOME", "data folder: staged tables, findings.db, reports (default ./.wxpipeline)"),
     ("WXPIPELINE_EXPORTS_DIR", "the exports folder (default WXPIPELINE_HOME/exports)"),
     ("WXPIPELINE_DATABASE_URL", "findings store (default sqlite:///WXPIPELINE_HOME/findings.db)"),
     ("WXPIPELINE_POLICY", "a policy file or a folder of versions (default: the packaged policy)"),
-    ("WXPIPELINE_PARTITIONS_START", "first daily partition (default: recorded in WXPIPELINE_HOME/partitions_start)"),
-    ("WXPIPELINE_WECOM_WEBHOOK", "WeCom group-robot webhook for the daily summary and failure alerts (off when unset)"),
+    ("WXPIPELINE_PARTITIONS_START", "first daily partition (default: WXPIPELINE_HOME/partitions_start)"),
+    ("WXPIPELINE_WECOM_WEBHOOK", "WeCom group robot: daily summary, failure alerts (off when unset)"),
     ("DAGSTER_HOME", "Dagster instance (default WXPIPELINE_HOME/dagster)"),
 )
 PARTITIONS_START_FILE = "partitions_start"

@@ -119,6 +119,21 @@ def _format_validation_error(path: Path, err: ValidationError, prefix: str = "")
     return "\n".join(lines)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose impossible dates (`2025-13-01`) are YAML errors with their line, not tracebacks."""
+
+
+def _timestamp(loader: _Loader, node: yaml.Node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as e:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a calendar date ({e})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def load_policy_file(path: Path) -> PolicyVersion:
     from wxpipeline.checks.registry import CLAUSES, load_all  # the registry defines each clause's params
 
@@ -126,7 +141,7 @@ def load_policy_file(path: Path) -> PolicyVersion:
 
     try:
         raw_bytes = path.read_bytes()
-        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+        data = yaml.load(raw_bytes.decode("utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
     except FileNotFoundError:
         raise PolicyError(f"{path}: file not found") from None
     except (UnicodeDecodeError, yaml.YAMLError) as e:

@@ -59,7 +59,7 @@ def _error(msg: str) -> int:
 
 
 def cmd_findings(args) -> int:
-    from wxpipeline.reports.masking import evidence_text, mask_text
+    from wxpipeline.reports.masking import evidence_text, mask_text, masked_evidence
     from wxpipeline.resources.tables import Finding
 
     args.clause, args.domain = cli_args.clause_id(args.clause), cli_args.domain(args.domain)
@@ -82,11 +82,13 @@ def cmd_findings(args) -> int:
         rows = [r for r in rows if r["case_status"] in args.status]
     rows.sort(key=lambda r: (r["partition_date"], r["domain"], r["clause_id"], r["subject_id"]))
     order = ["partition_date", "domain", "clause_id", "subject_id", "employee_id", "group_id", "severity",
-             "case_status", "counted", "waiver_id", "summary", "evidence", "fingerprint", "finding_id",
+             "case_status", "counted", "waiver_id", "summary", "evidence_text", "evidence", "fingerprint", "finding_id",
              "first_seen", "case_owner", "case_note", "policy_version", "run_id", "detected_at"]
     rows = [{k: r.get(k) for k in order} for r in rows]
     for r in rows:  # the store's evidence is masked by the rules; mask again, as the report does
-        r["summary"], r["evidence"] = mask_text(r["summary"]), evidence_text(r["evidence"])
+        r["summary"] = mask_text(r["summary"])
+        r["evidence_text"] = evidence_text(r["evidence"], r["clause_id"])  # Chinese, for people
+        r["evidence"] = json.dumps(masked_evidence(r["evidence"]), ensure_ascii=False)  # keys, for tools
     if args.format == "xlsx":
         return _findings_xlsx(rows, args)
     _emit(rows, ["partition_date", "clause_id", "subject_id", "severity", "case_status", "summary", "fingerprint"],
@@ -105,7 +107,6 @@ def _findings_xlsx(rows: list[dict], args) -> int:
     for r in rows:
         c = CLAUSES.get(r["clause_id"])
         r["clause_title"] = c.title if c else r["clause_id"]
-        r["evidence_text"] = r["evidence"]
     domains = sorted({r["domain"] for r in rows} | ({args.domain} if args.domain else set()))
     total, failing = Counter(), Counter()
     for r in rows:

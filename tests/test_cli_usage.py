@@ -134,3 +134,17 @@ def test_impossible_policy_date_is_a_clean_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WXPIPELINE_POLICY", str(bad))
     code, _, err = run(capsys, "policy", "show")
     assert code == 2 and "'2025-13-01' is not a calendar date" in err and str(bad) in err and "line" in err
+
+
+def test_findings_csv_cells_are_formula_safe(store, capsys):
+    import json as _json
+
+    from wxpipeline.resources.warehouse import Warehouse as _W
+    from .reports.store_fixture import frame
+
+    _W(database_url=settings().database_url).replace_partition("payments", DAY, frame([dict(
+        clause_id="PAY-03", subject_id="=cmd|' /C calc'!A0", partition_date=DAY, summary="@SUM(1+1)",
+        evidence=_json.dumps({"account": "-2+3"}))]), {"PAY-03": "high"}, "2026.1", "run-x")
+    code, out, _ = run(capsys, "findings", "--date", str(DAY), "--format", "csv")
+    row = next(r for r in csv.DictReader(io.StringIO(out)) if r["clause_id"] == "PAY-03")
+    assert row["subject_id"].startswith("'=") and row["summary"].startswith("'@")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from wxpipeline.reports.charts import trend_svg
+from wxpipeline.reports.charts import cjk_font, trend_svg
 from wxpipeline.reports.data import ReportData
 from wxpipeline.reports.labels import domain_label, severity_label, status_label
 from wxpipeline.reports.xlsx import findings_sheets, write_workbook
@@ -49,7 +49,7 @@ def render_html(data: ReportData) -> str:
     charts = {
         t.domain: _data_uri(trend_svg(t.dates, t.by_clause, t.failing, data.clause_titles)) for t in data.trends
     }
-    return _env().get_template("report.html.j2").render(r=data, charts=charts)
+    return _env().get_template("report.html.j2").render(r=data, charts=charts, charts_cjk=cjk_font() is not None)
 
 
 def write_workbook_for(data: ReportData, path: Path) -> Path:

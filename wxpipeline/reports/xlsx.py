@@ -24,6 +24,7 @@ from wxpipeline.reports.labels import domain_label, severity_label, status_label
 MIN_WIDTH, MAX_WIDTH = 6, 40
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 WRAP = Alignment(wrap_text=True, vertical="top")
+WRAP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -39,6 +40,24 @@ class Column:
 # status colours: red = fails its check, amber = confirmed/waived, green = passed or suppressed
 OUTCOME_FILLS = {"通过": "C8E6C9", "未通过": "FFCDD2", "未启用": "E0E0E0"}
 STATUS_FILLS = {"待处理": "FFCDD2", "已确认": "FFE0B2", "已豁免": "FFF3C4", "误报": "C8E6C9", "已解决": "C8E6C9"}
+
+
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+def _fit_row_heights(ws, widths: list[float]) -> None:
+    """Wrapped text needs its rows tall enough: spreadsheet programs do not grow a row written
+    by openpyxl, so a long evidence cell would print cut at the cell edge."""
+    for row in ws.iter_rows():
+        lines = 1
+        for cell, width in zip(row, widths):
+            if cell.value is None:
+                continue
+            text = cell.value if isinstance(cell.value, str) else ""
+            usable = max(1.0, (width - 1) * 0.85)  # wrapping breaks at word edges: leave slack
+            lines = max(lines, sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n")) if text else 1)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = min(409, LINE_HEIGHT * lines)
 
 
 def _print_setup(ws, printed_columns: int, rows: int) -> None:
@@ -116,12 +135,16 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                     cell.data_type = "s"  # text from exports is never a formula
                 elif isinstance(v, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm:ss"
+                    cell.alignment = WRAP_LEFT  # right-aligned dates run into the next column
                 elif isinstance(v, date):
                     cell.number_format = "yyyy-mm-dd"
+                    cell.alignment = WRAP_LEFT
                 if r_i <= 1000:  # widths from the first thousand rows are plenty
                     widths[c_i - 1] = max(widths[c_i - 1], display_width(v))
-        for c_i, (col, w) in enumerate(zip(sh.columns, widths), start=1):
-            ws.column_dimensions[get_column_letter(c_i)].width = max(MIN_WIDTH, min(col.max_width, w + 2))
+        final = [max(MIN_WIDTH, min(col.max_width, w + 2)) for col, w in zip(sh.columns, widths)]
+        for c_i, w in enumerate(final, start=1):
+            ws.column_dimensions[get_column_letter(c_i)].width = w
+        _fit_row_heights(ws, final)
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(sh.rows) + 1)}"
         printed = [c for c in sh.columns if c.printed]
@@ -136,7 +159,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
 # ---- the columns compliance staff see ---------------------------------------------------------
 
 FINDING_COLUMNS = [
-    Column("日期", lambda r: r["partition_date"], 11),
+    Column("日期", lambda r: r["partition_date"], 13),
     Column("领域", lambda r: domain_label(r["domain"]), 10),
     Column("条款", lambda r: r["clause_id"], 9),
     Column("条款名称", lambda r: r.get("clause_title"), 16),

@@ -10,6 +10,8 @@ from wxpipeline.settings import settings
 
 
 def build_resources() -> dict:
+    from wxpipeline.notify import robot_from_env
+
     s = settings()
     s.home.mkdir(parents=True, exist_ok=True)
     return {
@@ -17,4 +19,5 @@ def build_resources() -> dict:
         "warehouse": Warehouse(database_url=s.database_url),
         "policy": PolicyResource(location=s.policy),
         "calendar": CalendarResource(),
+        "wecom": robot_from_env(),  # off when WXPIPELINE_WECOM_WEBHOOK is unset
     }

@@ -230,6 +230,10 @@ def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff,
         check_name=check_name(clause.id),
         passed=not counted,
         severity=dg.AssetCheckSeverity.WARN,
+        # the UI's check history shows this line per day
+        description=(f"{day} {clause.id} {clause.title}：" + (
+            f"{len(counted)} 条未关闭" + (f"（另有 {len(rows) - len(counted)} 条已抑制）" if len(rows) > len(counted) else "")
+            if counted else ("无未关闭发现" if enabled else "本日政策未启用该条款"))),
         metadata={
             "day": dg.MetadataValue.text(day.isoformat()),
             "findings": dg.MetadataValue.int(len(rows)),

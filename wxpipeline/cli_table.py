@@ -15,7 +15,8 @@ from typing import Any, Sequence
 from wcwidth import wcswidth, wcwidth
 
 MIN_TABLE, MAX_TABLE = 80, 160
-MIN_COLUMN = 6
+MIN_COLUMN = 8
+SHORT = 12  # display width up to which a column's values are never cut
 GAP = "  "
 ELLIPSIS = "…"
 
@@ -85,8 +86,10 @@ def render(rows: Sequence[Sequence[Any]], headers: Sequence[str], width: int | N
     texts = [[cell_text(v) for v in r] for r in rows]
     numeric = [bool(rows) and all(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) or r[i] is None
                                   for r in rows) for i in range(len(headers))]
-    natural = [max([display_width(h), *(display_width(r[i]) for r in texts)]) for i, h in enumerate(headers)]
-    floors = [min(n, max(MIN_COLUMN, display_width(h))) for n, h in zip(natural, headers)]
+    data = [max([0, *(display_width(r[i]) for r in texts)]) for i in range(len(headers))]
+    natural = [max(display_width(h), d) for h, d in zip(headers, data)]
+    # short values (dates, ids, statuses) stay whole, a long header may be cut; long text shrinks
+    floors = [min(n, d if d <= SHORT else MIN_COLUMN) for n, d in zip(natural, data)]
     widths = _fit(natural, floors, limit)
 
     def line(cells: Sequence[str]) -> str:

@@ -25,6 +25,7 @@ MIN_WIDTH, MAX_WIDTH = 6, 40
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 WRAP = Alignment(wrap_text=True, vertical="top")
 WRAP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
+WRAP_CENTER = Alignment(wrap_text=True, vertical="top", horizontal="center")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -54,7 +55,9 @@ def _fit_row_heights(ws, widths: list[float]) -> None:
             if cell.value is None:
                 continue
             text = cell.value if isinstance(cell.value, str) else ""
-            usable = max(1.0, (width - 1) * 0.85)  # wrapping breaks at word edges: leave slack
+            # Chinese wraps at any character; long ASCII ids wrap at word edges and waste a line's end
+            ascii_share = sum(ch.isascii() for ch in text) / len(text) if text else 0
+            usable = max(1.0, (width - 1) * (0.9 - 0.25 * ascii_share))
             lines = max(lines, sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n")) if text else 1)
         if lines > 1:
             ws.row_dimensions[row[0].row].height = min(409, LINE_HEIGHT * lines)
@@ -133,6 +136,8 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                     cell.fill = PatternFill("solid", fgColor=colour)
                 if isinstance(v, str):
                     cell.data_type = "s"  # text from exports is never a formula
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    cell.alignment = WRAP_CENTER  # a right-aligned count reads into the next column's text
                 elif isinstance(v, datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm:ss"
                     cell.alignment = WRAP_LEFT  # right-aligned dates run into the next column

@@ -55,7 +55,10 @@ class ExportsFolder(dg.ConfigurableResource):
         return sorted(found)
 
     def _cached(self, kind: ExportKind, path: Path) -> tuple[Path | None, list[Reject]]:
-        st = path.stat()
+        try:
+            st = path.stat()
+        except OSError as e:  # gone between listing and reading
+            return None, [Reject(str(path), 0, f"file rejected: cannot read the file: {e.strerror or e}")]
         key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
         base = Path(self.cache_dir) / kind.name / key
         pq, rj = base.with_suffix(".parquet"), base.with_suffix(".rejects.json")
@@ -67,6 +70,13 @@ class ExportsFolder(dg.ConfigurableResource):
             frame, rejects = result.frame, list(result.rejects)
         except ExportFormatError as e:
             frame, rejects = None, [Reject(str(path), e.line or 0, f"file rejected: {e.problem}")]
+        # not cached: a chmod or a fixed parser must be picked up without the file changing
+        except OSError as e:
+            return None, [Reject(str(path), 0, f"file rejected: cannot read the file: {e.strerror or e}")]
+        except Exception as e:  # noqa: BLE001 - a parser bug on one odd file must not fail every day of a domain
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            return None, [Reject(str(path), 0, f"file rejected: the {kind.name} parser failed on it "
+                                               f"({type(e).__name__}: {first})")]
         base.parent.mkdir(parents=True, exist_ok=True)
         # write-then-rename: partitions running in parallel may parse the same file
         if frame is not None:

@@ -176,15 +176,16 @@ def _item_rows(item: dict, where: str, line: int, rejects: list[Reject], file: s
                     for d in (item.get("article_detail") or {}).get("item") or [{}]]
         rejects.append(Reject(file, line, f"{where}: no content.news_item list", raw))
         return []
+    # an item refused as a whole costs one quarantine row per article it holds (the records)
+    refuse = None
     if raw and DAMAGED in raw:
-        rejects.append(Reject(file, line, f"{where}: holds bytes not decodable in the file's encoding", raw))
-        return []
-    if _str(article_id) and "\x00" in article_id:
-        rejects.append(Reject(file, line, f"{where}: article_id contains a NUL byte", raw))
-        return []
-    bad_time = _bad_time(item, content, "update_time") or _bad_time(item, content, "create_time")
-    if bad_time:
-        rejects.append(Reject(file, line, f"{where}: {bad_time}", raw))
+        refuse = "holds bytes not decodable in the file's encoding"
+    elif article_id and "\x00" in article_id:
+        refuse = "article_id contains a NUL byte"
+    else:
+        refuse = _bad_time(item, content, "update_time") or _bad_time(item, content, "create_time")
+    if refuse:
+        rejects.extend(Reject(file, line, f"{where}.news_item[{i}]: {refuse}", raw) for i in range(len(news)))
         return []
     published = _ts(item.get("update_time"), units) or _ts(content.get("update_time"), units)
     created = _ts(content.get("create_time")) or _ts(item.get("create_time"))

@@ -65,7 +65,10 @@ def ui() -> None:
     h = home()
     dagster_home = os.environ.get("DAGSTER_HOME") or str(h / "dagster")
     # writes dagster.yaml (run queue limit) on first use, as `wxpipeline run` does
-    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import ensure_dagster_home as e; e()",
+    # and marks runs a kill/crash/reboot left in progress as failed before the daemon queues more
+    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import open_dagster_instance as o; "
+       "from wxpipeline.stale_runs import sweep_stale_runs as s; i = o(); "
+       "print(*(f'stale run {r} marked failed' for r in s(i, 'tasks.py ui')), sep='\\n')",
        WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
     sh(str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", "3000",
        WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)

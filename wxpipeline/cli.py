@@ -7,7 +7,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from wxpipeline.settings import ensure_dagster_home, settings
+from wxpipeline.settings import open_dagster_instance, secure_process, settings
 
 
 def _day(s: str) -> date:
@@ -62,7 +62,6 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def cmd_run(args) -> int:
-    ensure_dagster_home()
     import warnings
 
     import dagster as dg
@@ -81,7 +80,8 @@ def cmd_run(args) -> int:
     def execute(job_name: str, label: str, partition_key: str | None = None) -> None:
         t0 = time.monotonic()
         result = defs.resolve_job_def(job_name).execute_in_process(
-            partition_key=partition_key, instance=instance, raise_on_error=False, run_config=QUIET
+            partition_key=partition_key, instance=instance, raise_on_error=False, run_config=QUIET,
+            tags=run_tags(),  # lets a later sweep tell that this process is gone
         )
         evals = _check_outcomes(result)
         contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
@@ -95,7 +95,11 @@ def cmd_run(args) -> int:
         print(f"{label}  {state:<6} checks warning: {warn:<3} ({time.monotonic() - t0:.1f}s) "
               f"run {result.run_id[:8]}{extra}", flush=True)
 
-    with dg.DagsterInstance.get() as instance:
+    from wxpipeline.stale_runs import run_tags, sweep_stale_runs
+
+    with open_dagster_instance() as instance:
+        for run_id in sweep_stale_runs(instance, "wxpipeline run"):
+            print(f"run {run_id[:8]} was left in progress by a process that is gone: marked failed", flush=True)
         execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
         for i, day in enumerate(days, 1):
             execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat())
@@ -187,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    secure_process()
     from wxpipeline.policy import PolicyError
 
     try:

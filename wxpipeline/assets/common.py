@@ -4,6 +4,8 @@ clause, findings written to the SQL store)."""
 
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +22,7 @@ from wxpipeline.resources.calendar import CalendarResource, PrcCalendar
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
-from wxpipeline.settings import settings
+from wxpipeline.settings import file_mode, settings
 
 TZ = "Asia/Shanghai"
 OWNERS = ["team:compliance"]
@@ -55,9 +57,18 @@ class StagedStore:
     def write(self, asset: str, partition: str | None, df: pl.DataFrame) -> Path:
         p = self.path(asset, partition)
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".tmp")
-        df.write_parquet(tmp)
-        tmp.replace(p)
+        # a name of its own per writer: two runs of the same day may stage it at once, and the
+        # rename makes whichever finishes last win whole (both wrote the same records)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".tmp", dir=p.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            df.write_parquet(tmp)
+            os.chmod(tmp, file_mode())
+            os.replace(tmp, p)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return p
 
 

@@ -21,6 +21,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from wxpipeline.resources.concurrency import (
+    domain_lock,
+    file_lock,
+    insert_ignoring_duplicates,
+    serialise_sqlite_writes,
+)
 from wxpipeline.resources.tables import (
     CASE_STATUSES,
     Case,
@@ -55,7 +61,16 @@ def _engine(url: str) -> Engine:
         # Partitions may run in parallel processes; wait for the writer instead of failing.
         kwargs["connect_args"] = {"timeout": 60}
     engine = create_engine(url, **kwargs)
-    SQLModel.metadata.create_all(engine)
+    serialise_sqlite_writes(engine)
+    # two processes on a fresh home would both see no tables and both CREATE them
+    if url.startswith("sqlite") and engine.url.database not in (None, "", ":memory:"):
+        with file_lock(f"{engine.url.database}.init-lock"):
+            SQLModel.metadata.create_all(engine)
+    else:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            SQLModel.metadata.create_all(conn)
     return engine
 
 
@@ -127,6 +142,7 @@ class Warehouse(dg.ConfigurableResource):
         ]
         diff = PartitionDiff()
         with self.session() as s, s.begin():
+            domain_lock(s, domain)
             prev = s.exec(
                 select(Judgement)
                 .where(Judgement.domain == domain, Judgement.partition_date == day)
@@ -399,26 +415,20 @@ class Warehouse(dg.ConfigurableResource):
         return {src: n for src, n in rows}
 
     def quarantine(self, source: str, rejects: list, run_id: str | None) -> int:
-        """Store rejected records once per (file, line, reason); returns how many were new."""
+        """Store rejected records once per (file, line, reason), raw line and reason PII-masked;
+        returns how many were new. Concurrent runs quarantining the same rejects both succeed."""
         if not rejects:
             return 0
+        from wxpipeline.reports.masking import mask_text
+
         at = now_utc()
+        fresh: dict[tuple, dict] = {}
+        for r in rejects:
+            row = {"source": source, "file": r.file, "line": r.line, "reason": mask_text(r.reason),
+                   "raw": mask_text(r.raw[:2000]), "first_seen_at": at, "run_id": run_id}
+            fresh.setdefault((row["file"], row["line"], row["reason"]), row)
         with self.session() as s, s.begin():
-            files = {r.file for r in rejects}
-            known = {
-                (q.file, q.line, q.reason)
-                for q in s.exec(select(QuarantineRecord).where(QuarantineRecord.file.in_(files))).scalars()
-            }
-            fresh = {}
-            for r in rejects:
-                k = (r.file, r.line, r.reason)
-                if k not in known and k not in fresh:
-                    fresh[k] = QuarantineRecord(
-                        source=source, file=r.file, line=r.line, reason=r.reason, raw=r.raw[:2000],
-                        first_seen_at=at, run_id=run_id,
-                    )
-            s.add_all(fresh.values())
-        return len(fresh)
+            return insert_ignoring_duplicates(s, QuarantineRecord.__table__, list(fresh.values()))
 
 
 def _waiver_matches(w: Waiver, f: Finding | Case) -> bool:

@@ -51,4 +51,8 @@ def test_blocked_contract_exits_non_zero(env, capsys):
     bad = env / "exports/reference/group_registry.csv"
     bad.write_text(bad.read_text("utf-8").replace(",department,", ",committee,"), "utf-8")
     assert main(["run", "--from", "2026-09-22", "--to", "2026-09-22"]) == 1
-    assert "group_registry_contract" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "group_registry_contract" in out
+    # issue 12 #6: no day is judged (and reported ok) on reference data that failed its contract
+    assert "no day judged" in err and "2026-09-22" not in out
+    assert rows() == []

@@ -101,6 +101,10 @@ def cmd_run(args) -> int:
         for run_id in sweep_stale_runs(instance, "wxpipeline run"):
             print(f"run {run_id[:8]} was left in progress by a process that is gone: marked failed", flush=True)
         execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
+        if blocked:  # every day reads the reference data: judging on it would be wrong, not late
+            print(f"\nreference data failed its contract ({', '.join(blocked[0][1])}): no day judged. "
+                  "Fix the files under reference/ (see the check's failures in the UI) and re-run.", file=sys.stderr)
+            return 1
         for i, day in enumerate(days, 1):
             execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat())
         if defs.resolve_job_def("period_summaries").asset_layer.executable_asset_keys:

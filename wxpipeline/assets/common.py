@@ -135,7 +135,8 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
 
 
 def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
-    """An unpartitioned reference table, read as of the partition day by the rules."""
+    """An unpartitioned reference table, read as of the partition day by the rules. Its blocking
+    contract stops every run that reads it while it fails (see `reference_blockers`)."""
 
     @dg.asset(
         name=name,
@@ -147,7 +148,9 @@ def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDe
     )
     def _reference(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
         scan = exports.scan(kind)
-        df = scan.frame.collect()
+        # staged as read, duplicates included: the blocking contract must see a repeated key
+        # (deduplicating first would let the last row win silently)
+        df = scan.raw.collect()
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
         return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
 
@@ -181,6 +184,22 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
 
 
 # ---- findings ---------------------------------------------------------------------------------
+
+
+def reference_blockers(instance: dg.DagsterInstance, deps: list) -> list[str]:
+    """Contracts of the reference tables among `deps` whose latest evaluation failed.
+
+    Reference tables are refreshed by their own run (`refresh_reference`, or the nightly job),
+    so a day's judgement cannot rely on the asset graph's blocking alone: it asks the instance.
+    """
+    keys = [dg.AssetCheckKey(d.key, f"{d.key.path[-1]}_contract") for d in deps
+            if isinstance(d, dg.AssetsDefinition) and d.group_names_by_key.get(d.key) == "reference"]
+    if not keys:
+        return []
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    return sorted(k.name for k, rec in latest.items() if rec.status == AssetCheckExecutionRecordStatus.FAILED)
 
 
 @dataclass
@@ -302,6 +321,13 @@ def build_findings_asset(
         calendar: CalendarResource,
     ):
         day = partition_day(context)
+        blockers = reference_blockers(context.instance, deps)
+        if blockers:
+            raise dg.Failure(
+                description=f"{domain} {day} not judged: reference contract(s) {', '.join(blockers)} failed on the "
+                            "last refresh of the reference data; fix reference/ and re-run (see the check's failures)",
+                metadata={"failed_contracts": dg.MetadataValue.json(blockers)},
+            )
         pv = policy.for_day(day)
         cal = calendar.for_policy(pv)
         jc = JudgeContext(day, context.partition_key, pv, cal, exports, staged_store())

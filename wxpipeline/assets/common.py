@@ -101,13 +101,27 @@ def staged_store() -> StagedStore:
     return StagedStore(settings().staged_dir)
 
 
+# free text and contact columns stay out of the UI's event log; other cells are masked
+PREVIEW_DROPPED = ("source_file", "text", "content", "content_text", "notice", "digest", "phone", "note", "urls")
+
+
+def preview(df: pl.DataFrame, rows: int = 5) -> str:
+    """A few staged rows for the UI, PII masked (the event log is readable by every UI user)."""
+    from wxpipeline.reports.masking import mask_text
+
+    head = df.drop(*PREVIEW_DROPPED, strict=False).head(rows)
+    masked = head.select(pl.col(c).cast(pl.String).map_elements(mask_text, return_dtype=pl.String)
+                         if head.schema[c] == pl.String else pl.col(c) for c in head.columns)
+    return markdown_table(masked)
+
+
 def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int) -> dict:
     return {
         "dagster/row_count": dg.MetadataValue.int(df.height),
         "source_files": dg.MetadataValue.int(len(files)),
         "quarantined_records": dg.MetadataValue.int(len(rejects)),
         "newly_quarantined": dg.MetadataValue.int(new_quarantined),
-        "preview": dg.MetadataValue.md(markdown_table(df.drop("source_file", strict=False).head(5))),
+        "preview": dg.MetadataValue.md(preview(df)),
     }
 
 

@@ -48,7 +48,7 @@ def read_bytes(path: Path | str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise ExportFormatError(path, f"cannot read the file: {exc.strerror or exc}") from None
+        raise ExportFormatError(path, f"cannot read the file: {exc.strerror or exc}", transient=True) from None
 
 
 def _failing_lines(lines: list[bytes], encoding: str) -> list[int]:

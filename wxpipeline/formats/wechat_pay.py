@@ -169,7 +169,7 @@ def _xlsx_rows(path: Path) -> tuple[pl.DataFrame, str]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
-        raise ExportFormatError(path, f"cannot read the file: {exc.strerror or exc}") from None
+        raise ExportFormatError(path, f"cannot read the file: {exc.strerror or exc}", transient=True) from None
     except Exception as exc:  # zipfile/XML errors: the file is not a readable workbook
         raise ExportFormatError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     sheets: list[tuple[str, list[list[str]]]] = []

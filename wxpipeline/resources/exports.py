@@ -70,6 +70,8 @@ class ExportsFolder(dg.ConfigurableResource):
             frame, rejects = result.frame, list(result.rejects)
         except ExportFormatError as e:
             frame, rejects = None, [Reject(str(path), e.line or 0, f"file rejected: {e.problem}")]
+            if e.transient:  # not cached: a chmod does not change the file's mtime
+                return None, rejects
         # not cached: a chmod or a fixed parser must be picked up without the file changing
         except OSError as e:
             return None, [Reject(str(path), 0, f"file rejected: cannot read the file: {e.strerror or e}")]

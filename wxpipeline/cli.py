@@ -118,6 +118,20 @@ def cmd_run(args) -> int:
     return 0
 
 
+def refused_files() -> list[tuple[str, str]]:
+    """(file, reason) of the export files refused whole as the folder is now (parse cache)."""
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.resources import build_resources
+
+    exports = build_resources()["exports"]
+    found = {}
+    for kind in EXPORT_KINDS:
+        for r in exports.scan(kind).rejects:
+            if r.reason.startswith("file rejected"):
+                found[r.file] = r.reason
+    return sorted(found.items())
+
+
 def print_summary(start: date, end: date) -> None:
     from tabulate import tabulate
 
@@ -140,6 +154,11 @@ def print_summary(start: date, end: date) -> None:
     if quarantined:
         print("\nquarantined input records (table `quarantine`): "
               + ", ".join(f"{src} {n}" for src, n in sorted(quarantined.items())))
+    refused = refused_files()
+    if refused:  # a whole file not read is never an "ok" to pass over
+        print(f"\n{len(refused)} file(s) refused whole (nothing in them was judged):", file=sys.stderr)
+        for file, reason in refused[:20]:
+            print(f"  {file}: {reason}", file=sys.stderr)
 
 
 # ---- findings and cases ---------------------------------------------------------------------

@@ -48,6 +48,10 @@ def test_gbk_ledger_reads_like_its_utf8_original(tmp_path):
     a, b = parse_ledger(utf8), parse_ledger(gbk)
     assert b.rejects == [] and b.meta["encoding"] == "gb18030"
     assert a.frame.drop("source_file").equals(b.frame.drop("source_file"))
+    _put(tmp_path, "ledger/gbk.csv", LEDGER.encode("gbk"))
+    _put(tmp_path, "ledger/utf8.csv", LEDGER.replace("L1,", "L3,").replace("L2,", "L4,").encode())
+    for _ in range(2):  # parsed, then from the parse cache: the encoding is recorded per file
+        assert _folder(tmp_path).scan("ledger").encodings() == {"gb18030": 1, "utf-8": 1}
 
 
 def test_utf16_bill_with_bom_is_read(tmp_path):

@@ -115,8 +115,12 @@ def preview(df: pl.DataFrame, rows: int = 5) -> str:
     return markdown_table(masked)
 
 
-def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int) -> dict:
+def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int,
+                     encodings: dict | None = None) -> dict:
+    refused = sorted({r.file for r in rejects if r.reason.startswith("file rejected")})
     return {
+        "file_encodings": dg.MetadataValue.json(encodings or {}),
+        "refused_files": dg.MetadataValue.json(refused),
         "dagster/row_count": dg.MetadataValue.int(df.height),
         "source_files": dg.MetadataValue.int(len(files)),
         "quarantined_records": dg.MetadataValue.int(len(rejects)),
@@ -143,7 +147,7 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _staged
 
@@ -166,7 +170,7 @@ def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDe
         # (deduplicating first would let the last row win silently)
         df = scan.raw.collect()
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _reference
 

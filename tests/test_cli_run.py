@@ -30,8 +30,12 @@ def rows():
 
 
 def test_run_twice_changes_nothing_and_keeps_triage(env, capsys):
+    empty = env / "exports/wecom_groups/empty.json"  # issue 12 #3: refused by name, the run goes on
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
     assert main(["run", "--from", "2026-09-22", "--to", "2026-09-23"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert f"{empty}: file rejected: empty JSON file" in err
     assert "[2/2] 2026-09-23  ok" in out and "PAY-04" in out
     first = rows()
     assert {r[1] for r in first} == {"PAY-02", "PAY-03", "PAY-04"}

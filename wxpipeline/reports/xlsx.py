@@ -4,6 +4,7 @@ content (CJK characters count double), dates as real dates. Used by the daily re
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -95,7 +96,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(sh.rows) + 1)}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two runs of one day may overlap
     wb.save(tmp)
     tmp.replace(path)
     return path

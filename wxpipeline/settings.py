@@ -59,12 +59,13 @@ def secure_process() -> None:
     including files an older version created 0644."""
     os.umask(umask())
     s = settings()
+    s.home.mkdir(parents=True, exist_ok=True)
     for folder in (s.home, s.dagster_home):
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            os.chmod(folder, 0o777 & ~umask())
+            if folder.is_dir():
+                os.chmod(folder, 0o777 & ~umask())
         except OSError:
-            pass  # a read-only or foreign-owned home: the umask still covers new files
+            pass  # a foreign-owned home: the umask still covers new files
 
 
 def ensure_dagster_home() -> Path:

@@ -64,9 +64,11 @@ def ui() -> None:
     setup()
     h = home()
     dagster_home = os.environ.get("DAGSTER_HOME") or str(h / "dagster")
-    # writes dagster.yaml (run queue limit) and records the first partition day on first use,
-    # as `wxpipeline run` does
-    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import ensure_dagster_home as e; e()",
+    # writes dagster.yaml (run queue limit) and records the first partition day on first use, as
+    # `wxpipeline run` does, and marks runs a kill/crash/reboot left in progress as failed
+    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import open_dagster_instance as o; "
+       "from wxpipeline.stale_runs import sweep_stale_runs as s; i = o(); "
+       "print(*(f'stale run {r} marked failed' for r in s(i, 'tasks.py ui')), sep='\\n')",
        WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
     env = {**os.environ, "WXPIPELINE_HOME": str(h), "DAGSTER_HOME": dagster_home,
            # `dagster dev` announces it is superseded by `dg dev` (a separate package, not installed)

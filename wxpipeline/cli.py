@@ -7,7 +7,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from wxpipeline.settings import ensure_dagster_home, record_partitions_start, settings
+from wxpipeline.settings import open_dagster_instance, record_partitions_start, secure_process, settings
 
 
 def _day(s: str) -> date:
@@ -66,9 +66,6 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def cmd_run(args) -> int:
     days = _days(args.date_from, args.date_to)
     record_partitions_start(args.date_from)  # before the definitions are built from it
-    ensure_dagster_home()
-    import dagster as dg
-
     from wxpipeline.assets.common import DAILY
     from wxpipeline.definitions import build_defs
 
@@ -85,7 +82,8 @@ def cmd_run(args) -> int:
     def execute(job_name: str, label: str, partition_key: str | None = None) -> None:
         t0 = time.monotonic()
         result = defs.resolve_job_def(job_name).execute_in_process(
-            partition_key=partition_key, instance=instance, raise_on_error=False, run_config=QUIET
+            partition_key=partition_key, instance=instance, raise_on_error=False, run_config=QUIET,
+            tags=run_tags(),  # lets a later sweep tell that this process is gone
         )
         evals = _check_outcomes(result)
         contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]
@@ -99,8 +97,16 @@ def cmd_run(args) -> int:
         print(f"{label}  {state:<6} checks warning: {warn:<3} ({time.monotonic() - t0:.1f}s) "
               f"run {result.run_id[:8]}{extra}", flush=True)
 
-    with dg.DagsterInstance.get() as instance:
+    from wxpipeline.stale_runs import run_tags, sweep_stale_runs
+
+    with open_dagster_instance() as instance:
+        for run_id in sweep_stale_runs(instance, "wxpipeline run"):
+            print(f"run {run_id[:8]} was left in progress by a process that is gone: marked failed", flush=True)
         execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
+        if blocked:  # every day reads the reference data: judging on it would be wrong, not late
+            print(f"\nreference data failed its contract ({', '.join(blocked[0][1])}): no day judged. "
+                  "Fix the files under reference/ (see the check's failures in the UI) and re-run.", file=sys.stderr)
+            return 1
         for i, day in enumerate(days, 1):
             execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat())
         if defs.resolve_job_def("period_summaries").asset_layer.executable_asset_keys:
@@ -112,6 +118,20 @@ def cmd_run(args) -> int:
               "see the Dagster UI (make ui) and `quarantine` table", file=sys.stderr)
         return 1
     return 0
+
+
+def refused_files() -> list[tuple[str, str]]:
+    """(file, reason) of the export files refused whole as the folder is now (parse cache)."""
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.resources import build_resources
+
+    exports = build_resources()["exports"]
+    found = {}
+    for kind in EXPORT_KINDS:
+        for r in exports.scan(kind).rejects:
+            if r.reason.startswith("file rejected"):
+                found[r.file] = r.reason
+    return sorted(found.items())
 
 
 def print_summary(start: date, end: date) -> None:
@@ -136,6 +156,11 @@ def print_summary(start: date, end: date) -> None:
     if quarantined:
         print("\nquarantined input records (table `quarantine`): "
               + ", ".join(f"{src} {n}" for src, n in sorted(quarantined.items())))
+    refused = refused_files()
+    if refused:  # a whole file not read is never an "ok" to pass over
+        print(f"\n{len(refused)} file(s) refused whole (nothing in them was judged):", file=sys.stderr)
+        for file, reason in refused[:20]:
+            print(f"  {file}: {reason}", file=sys.stderr)
 
 
 # ---- findings and cases ---------------------------------------------------------------------
@@ -226,6 +251,7 @@ def _quiet_dagster() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    secure_process()
     from wxpipeline.cli_args import UsageError
     from wxpipeline.policy import PolicyError
 

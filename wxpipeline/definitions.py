@@ -13,6 +13,7 @@ from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.assets.reports import build_daily_report
 from wxpipeline.notify import NIGHTLY_TAG, wecom_run_failure_alert
+from wxpipeline.stale_runs import stale_run_sweeper
 
 ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets, *chat_assets, *groups_assets]
 ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks, *chat_checks, *groups_checks]
@@ -63,7 +64,7 @@ def build_defs() -> dg.Definitions:
         asset_checks=ALL_CHECKS,
         jobs=[daily_audit_job, refresh_reference_job, judge_day_job, period_summaries_job],
         schedules=[nightly_schedule],
-        sensors=[wecom_run_failure_alert],
+        sensors=[wecom_run_failure_alert, stale_run_sweeper],
         resources=pipeline_resources(),
     )
 

@@ -91,24 +91,76 @@ def record_partitions_start(day: date | None = None) -> str:
     return os.environ.get("WXPIPELINE_PARTITIONS_START") or want.isoformat()
 
 
+def umask() -> int:
+    """WXPIPELINE_UMASK (octal, default 077): files and folders the pipeline writes are private
+    to its user (0600/0700), as they hold findings, quarantined records and staged PII."""
+    return int(os.environ.get("WXPIPELINE_UMASK") or "077", 8) & 0o777
+
+
+def file_mode() -> int:
+    """The mode of files the pipeline writes (0600 by default)."""
+    return 0o666 & ~umask()
+
+
+def secure_process() -> None:
+    """Set the umask once at start-up and close WXPIPELINE_HOME (and DAGSTER_HOME) to others:
+    every database, staged table, cache file and report beneath is then unreadable to them,
+    including files an older version created 0644."""
+    os.umask(umask())
+    s = settings()
+    s.home.mkdir(parents=True, exist_ok=True)
+    for folder in (s.home, s.dagster_home):
+        try:
+            if folder.is_dir():
+                os.chmod(folder, 0o777 & ~umask())
+        except OSError:
+            pass  # a foreign-owned home: the umask still covers new files
+
+
 def ensure_dagster_home() -> Path:
     """Point Dagster's instance under WXPIPELINE_HOME (unless DAGSTER_HOME is set) so runs persist."""
+    secure_process()
     s = settings()
     record_partitions_start()
     s.dagster_home.mkdir(parents=True, exist_ok=True)
     cfg = s.dagster_home / "dagster.yaml"
     if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML, "utf-8")
+        tmp = cfg.with_suffix(f".{os.getpid()}.tmp")  # two fresh starts must not interleave writes
+        tmp.write_text(DAGSTER_YAML, "utf-8")
+        os.replace(tmp, cfg)
     os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
     return s.dagster_home
 
 
 # Embedded default instance: SQLite storage beside this file. A UI backfill queues one run per
 # day; two at a time fits the 2-core machines this runs on. Production swaps in dagster-postgres.
+# Run monitoring (daemon) fails runs stuck STARTING or CANCELING; a STARTED run whose worker
+# died is caught by wxpipeline.stale_runs (the default launcher cannot check worker health).
 DAGSTER_YAML = """\
 concurrency:
   runs:
     max_concurrent_runs: 2
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  poll_interval_seconds: 60
 telemetry:
   enabled: false
 """
+
+
+def open_dagster_instance():
+    """The persistent Dagster instance, its SQLite storages created under a lock: two processes
+    on a fresh home would otherwise both create them ("table secondary_indexes already exists")."""
+    import dagster as dg
+
+    from wxpipeline.resources.concurrency import file_lock
+
+    home = ensure_dagster_home()
+    with file_lock(home / ".init-lock"):
+        instance = dg.DagsterInstance.get()
+        # touching the storages runs their schema creation/migration now, inside the lock
+        instance.run_storage, instance.event_log_storage, instance.schedule_storage  # noqa: B018
+        instance.get_runs(limit=1)
+    return instance

@@ -4,6 +4,8 @@ clause, findings written to the SQL store)."""
 
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +22,7 @@ from wxpipeline.resources.calendar import CalendarResource, PrcCalendar
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
-from wxpipeline.settings import settings
+from wxpipeline.settings import file_mode, settings
 
 TZ = "Asia/Shanghai"
 OWNERS = ["team:compliance"]
@@ -55,9 +57,18 @@ class StagedStore:
     def write(self, asset: str, partition: str | None, df: pl.DataFrame) -> Path:
         p = self.path(asset, partition)
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".tmp")
-        df.write_parquet(tmp)
-        tmp.replace(p)
+        # a name of its own per writer: two runs of the same day may stage it at once, and the
+        # rename makes whichever finishes last win whole (both wrote the same records)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".tmp", dir=p.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            df.write_parquet(tmp)
+            os.chmod(tmp, file_mode())
+            os.replace(tmp, p)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return p
 
 
@@ -90,13 +101,31 @@ def staged_store() -> StagedStore:
     return StagedStore(settings().staged_dir)
 
 
-def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int) -> dict:
+# free text and contact columns stay out of the UI's event log; other cells are masked
+PREVIEW_DROPPED = ("source_file", "text", "content", "content_text", "notice", "digest", "phone", "note", "urls")
+
+
+def preview(df: pl.DataFrame, rows: int = 5) -> str:
+    """A few staged rows for the UI, PII masked (the event log is readable by every UI user)."""
+    from wxpipeline.reports.masking import mask_text
+
+    head = df.drop(*PREVIEW_DROPPED, strict=False).head(rows)
+    masked = head.select(pl.col(c).cast(pl.String).map_elements(mask_text, return_dtype=pl.String)
+                         if head.schema[c] == pl.String else pl.col(c) for c in head.columns)
+    return markdown_table(masked)
+
+
+def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int,
+                     encodings: dict | None = None) -> dict:
+    refused = sorted({r.file for r in rejects if r.reason.startswith("file rejected")})
     return {
+        "file_encodings": dg.MetadataValue.json(encodings or {}),
+        "refused_files": dg.MetadataValue.json(refused),
         "dagster/row_count": dg.MetadataValue.int(df.height),
         "source_files": dg.MetadataValue.int(len(files)),
         "quarantined_records": dg.MetadataValue.int(len(rejects)),
         "newly_quarantined": dg.MetadataValue.int(new_quarantined),
-        "preview": dg.MetadataValue.md(markdown_table(df.drop("source_file", strict=False).head(5))),
+        "preview": dg.MetadataValue.md(preview(df)),
     }
 
 
@@ -118,13 +147,14 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _staged
 
 
 def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
-    """An unpartitioned reference table, read as of the partition day by the rules."""
+    """An unpartitioned reference table, read as of the partition day by the rules. Its blocking
+    contract stops every run that reads it while it fails (see `reference_blockers`)."""
 
     @dg.asset(
         name=name,
@@ -136,9 +166,11 @@ def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDe
     )
     def _reference(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
         scan = exports.scan(kind)
-        df = scan.frame.collect()
+        # staged as read, duplicates included: the blocking contract must see a repeated key
+        # (deduplicating first would let the last row win silently)
+        df = scan.raw.collect()
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _reference
 
@@ -170,6 +202,22 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
 
 
 # ---- findings ---------------------------------------------------------------------------------
+
+
+def reference_blockers(instance: dg.DagsterInstance, deps: list) -> list[str]:
+    """Contracts of the reference tables among `deps` whose latest evaluation failed.
+
+    Reference tables are refreshed by their own run (`refresh_reference`, or the nightly job),
+    so a day's judgement cannot rely on the asset graph's blocking alone: it asks the instance.
+    """
+    keys = [dg.AssetCheckKey(d.key, f"{d.key.path[-1]}_contract") for d in deps
+            if isinstance(d, dg.AssetsDefinition) and d.group_names_by_key.get(d.key) == "reference"]
+    if not keys:
+        return []
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    return sorted(k.name for k, rec in latest.items() if rec.status == AssetCheckExecutionRecordStatus.FAILED)
 
 
 @dataclass
@@ -300,6 +348,13 @@ def build_findings_asset(
         calendar: CalendarResource,
     ):
         day = partition_day(context)
+        blockers = reference_blockers(context.instance, deps)
+        if blockers:
+            raise dg.Failure(
+                description=f"{domain} {day} not judged: reference contract(s) {', '.join(blockers)} failed on the "
+                            "last refresh of the reference data; fix reference/ and re-run (see the check's failures)",
+                metadata={"failed_contracts": dg.MetadataValue.json(blockers)},
+            )
         pv = policy.for_day(day)
         cal = calendar.for_policy(pv)
         jc = JudgeContext(day, context.partition_key, pv, cal, exports, staged_store())

@@ -26,6 +26,8 @@ class Contract:
     unique: tuple[str, ...] = ()
     value_sets: dict[str, tuple] = field(default_factory=dict)
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    # (earlier, later): when both are given, later >= earlier (a leave before the hire is a typo)
+    orderings: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         parts = [f"columns: {', '.join(self.schema)}"]
@@ -35,6 +37,7 @@ class Contract:
             parts.append(f"unique: {', '.join(self.unique)}")
         parts += [f"{c} in {{{', '.join(map(str, v))}}}" for c, v in self.value_sets.items()]
         parts += [f"{lo} <= {c} <= {hi}" for c, (lo, hi) in self.ranges.items()]
+        parts += [f"{a} <= {b}" for a, b in self.orderings]
         return "; ".join(parts)
 
 
@@ -71,6 +74,7 @@ contract(Contract(
     "roster", SCHEMAS["roster"],
     not_null=("employee_id", "name", "hire_date", "is_leader"),
     unique=("employee_id",),
+    orderings=(("hire_date", "leave_date"),),
 ))
 contract(Contract(
     "group_registry", SCHEMAS["group_registry"],
@@ -82,12 +86,14 @@ contract(Contract(
     "pay_accounts", SCHEMAS["pay_accounts"],
     not_null=("account_nickname", "employee_id", "approved_on"),
     unique=("account_nickname",),
+    orderings=(("approved_on", "revoked_on"),),
 ))
 contract(Contract(
     "pay_approvals", SCHEMAS["pay_approvals"],
     not_null=("approval_id", "employee_id", "valid_from", "valid_to", "approved_limit"),
     unique=("approval_id",),
     ranges={"approved_limit": (0, 10_000_000)},
+    orderings=(("valid_from", "valid_to"),),
 ))
 # A WeChat publication holds at most 8 articles (idx 1..8).
 contract(Contract(
@@ -158,6 +164,9 @@ def _suite(c: Contract):
         exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=[v for v in values if v is not None]))
     for col, (lo, hi) in c.ranges.items():
         exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
+    for earlier, later in c.orderings:
+        exps.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"))
     return gx.ExpectationSuite(name=f"{c.table}_contract", expectations=exps)
 
 
@@ -176,7 +185,8 @@ def validate(table: str, df: pl.DataFrame) -> ContractResult:
         return ContractResult(True, 0, [])
     # GE reads pandas; decimals become floats for the range expectations. Only the columns the
     # suite checks are converted: a day of messages has text and list columns pandas would copy.
-    used = [col for col in c.schema if col in {*c.not_null, *c.unique, *c.value_sets, *c.ranges}]
+    used = [col for col in c.schema
+            if col in {*c.not_null, *c.unique, *c.value_sets, *c.ranges, *(x for o in c.orderings for x in o)}]
     pdf = df.select(used or df.columns).with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
     result = _batch_definition().get_batch(batch_parameters={"dataframe": pdf}).validate(_suite(c))
     for r in result.results:
@@ -184,7 +194,8 @@ def validate(table: str, df: pl.DataFrame) -> ContractResult:
             cfg = r.expectation_config
             failures.append({
                 "expectation": cfg.type,
-                "column": cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])),
+                "column": cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])
+                                                               or [cfg.kwargs.get("column_B", ""), cfg.kwargs.get("column_A", "")]),
                 "unexpected_count": r.result.get("unexpected_count"),
                 "examples": [str(x) for x in (r.result.get("partial_unexpected_list") or [])[:5]],
             })

@@ -4,6 +4,7 @@ URIs, no script, no network) and `findings.xlsx` (summary sheet + one sheet per 
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def write_daily_report(data: ReportData, reports_dir: Path) -> ReportFiles:
     folder.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook_for(data, folder / "findings.xlsx")
     html = folder / "report.html"
-    tmp = html.with_name(html.name + ".tmp")
+    tmp = html.with_name(f".{html.name}.{os.getpid()}.tmp")  # two runs of one day may overlap
     tmp.write_text(render_html(data), encoding="utf-8")
     tmp.replace(html)
     return ReportFiles(folder, html, xlsx)

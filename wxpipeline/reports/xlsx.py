@@ -6,6 +6,7 @@ header row repeated on every page, the reading columns only, page numbers in the
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -155,7 +156,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
         printed = [c for c in sh.columns if c.printed]
         _print_setup(ws, len(printed), len(sh.rows))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two runs of one day may overlap
     wb.save(tmp)
     tmp.replace(path)
     return path

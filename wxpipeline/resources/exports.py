@@ -31,6 +31,16 @@ class Scan:
     key: list[str]
     files: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    # per file, what its parser recorded: encoding, timestamp units decided per value, ...
+    meta: dict[str, dict] = field(default_factory=dict)
+
+    def encodings(self) -> dict[str, int]:
+        """How many files were read in each encoding (recorded per file)."""
+        out: dict[str, int] = {}
+        for m in self.meta.values():
+            if m.get("encoding"):
+                out[m["encoding"]] = out.get(m["encoding"], 0) + 1
+        return out
 
     @property
     def frame(self) -> pl.LazyFrame:
@@ -54,44 +64,65 @@ class ExportsFolder(dg.ConfigurableResource):
         found = {p for g in kind.globs for p in root.glob(g) if p.is_file() and not p.name.startswith((".", "~$"))}
         return sorted(found)
 
-    def _cached(self, kind: ExportKind, path: Path) -> tuple[Path | None, list[Reject]]:
-        st = path.stat()
+    def _cached(self, kind: ExportKind, path: Path) -> tuple[Path | None, list[Reject], dict]:
+        """(cached parquet or None when the file was refused, rejects, the parser's meta)."""
+        try:
+            st = path.stat()
+        except OSError as e:  # gone between listing and reading
+            return None, [Reject(str(path), 0, f"file rejected: cannot read the file: {e.strerror or e}")], {}
         key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
         base = Path(self.cache_dir) / kind.name / key
         pq, rj = base.with_suffix(".parquet"), base.with_suffix(".rejects.json")
+        mj = base.with_suffix(".meta.json")
+        meta: dict = {}
         if rj.exists():
             rejects = [Reject(**r) for r in json.loads(rj.read_text("utf-8"))]
-            return (pq if pq.exists() else None), rejects
+            meta = json.loads(mj.read_text("utf-8")) if mj.exists() else {}
+            return (pq if pq.exists() else None), rejects, meta
         try:
             result = kind.parser(path)
             frame, rejects = result.frame, list(result.rejects)
+            meta = json.loads(json.dumps(result.meta, default=str))
         except ExportFormatError as e:
             frame, rejects = None, [Reject(str(path), e.line or 0, f"file rejected: {e.problem}")]
+            if e.transient:  # not cached: a chmod does not change the file's mtime
+                return None, rejects, {}
+        # not cached: a chmod or a fixed parser must be picked up without the file changing
+        except OSError as e:
+            return None, [Reject(str(path), 0, f"file rejected: cannot read the file: {e.strerror or e}")], {}
+        except Exception as e:  # noqa: BLE001 - a parser bug on one odd file must not fail every day of a domain
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            return None, [Reject(str(path), 0, f"file rejected: the {kind.name} parser failed on it "
+                                               f"({type(e).__name__}: {first})")], {}
         base.parent.mkdir(parents=True, exist_ok=True)
         # write-then-rename: partitions running in parallel may parse the same file
         if frame is not None:
             tmp = pq.with_suffix(f".{os.getpid()}.tmp")
             frame.write_parquet(tmp)
             os.replace(tmp, pq)
-        tmp = rj.with_suffix(f".{os.getpid()}.tmp")
+        tmp = mj.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        os.replace(tmp, mj)
+        tmp = rj.with_suffix(f".{os.getpid()}.tmp")  # last: its presence means the entry is complete
         tmp.write_text(json.dumps([r.__dict__ for r in rejects], ensure_ascii=False), "utf-8")
         os.replace(tmp, rj)
-        return (pq if frame is not None else None), rejects
+        return (pq if frame is not None else None), rejects, meta
 
     def scan(self, kind_name: str) -> Scan:
         """Every record of an export kind across all its files, once per natural key."""
         kind = EXPORT_KINDS[kind_name]
-        parquet, rejects, files = [], [], []
+        parquet, rejects, files, meta = [], [], [], {}
         for path in self.files(kind):
-            pq, rj = self._cached(kind, path)
+            pq, rj, meta[str(path)] = self._cached(kind, path)
             files.append(str(path))
             rejects.extend(rj)
             if pq is not None:
                 parquet.append(pq)
         key = list(kind.natural_key)
         if not parquet:
-            return Scan(_empty_frame(kind).lazy(), key, files, rejects)
-        return Scan(pl.scan_parquet(parquet, missing_columns="insert", extra_columns="ignore"), key, files, rejects)
+            return Scan(_empty_frame(kind).lazy(), key, files, rejects, meta)
+        return Scan(pl.scan_parquet(parquet, missing_columns="insert", extra_columns="ignore"), key, files, rejects,
+                    meta)
 
     def window(self, kind_name: str, lo: datetime | None, hi: datetime) -> pl.LazyFrame:
         """The records whose own timestamp is in [lo, hi) (lo None: all before hi), once per natural key.

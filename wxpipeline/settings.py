@@ -108,7 +108,6 @@ def secure_process() -> None:
     including files an older version created 0644."""
     os.umask(umask())
     s = settings()
-    s.home.mkdir(parents=True, exist_ok=True)
     for folder in (s.home, s.dagster_home):
         try:
             if folder.is_dir():

@@ -14,6 +14,7 @@ def build_resources() -> dict:
     from wxpipeline.notify import robot_from_env
 
     s = settings()
+    s.home.mkdir(parents=True, exist_ok=True)
     return {
         "exports": ExportsFolder(exports_dir=str(s.exports_dir), cache_dir=str(s.cache_dir)),
         "warehouse": Warehouse(database_url=s.database_url),

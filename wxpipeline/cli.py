@@ -63,6 +63,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 def cmd_run(args) -> int:
     ensure_dagster_home()
+    from wxpipeline.settings import relax_sqlite_wal_fsync
+
+    relax_sqlite_wal_fsync()  # one run per day writes thousands of events: no fsync per event
     import warnings
 
     import dagster as dg

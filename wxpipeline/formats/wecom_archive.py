@@ -15,6 +15,7 @@ content rules read one column whatever the msgtype. Structured URLs go to `urls`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -278,6 +279,25 @@ def _lines_of(data: bytes, first_line: int, file: str, recoded: list[int]):
     yield frame.filter(pl.col("raw").str.strip_chars() != ""), rejects
 
 
+def iter_wecom_archive(path: Path | str, rejects: list[Reject], meta: dict) -> Iterator[pl.DataFrame]:
+    """`parse_wecom_archive` one block at a time (bounded memory: the caller writes each block
+    out); `rejects` and `meta` are filled as the blocks go by."""
+    file = str(path)
+    recoded: list[int] = []
+    meta.update(records=0, msgtime_in_seconds=0, gb18030_lines=0, slow_blocks=0)
+    for data, first_line in read_blocks(path):
+        staged = _fast_block(Block(data, first_line), file)
+        if staged is None:
+            meta["slow_blocks"] += 1
+            staged = _slow_block(data, first_line, file, recoded)
+        frame, bad = staged
+        meta["records"] += frame.height + len(bad)
+        meta["msgtime_in_seconds"] += int(frame["_in_seconds"].sum())
+        meta["gb18030_lines"] = len(recoded)
+        rejects += bad
+        yield frame.drop("_in_seconds").match_to_schema(SCHEMA)
+
+
 def parse_wecom_archive(path: Path | str) -> ParseResult:
     """Parse one decrypted archive file (JSON lines).
 
@@ -292,20 +312,9 @@ def parse_wecom_archive(path: Path | str) -> ParseResult:
     shape, bytes that are not UTF-8) is re-read line by line so that only its bad lines are
     quarantined. Lines in GB18030 are decoded (meta `gb18030_lines`), not rejected.
     """
-    file = str(path)
-    frames, rejects, recoded, lines, slow_blocks = [], [], [], 0, 0
-    for data, first_line in read_blocks(path):
-        staged = _fast_block(Block(data, first_line), file)
-        if staged is None:
-            slow_blocks += 1
-            staged = _slow_block(data, first_line, file, recoded)
-        frame, bad = staged
-        lines += frame.height + len(bad)
-        rejects += bad
-        frames.append(frame)
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema={**SCHEMA, "_in_seconds": pl.Boolean})
-    in_seconds = int(frame["_in_seconds"].sum())
+    rejects: list[Reject] = []
+    meta: dict = {}
+    frames = list(iter_wecom_archive(path, rejects, meta))
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
     rejects.sort(key=lambda r: r.line)
-    meta = {"records": lines, "msgtime_in_seconds": in_seconds, "gb18030_lines": len(recoded),
-            "slow_blocks": slow_blocks}
-    return ParseResult(frame=frame.drop("_in_seconds").match_to_schema(SCHEMA), rejects=rejects, meta=meta)
+    return ParseResult(frame=frame, rejects=rejects, meta=meta)

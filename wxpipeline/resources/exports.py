@@ -66,21 +66,30 @@ class ExportsFolder(dg.ConfigurableResource):
         if rj.exists():
             rejects = [Reject(**r) for r in json.loads(rj.read_text("utf-8"))]
             return (pq if pq.exists() else None), rejects
-        try:
-            result = kind.parser(path)
-            frame, rejects = result.frame, list(result.rejects)
-        except ExportFormatError as e:
-            frame, rejects = None, [Reject(str(path), e.line or 0, f"file rejected: {e.problem}")]
         base.parent.mkdir(parents=True, exist_ok=True)
         # write-then-rename: partitions running in parallel may parse the same file
-        if frame is not None:
-            tmp = pq.with_suffix(f".{os.getpid()}.tmp")
-            frame.write_parquet(tmp)
+        tmp = pq.with_suffix(f".{os.getpid()}.tmp")
+        written = False
+        try:
+            if kind.stream_parser is not None:
+                rejects = []
+                _write_blocks(kind.stream_parser(path, rejects, {}), tmp, kind)
+                rejects.sort(key=lambda r: r.line)
+            else:
+                result = kind.parser(path)
+                rejects = list(result.rejects)
+                result.frame.write_parquet(tmp)
+            written = True
+        except ExportFormatError as e:
+            rejects = [Reject(str(path), e.line or 0, f"file rejected: {e.problem}")]
+        if written:
             os.replace(tmp, pq)
+        else:
+            tmp.unlink(missing_ok=True)
         tmp = rj.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps([r.__dict__ for r in rejects], ensure_ascii=False), "utf-8")
         os.replace(tmp, rj)
-        return (pq if frame is not None else None), rejects
+        return (pq if written else None), rejects
 
     def scan(self, kind_name: str) -> Scan:
         """Every record of an export kind across all its files, once per natural key."""
@@ -117,9 +126,34 @@ class ExportsFolder(dg.ConfigurableResource):
         return lazy.collect(), scan
 
     def day_lazy(self, kind_name: str, day) -> tuple[pl.LazyFrame, Scan]:
-        """`day` as a query, for streaming the day to its staged file."""
+        """`day` as a streamable query, for writing the day to its staged file: which rows survive
+        deduplication is decided first from the key columns alone, then the day's rows are
+        streamed through that filter, so the whole day is never held in memory with its copies."""
+        kind = EXPORT_KINDS[kind_name]
         start = datetime.combine(day, time(0), ZoneInfo("Asia/Shanghai"))
-        return self.window(kind_name, start, start + timedelta(days=1)), self.scan(kind_name)
+        scan = self.scan(kind_name)
+        ts = pl.col(kind.time_column)
+        numbered = scan.raw.with_row_index("_row").filter(ts.is_between(start, start + timedelta(days=1), closed="left"))
+        keep = dedupe(numbered.select("_row", *scan.key), scan.key).select("_row").collect()["_row"]
+        return numbered.filter(pl.col("_row").is_in(keep.implode())).drop("_row"), scan
+
+
+def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
+    """Stream the parsed blocks into one parquet file with polars' streaming sink: a file's
+    records are never all in memory at once."""
+    from polars.io.plugins import register_io_source
+
+    from wxpipeline.formats import schemas
+
+    def source(with_columns, predicate, n_rows, batch_size):
+        for frame in blocks:
+            if with_columns is not None:
+                frame = frame.select(with_columns)
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            yield frame
+
+    register_io_source(source, schema=schemas.SCHEMAS[kind.name]).sink_parquet(path)
 
 
 _EMPTY_CACHE: dict[str, pl.DataFrame] = {}

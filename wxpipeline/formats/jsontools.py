@@ -100,13 +100,20 @@ def read_blocks(path: Path | str, chunk_bytes: int | None = None) -> Iterator[tu
                 return
 
 
+def block_lines(data: bytes, first_line: int, file: str, fallback: str | None = None,
+                recoded: list[int] | None = None) -> tuple[pl.DataFrame, list[Reject]]:
+    """(`source_line` Int64, `raw` String) of one block's non-blank lines, and its undecodable
+    lines as Rejects (see `_decode_block` for `fallback` and `recoded`)."""
+    frame, rejects = _decode_block(data, first_line, file, fallback, recoded)
+    return frame.filter(pl.col("raw").str.strip_chars() != ""), rejects
+
+
 def read_lines(path: Path | str, chunk_bytes: int | None = None, fallback: str | None = None,
                recoded: list[int] | None = None) -> Iterator[tuple[pl.DataFrame, list[Reject]]]:
     """Yield (`source_line` Int64, `raw` String) frames of non-blank lines, block by block."""
     file = str(path)
     for data, line in read_blocks(path, chunk_bytes):
-        frame, rejects = _decode_block(data, line, file, fallback, recoded)
-        yield frame.filter(pl.col("raw").str.strip_chars() != ""), rejects
+        yield block_lines(data, line, file, fallback, recoded)
 
 
 class Block:

@@ -8,6 +8,10 @@ msgtype. `mixed` and `chatrecord` items hold their own body as a JSON-encoded *s
 numbers (meeting ids, file sizes) exceed int64: every leaf is decoded as text, so nothing is
 rounded and nothing overflows.
 
+Older SDK wrappers write `msgtime` in seconds: a value below 1e11 is taken as seconds (decided
+per value, counted in the parse meta); a time before 1970 or after 2100 is quarantined, as is a
+NUL character in an id. Lines in GB18030 rather than UTF-8 are decoded, not rejected.
+
 Output: one row per message with the envelope and one `text` column holding every
 human-readable text the message carries, in body order, joined with newlines, so that the
 content rules read one column whatever the msgtype. Structured URLs go to `urls`.
@@ -21,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from .common import ParseResult, Reject
-from .jsontools import Block, _decode_block, as_int, decode_json, epoch, nonempty, read_blocks, read_ndjson_block
+from .jsontools import Block, as_int, block_lines, decode_json, epoch, nonempty, read_blocks, read_ndjson_block
 
 S = pl.String
 
@@ -261,22 +265,13 @@ def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | 
 def _slow_block(data: bytes, first_line: int, file: str, recoded: list[int]) -> tuple[pl.DataFrame, list[Reject]]:
     """The line-isolating path: lines decoded one block at a time (GB18030 lines recoded, lines
     in no encoding rejected), a JSON decode bisected down to the bad lines."""
-    rejects: list[Reject] = []
-    frames = []
-    for lines, bad_bytes in _lines_of(data, first_line, file, recoded):
-        decoded, bad_json = decode_json(lines, RECORD, file)
-        flat = decoded.with_columns(pl.col("_j").is_not_null().alias("_obj"), _i=pl.int_range(pl.len()))
-        staged, bad_values = _stage(flat.unnest("_j"), file, keep=("_i",))
-        content = _rich_content(decoded.select("_j")).with_row_index("_i")
-        staged = staged.drop("text", "urls").join(content, on="_i", how="left", maintain_order="left")
-        rejects += bad_bytes + bad_json + bad_values
-        frames.append(staged.select(*SCHEMA, "_in_seconds"))
-    return pl.concat(frames), rejects
-
-
-def _lines_of(data: bytes, first_line: int, file: str, recoded: list[int]):
-    frame, rejects = _decode_block(data, first_line, file, "gb18030", recoded)
-    yield frame.filter(pl.col("raw").str.strip_chars() != ""), rejects
+    lines, bad_bytes = block_lines(data, first_line, file, "gb18030", recoded)
+    decoded, bad_json = decode_json(lines, RECORD, file)
+    flat = decoded.with_columns(pl.col("_j").is_not_null().alias("_obj"), _i=pl.int_range(pl.len()))
+    staged, bad_values = _stage(flat.unnest("_j"), file, keep=("_i",))
+    content = _rich_content(decoded.select("_j")).with_row_index("_i")
+    staged = staged.drop("text", "urls").join(content, on="_i", how="left", maintain_order="left")
+    return staged.select(*SCHEMA, "_in_seconds"), bad_bytes + bad_json + bad_values
 
 
 def iter_wecom_archive(path: Path | str, rejects: list[Reject], meta: dict) -> Iterator[pl.DataFrame]:

@@ -26,6 +26,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -74,8 +75,21 @@ def write_day(base: pl.DataFrame, n: int, path: Path) -> None:
             k += 1
 
 
-def step_seconds(dagster_home: Path) -> dict[str, float]:
-    """Seconds per step of the day's `judge_day` run."""
+def sample_rss(proc: subprocess.Popen, samples: list[tuple[float, int]], every: float = 0.1) -> None:
+    """(wall clock, RSS bytes) of the child every `every` seconds until it exits."""
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    samples.append((time.time(), int(line.split()[1]) * 1024))
+        except OSError:
+            break
+        time.sleep(every)
+
+
+def step_stats(dagster_home: Path) -> dict[str, tuple[float, float]]:
+    """(start, end) wall clock of each step of the day's `judge_day` run."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     import dagster as dg
 
@@ -84,7 +98,7 @@ def step_seconds(dagster_home: Path) -> dict[str, float]:
         if not runs:
             return {}
         stats = instance.get_run_step_stats(runs[0].run_id)
-        return {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in stats}
+        return {s.step_key: (s.start_time or 0, s.end_time or 0) for s in stats}
 
 
 def main() -> None:
@@ -114,14 +128,18 @@ def main() -> None:
 
     load_before = os.getloadavg()
     t0 = time.monotonic()
-    proc = subprocess.run([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
-                          capture_output=True, text=True)
+    samples: list[tuple[float, int]] = []
+    with subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        sampler = threading.Thread(target=sample_rss, args=(proc, samples), daemon=True)
+        sampler.start()
+        out, err = proc.communicate()
     wall = time.monotonic() - t0
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6  # KiB on Linux
     load_after = os.getloadavg()
     if proc.returncode != 0:
-        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
-    steps = step_seconds(home / "dagster")
+        print(out[-3000:], err[-3000:], sep="\n")
+    steps = step_stats(home / "dagster")
 
     t0 = time.monotonic()
     floor_rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
@@ -131,9 +149,10 @@ def main() -> None:
     print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
           f"seconds per million {wall / (args.messages / 1e6):.1f}")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
-    print("\nstep seconds (judge_day):")
-    for key, sec in sorted(steps.items(), key=lambda kv: -kv[1]):
-        print(f"  {sec:7.2f}  {key}")
+    print("\nstep seconds and peak RSS sampled during the step (judge_day):")
+    for key, (start, end) in sorted(steps.items(), key=lambda kv: kv[1][0] - kv[1][1]):
+        rss = max((b for t, b in samples if start <= t <= end), default=0)
+        print(f"  {end - start:7.2f}s  {rss / 1e9:5.2f} GB  {key}")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

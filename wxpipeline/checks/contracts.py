@@ -176,36 +176,44 @@ def _suite(c: Contract):
     return _SUITES[key]
 
 
-def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr]]:
-    """(GE expectation type, column(s), polars predicate true on an unexpected row) for every
-    expectation of the suite, with GE's semantics: nulls are not unexpected except for not-null,
-    and a compound key is skipped only when all its values are missing."""
-    out = [("expect_column_values_to_not_be_null", col, pl.col(col).is_null()) for col in c.not_null]
+def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
+    """(GE expectation type, column(s), polars predicate true on an unexpected row, aggregate that
+    is 0 exactly when no row is unexpected) for every expectation of the suite, with GE's
+    semantics: nulls are not unexpected except for not-null, and a compound key is skipped only
+    when all its values are missing. The aggregates are cheaper than the predicates (a key is
+    checked with `n_unique`, not a per-row duplicate flag), so a passing table pays only them."""
+    out = [("expect_column_values_to_not_be_null", col, pl.col(col).is_null(), pl.col(col).null_count())
+           for col in c.not_null]
     if len(c.unique) == 1:
         col = pl.col(c.unique[0])
-        out.append(("expect_column_values_to_be_unique", c.unique[0], col.is_not_null() & col.is_duplicated()))
+        out.append(("expect_column_values_to_be_unique", c.unique[0], col.is_not_null() & col.is_duplicated(),
+                    col.count() - col.drop_nulls().n_unique()))
     elif c.unique:
         any_given = pl.any_horizontal(pl.col(k).is_not_null() for k in c.unique)
-        out.append(("expect_compound_columns_to_be_unique", ",".join(c.unique),
-                    any_given & pl.struct(c.unique).is_duplicated()))
+        key = pl.struct(c.unique)
+        out.append(("expect_compound_columns_to_be_unique", ",".join(c.unique), any_given & key.is_duplicated(),
+                    any_given.sum() - key.filter(any_given).n_unique()))
     for col, values in c.value_sets.items():
         allowed = [v for v in values if v is not None]
-        out.append(("expect_column_values_to_be_in_set", col,
-                    pl.col(col).is_not_null() & ~pl.col(col).is_in(allowed).fill_null(False)))
+        bad = pl.col(col).is_not_null() & ~pl.col(col).is_in(allowed).fill_null(False)
+        out.append(("expect_column_values_to_be_in_set", col, bad, bad.sum()))
     for col, (lo, hi) in c.ranges.items():
         v = pl.col(col).cast(pl.Float64)
-        bad = pl.lit(False)
+        outside = pl.lit(False)
         if lo is not None:
-            bad = bad | (v < lo)
+            outside = outside | (v < lo)
         if hi is not None:
-            bad = bad | (v > hi)
-        out.append(("expect_column_values_to_be_between", col, pl.col(col).is_not_null() & bad.fill_null(False)))
+            outside = outside | (v > hi)
+        bad = pl.col(col).is_not_null() & outside.fill_null(False)
+        out.append(("expect_column_values_to_be_between", col, bad, bad.sum()))
     return out
 
 
-def _ge_sample(lf: pl.LazyFrame, used: list[str], flags: pl.DataFrame, height: int) -> pl.DataFrame:
-    """The rows GE sees: up to SAMPLE_BAD flagged rows per expectation plus an even sample."""
+def _ge_sample(lf: pl.LazyFrame, used: list[str], flags: pl.DataFrame | None, height: int) -> pl.DataFrame:
+    """The rows GE sees: an even sample plus up to SAMPLE_BAD flagged rows per failing expectation."""
     step = max(1, height // SAMPLE_ROWS)
+    if flags is None:
+        return lf.select(used).gather_every(step).head(SAMPLE_ROWS).collect()
     idx = pl.int_range(pl.len(), dtype=pl.UInt32)
     keep = (idx % step == 0) & (idx // step < SAMPLE_ROWS)
     for name in flags.columns:
@@ -237,16 +245,18 @@ def validate(table: str, staged: pl.DataFrame | pl.LazyFrame) -> ContractResult:
         return ContractResult(True, 0, [])
     used = [col for col in c.schema if col in {*c.not_null, *c.unique, *c.value_sets, *c.ranges}]
     exps = _expectations(c)
-    flags = lf.select([e.alias(f"_x{i}") for i, (_, _, e) in enumerate(exps)]).collect()
-    counts = flags.sum().row(0)
-    for i, (kind, column, _) in enumerate(exps):
-        if counts[i]:
+    quick = lf.select([q.alias(f"_x{i}") for i, (*_, q) in enumerate(exps)]).collect().row(0) if exps else ()
+    failing = [i for i, n in enumerate(quick) if n]
+    flags = None
+    if failing:  # only a failing contract pays for per-row flags, counts and examples
+        flags = lf.select([exps[i][2].alias(f"_x{i}") for i in failing]).collect()
+        for i in failing:
+            kind, column, _, _ = exps[i]
             cols = column.split(",")
-            # only a failing contract pays this second read
             found = pl.concat([lf.select(cols), flags.lazy().select(f"_x{i}")], how="horizontal")
             found = found.filter(pl.col(f"_x{i}")).select(cols).head(5).collect()
             values = found[cols[0]].to_list() if len(cols) == 1 else found.rows()
-            failures.append({"expectation": kind, "column": column, "unexpected_count": int(counts[i]),
+            failures.append({"expectation": kind, "column": column, "unexpected_count": int(flags[f"_x{i}"].sum()),
                              "examples": [str(v) for v in values]})
     # GE reads pandas; decimals become floats for the range expectations.
     sample = _ge_sample(lf, used or list(schema), flags, height)

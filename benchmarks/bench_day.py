@@ -13,6 +13,7 @@ WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, 
 * the parse floor: polars `scan_ndjson` with an explicit schema reading msgid, from, roomid,
   msgtime, msgtype and the text body from the same file, measured in the same process right
   after the run (file in the page cache, as it was for the run), and wall ÷ floor,
+* the child's CPU seconds (user+sys, all threads): less sensitive than wall time to other load,
 * the machine load (`os.getloadavg`) before and after: the 2-core machine is often shared.
 
 Deletes the generated files afterwards unless --keep (10M messages are ~4.7 GB).
@@ -127,6 +128,8 @@ def main() -> None:
           f"(demo mix of {base.height:,} lines replicated)")
 
     load_before = os.getloadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = before.ru_utime + before.ru_stime
     t0 = time.monotonic()
     samples: list[tuple[float, int]] = []
     with subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
@@ -135,7 +138,9 @@ def main() -> None:
         sampler.start()
         out, err = proc.communicate()
     wall = time.monotonic() - t0
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6  # KiB on Linux
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the demo child is counted too: subtract it
+    peak_gb = usage.ru_maxrss / 1e6  # KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     load_after = os.getloadavg()
     if proc.returncode != 0:
         print(out[-3000:], err[-3000:], sep="\n")
@@ -145,7 +150,8 @@ def main() -> None:
     floor_rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
     floor = time.monotonic() - t0
 
-    print(f"\nmessages {args.messages:,}  wall {wall:.1f}s  peak RSS {peak_gb:.2f} GB  exit {proc.returncode}")
+    print(f"\nmessages {args.messages:,}  wall {wall:.1f}s  CPU {cpu:.1f}s (user+sys, all threads)  "
+          f"peak RSS {peak_gb:.2f} GB  exit {proc.returncode}")
     print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
           f"seconds per million {wall / (args.messages / 1e6):.1f}")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")

@@ -67,6 +67,9 @@ def cmd_run(args) -> int:
     days = _days(args.date_from, args.date_to)
     record_partitions_start(args.date_from)  # before the definitions are built from it
     from wxpipeline.assets.common import DAILY
+    from wxpipeline.settings import relax_sqlite_wal_fsync
+
+    relax_sqlite_wal_fsync()  # one run per day writes thousands of events: no fsync per event
     from wxpipeline.definitions import build_defs
 
     first = DAILY.start.date()

@@ -163,3 +163,43 @@ def open_dagster_instance():
         instance.run_storage, instance.event_log_storage, instance.schedule_storage  # noqa: B018
         instance.get_runs(limit=1)
     return instance
+
+
+def relax_sqlite_wal_fsync() -> None:
+    """Make SQLite databases in WAL mode cheap to write one small transaction at a time, for the
+    rest of this process: commits without an fsync (`synchronous=NORMAL`), and one idle
+    connection kept open per database file.
+
+    Dagster's SQLite instance opens a new connection for every event of a run and closes it
+    after one transaction. With the defaults each commit waits for the disk, and each close, being
+    the last connection, checkpoints and deletes the WAL file, which the next event recreates:
+    about 8 ms per event, most of a small day's run. In WAL mode SQLite documents NORMAL as
+    safe from corruption (a power cut may lose the last events, never the database); the kept
+    connection only defers checkpoints to SQLite's automatic ones and to process exit. Databases
+    not in WAL mode (the SQLite findings store) are left alone. WXPIPELINE_SQLITE_FULL_SYNC=1
+    turns this off."""
+    if os.environ.get("WXPIPELINE_SQLITE_FULL_SYNC") == "1" or _KEPT_OPEN.get("_installed"):
+        return
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _cheap_wal_transactions(dbapi_connection, _record) -> None:
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+        if not mode or str(mode[0]).lower() != "wal":
+            return
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        for _seq, name, file in dbapi_connection.execute("PRAGMA database_list").fetchall():
+            if name == "main" and file and file not in _KEPT_OPEN:
+                keeper = sqlite3.connect(file, check_same_thread=False)
+                keeper.execute("PRAGMA schema_version").fetchone()  # attach to the WAL now
+                _KEPT_OPEN[file] = keeper
+
+    _KEPT_OPEN["_installed"] = True
+
+
+_KEPT_OPEN: dict = {}  # database file -> idle connection held for the process's lifetime

@@ -54,7 +54,8 @@ class StagedStore:
             raise FileNotFoundError(f"staged table {asset} {partition or ''} not materialized yet: {p}")
         return pl.read_parquet(p)
 
-    def write(self, asset: str, partition: str | None, df: pl.DataFrame) -> Path:
+    def write(self, asset: str, partition: str | None, df: pl.DataFrame | pl.LazyFrame) -> Path:
+        """Write-then-rename; a LazyFrame is streamed to the file (never held whole in memory)."""
         p = self.path(asset, partition)
         p.parent.mkdir(parents=True, exist_ok=True)
         # a name of its own per writer: two runs of the same day may stage it at once, and the
@@ -63,7 +64,10 @@ class StagedStore:
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            df.write_parquet(tmp)
+            if isinstance(df, pl.LazyFrame):
+                df.sink_parquet(tmp)
+            else:
+                df.write_parquet(tmp)
             os.chmod(tmp, file_mode())
             os.replace(tmp, p)
         except BaseException:
@@ -83,10 +87,24 @@ class StagedParquetIOManager(dg.ConfigurableIOManager):
         # still sees the run's partition key.
         return name, (context.asset_partition_key if context.has_asset_partitions else None)
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        StagedStore(self.base_dir).write(*self._key(context), obj)
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame) -> None:
+        path = StagedStore(self.base_dir).write(*self._key(context), obj)
+        if isinstance(obj, pl.LazyFrame):  # its size is known once written
+            head = pl.scan_parquet(path).head(5).collect()
+            context.add_output_metadata({
+                "dagster/row_count": dg.MetadataValue.int(pl.scan_parquet(path).select(pl.len()).collect().item()),
+                "preview": dg.MetadataValue.md(preview(head)),  # masked: the event log is readable by every UI user
+            })
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
+        """A DataFrame, or a LazyFrame scan when the input is annotated `pl.LazyFrame` (a reader
+        that needs a few columns then reads only those)."""
+        if context.dagster_type.typing_type is pl.LazyFrame:
+            name, partition = self._key(context)
+            path = StagedStore(self.base_dir).path(name, partition)
+            if not path.exists():
+                raise FileNotFoundError(f"staged table {name} {partition or ''} not materialized yet: {path}")
+            return pl.scan_parquet(path)
         return StagedStore(self.base_dir).read(*self._key(context))
 
 
@@ -115,18 +133,20 @@ def preview(df: pl.DataFrame, rows: int = 5) -> str:
     return markdown_table(masked)
 
 
-def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int,
+def _ingest_metadata(df: pl.DataFrame | None, files: list[str], rejects: list, new_quarantined: int,
                      encodings: dict | None = None) -> dict:
     refused = sorted({r.file for r in rejects if r.reason.startswith("file rejected")})
-    return {
+    meta = {
         "file_encodings": dg.MetadataValue.json(encodings or {}),
         "refused_files": dg.MetadataValue.json(refused),
-        "dagster/row_count": dg.MetadataValue.int(df.height),
         "source_files": dg.MetadataValue.int(len(files)),
         "quarantined_records": dg.MetadataValue.int(len(rejects)),
         "newly_quarantined": dg.MetadataValue.int(new_quarantined),
-        "preview": dg.MetadataValue.md(preview(df)),
     }
+    if df is not None:  # else the IO manager adds them once the frame is written
+        meta["dagster/row_count"] = dg.MetadataValue.int(df.height)
+        meta["preview"] = dg.MetadataValue.md(preview(df))
+    return meta
 
 
 def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:
@@ -143,11 +163,12 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         description=description,
     )
     def _staged(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
-        df, scan = exports.day(kind, partition_day(context))
+        # streamed to the staged file by the IO manager, which adds row count and preview
+        day, scan = exports.day_lazy(kind, partition_day(context))
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
+        return dg.Output(day, metadata=_ingest_metadata(None, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _staged
 
@@ -186,8 +207,8 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
         partitions_def=asset.partitions_def,  # judge the partition the run staged, not all of them
         description=f"Input contract (Great Expectations), blocking: {c.describe()}",
     )
-    def _check(staged: pl.DataFrame) -> dg.AssetCheckResult:
-        r = contracts.validate(table, staged)
+    def _check(staged: pl.LazyFrame) -> dg.AssetCheckResult:
+        r = contracts.validate(table, staged)  # lazy: reads only the columns the contract names
         return dg.AssetCheckResult(
             passed=r.passed,
             severity=dg.AssetCheckSeverity.ERROR,

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import dagster as dg
 import polars as pl
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -57,6 +57,15 @@ def fingerprint_of(clause_id: str, subject_id: str) -> str:
 
 def finding_id_of(clause_id: str, subject_id: str, day: date) -> str:
     return _h(clause_id, subject_id, day.isoformat())
+
+
+# `findings` as a polars frame (DESIGN.md columns); naive datetimes as the store returns them.
+FINDINGS_FRAME_SCHEMA = pl.Schema({
+    "finding_id": pl.String, "fingerprint": pl.String, "clause_id": pl.String, "domain": pl.String,
+    "partition_date": pl.Date, "subject_id": pl.String, "employee_id": pl.String, "group_id": pl.String,
+    "severity": pl.String, "summary": pl.String, "evidence": pl.String, "policy_version": pl.String,
+    "run_id": pl.String, "detected_at": pl.Datetime("us"),
+})
 
 
 @lru_cache(maxsize=8)
@@ -162,8 +171,8 @@ class Warehouse(dg.ConfigurableResource):
             }
             new_fps = {r["fingerprint"] for r in rows}
             s.execute(delete(Finding).where(Finding.domain == domain, Finding.partition_date == day))
-            if rows:
-                s.add_all([Finding(**r) for r in rows])
+            if rows:  # one executemany, not one ORM object per finding
+                s.execute(insert(Finding), rows)
             cases = {
                 c.fingerprint: c
                 for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
@@ -211,12 +220,16 @@ class Warehouse(dg.ConfigurableResource):
         return diff
 
     def findings_frame(self, where=None) -> pl.DataFrame:
-        stmt = select(Finding)
+        """Findings as a frame with the fixed `FINDINGS_FRAME_SCHEMA`: never inferred from the
+        first rows (on a busy day the first hundred findings may all lack a group id)."""
+        columns = [Finding.__table__.c[name] for name in FINDINGS_FRAME_SCHEMA]
+        stmt = select(*columns)
         if where is not None:
             stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
         with self.session() as s:
-            rows = [f.model_dump() for f in s.exec(stmt).scalars()]
-        return pl.DataFrame(rows, schema={c: None for c in Finding.model_fields} if not rows else None)
+            rows = s.execute(stmt).all()
+        frame = pl.DataFrame([tuple(r) for r in rows], schema=FINDINGS_FRAME_SCHEMA, orient="row")
+        return frame
 
     # ---- triage: which findings fail their check --------------------------------------------
 

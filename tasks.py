@@ -64,11 +64,53 @@ def ui() -> None:
     setup()
     h = home()
     dagster_home = os.environ.get("DAGSTER_HOME") or str(h / "dagster")
-    # writes dagster.yaml (run queue limit) on first use, as `wxpipeline run` does
-    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import ensure_dagster_home as e; e()",
+    # writes dagster.yaml (run queue limit) and records the first partition day on first use, as
+    # `wxpipeline run` does, and marks runs a kill/crash/reboot left in progress as failed
+    sh(str(BIN / "python"), "-c", "from wxpipeline.settings import open_dagster_instance as o; "
+       "from wxpipeline.stale_runs import sweep_stale_runs as s; i = o(); "
+       "print(*(f'stale run {r} marked failed' for r in s(i, 'tasks.py ui')), sep='\\n')",
        WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
-    sh(str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", "3000",
-       WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
+    env = {**os.environ, "WXPIPELINE_HOME": str(h), "DAGSTER_HOME": dagster_home,
+           # `dagster dev` announces it is superseded by `dg dev` (a separate package, not installed)
+           "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning"}
+    cmd = [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", "3000"]
+    print("+", " ".join(cmd), flush=True)
+    sys.exit(run_process_group(cmd, env))
+
+
+def run_process_group(cmd: list[str], env: dict, grace_s: float = 20.0) -> int:
+    """Run `cmd` in its own process group and stop the whole group on Ctrl-C or SIGTERM: the
+    leader gets SIGINT (dagster dev then shuts its webserver, daemon and code servers down),
+    and whatever is still alive after `grace_s` is killed, so nothing is left running."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    stopping = []
+
+    def stop(signum, _frame):
+        if not stopping:
+            stopping.append(time.monotonic())
+            print(f"\nstopping the Dagster UI (signal {signum}) ...", flush=True)
+            try:
+                os.killpg(proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        try:
+            rc = proc.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            if stopping and time.monotonic() - stopping[0] > grace_s:
+                os.killpg(proc.pid, signal.SIGKILL)
+    try:  # children that outlived the leader
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return 0 if stopping else rc
 
 
 if __name__ == "__main__":

@@ -30,8 +30,12 @@ def rows():
 
 
 def test_run_twice_changes_nothing_and_keeps_triage(env, capsys):
+    empty = env / "exports/wecom_groups/empty.json"  # issue 12 #3: refused by name, the run goes on
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
     assert main(["run", "--from", "2026-09-22", "--to", "2026-09-23"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert f"{empty}: file rejected: empty JSON file" in err
     assert "[2/2] 2026-09-23  ok" in out and "PAY-04" in out
     first = rows()
     assert {r[1] for r in first} == {"PAY-02", "PAY-03", "PAY-04"}
@@ -51,4 +55,8 @@ def test_blocked_contract_exits_non_zero(env, capsys):
     bad = env / "exports/reference/group_registry.csv"
     bad.write_text(bad.read_text("utf-8").replace(",department,", ",committee,"), "utf-8")
     assert main(["run", "--from", "2026-09-22", "--to", "2026-09-22"]) == 1
-    assert "group_registry_contract" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "group_registry_contract" in out
+    # issue 12 #6: no day is judged (and reported ok) on reference data that failed its contract
+    assert "no day judged" in err and "2026-09-22" not in out
+    assert rows() == []

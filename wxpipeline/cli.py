@@ -5,7 +5,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from wxpipeline.settings import settings
+from wxpipeline.settings import secure_process, settings
 
 
 def _day(s: str) -> date:
@@ -16,8 +16,9 @@ def _day(s: str) -> date:
 
 
 def _days(start: date, end: date) -> list[date]:
-    if end < start:
-        raise SystemExit(f"--to {end} is before --from {start}")
+    from wxpipeline.cli_args import date_range
+
+    date_range(start, end)
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
@@ -37,6 +38,7 @@ def cmd_demo(args) -> int:
     end = args.end
     summary = write_demo(root, end=end, days=args.days, seed=args.seed)
     start = end - timedelta(days=args.days - 1)
+    record_partitions_start(start)  # the demo's data begins here: so do the daily partitions
     print(f"demo exports written to {root} ({start} .. {end}, seed {args.seed})")
     for clause_id, subjects in sorted(summary.get("planted", {}).items()):
         print(f"  planted {clause_id}: {len(subjects)} subject(s)")
@@ -47,8 +49,22 @@ def cmd_demo(args) -> int:
 # ---- run and nightly: cli_nightly.py --------------------------------------------------------
 
 
+def refused_files() -> list[tuple[str, str]]:
+    """(file, reason) of the export files refused whole as the folder is now (parse cache)."""
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.resources import build_resources
+
+    exports = build_resources()["exports"]
+    found = {}
+    for kind in EXPORT_KINDS:
+        for r in exports.scan(kind).rejects:
+            if r.reason.startswith("file rejected"):
+                found[r.file] = r.reason
+    return sorted(found.items())
+
+
 def print_summary(start: date, end: date) -> None:
-    from tabulate import tabulate
+    from wxpipeline.cli_table import render
 
     from wxpipeline.checks.registry import CLAUSES, load_all
     from wxpipeline.resources.tables import Finding
@@ -64,11 +80,16 @@ def print_summary(start: date, end: date) -> None:
         for cid in sorted(CLAUSES)
     ]
     print(f"\nfindings per clause, {start} .. {end}:")
-    print(tabulate(rows, headers=["clause", "title", "findings"], tablefmt="simple"))
+    print(render(rows, ["clause", "title", "findings"]))
     quarantined = _warehouse().quarantine_counts()
     if quarantined:
         print("\nquarantined input records (table `quarantine`): "
               + ", ".join(f"{src} {n}" for src, n in sorted(quarantined.items())))
+    refused = refused_files()
+    if refused:  # a whole file not read is never an "ok" to pass over
+        print(f"\n{len(refused)} file(s) refused whole (nothing in them was judged):", file=sys.stderr)
+        for file, reason in refused[:20]:
+            print(f"  {file}: {reason}", file=sys.stderr)
 
 
 # ---- findings and cases ---------------------------------------------------------------------
@@ -76,7 +97,9 @@ def print_summary(start: date, end: date) -> None:
 
 def cmd_case_set(args) -> int:
     try:
-        case = _warehouse().set_case_status(args.fingerprint, args.status, args.note, args.by, owner=args.owner)
+        from wxpipeline.cli_args import fingerprint
+
+        case = _warehouse().set_case_status(fingerprint(args.fingerprint), args.status, args.note, args.by, owner=args.owner)
     except (KeyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -85,13 +108,20 @@ def cmd_case_set(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wxpipeline", description=__doc__)
+    p = argparse.ArgumentParser(prog="wxpipeline", description=__doc__, epilog=ENV_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+
+    def add_parser(name, **kw):  # every subcommand's --help names the environment variables too
+        return _add(name, epilog=ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter, **kw)
+
+    sub.add_parser = add_parser
 
     d = sub.add_parser("demo", help="write a realistic demo exports folder")
-    d.add_argument("--days", type=int, default=30)
+    d.add_argument("--days", type=int, default=30, help="number of days of exports (default 30)")
     d.add_argument("--end", type=_day, default=date(2026, 10, 17), help="last demo day (default 2026-10-17)")
-    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--seed", type=int, default=7, help="random seed: the same seed writes the same exports")
     d.add_argument("--out", help="folder (default WXPIPELINE_EXPORTS_DIR)")
     d.set_defaults(fn=cmd_demo)
 
@@ -106,11 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("case", help="triage cases")
     csub = c.add_subparsers(dest="case_command", required=True)
     cs = csub.add_parser("set", help="set a case's status")
-    cs.add_argument("fingerprint")
-    cs.add_argument("--status", required=True, choices=["open", "confirmed", "false_positive", "resolved"])
-    cs.add_argument("--note")
-    cs.add_argument("--by", required=True)
-    cs.add_argument("--owner")
+    cs.add_argument("fingerprint", help="the case's fingerprint or a unique prefix of it (at least 4 digits)")
+    cs.add_argument("--status", required=True, choices=["open", "confirmed", "false_positive", "resolved"],
+                    help="new status; false_positive stays suppressed while the evidence is unchanged")
+    cs.add_argument("--note", help="why (kept in case_events)")
+    cs.add_argument("--by", required=True, help="who decides")
+    cs.add_argument("--owner", help="who follows the case up")
     cs.set_defaults(fn=cmd_case_set)
     cli_cases.add_case_parsers(csub, _day)
 
@@ -121,15 +152,53 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _env_help() -> str:
+    from wxpipeline.settings import ENVIRONMENT
+
+    return "environment variables:\n" + "\n".join(f"  {name:<28} {what}" for name, what in ENVIRONMENT)
+
+
+ENV_HELP = _env_help()
+
+
+def _quiet_dagster() -> None:
+    """Nothing Dagster warns about (beta/preview APIs, deprecations) reaches the terminal: those
+    warnings concern wxpipeline's code, not what the person at the terminal asked."""
+    import warnings
+
+    default_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        origin = f"{getattr(category, '__module__', '')} {filename}"
+        if "dagster" in origin or "dagster" in str(message).lower():
+            return
+        default_show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    secure_process()
+    from wxpipeline.cli_args import UsageError
     from wxpipeline.policy import PolicyError
 
+    _quiet_dagster()
     try:
         return args.fn(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except PolicyError as e:
         print(f"policy error:\n{e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`| head`): stop quietly; stdout is pointed at /dev/null so the
+        # interpreter's final flush does not complain either
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -10,17 +10,22 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from wxpipeline import cli_args
+from wxpipeline.cli_args import UsageError
 from wxpipeline.settings import settings
 
 FINDING_STATUSES = ("open", "confirmed", "false_positive", "resolved", "waived")
 OUTPUT_FORMATS = ("table", "csv", "json")
 
 
-def _warehouse():
+def _warehouse(create: bool = False):
+    """The findings store; commands that only read refuse a SQLite file that does not exist."""
     from wxpipeline.resources.warehouse import Warehouse
 
-    settings().home.mkdir(parents=True, exist_ok=True)  # the default SQLite store lives there
-    return Warehouse(database_url=settings().database_url)
+    if create:
+        settings().home.mkdir(parents=True, exist_ok=True)  # the default SQLite store lives there
+        return Warehouse(database_url=settings().database_url)
+    return Warehouse(database_url=cli_args.existing_store_url())
 
 
 def _emit(rows: list[dict], columns: list[str], fmt: str, what: str) -> None:
@@ -28,17 +33,21 @@ def _emit(rows: list[dict], columns: list[str], fmt: str, what: str) -> None:
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
     elif fmt == "csv":
+        from wxpipeline.reports.cells import neutralise
+
         buf = io.StringIO()
         if rows:
             w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
             w.writeheader()
-            w.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+            w.writerows({k: "" if v is None else neutralise(v) for k, v in r.items()} for r in rows)
         sys.stdout.write(buf.getvalue())
     else:
-        from tabulate import tabulate
+        from wxpipeline.cli_table import render
 
-        print(tabulate([[r.get(c) for c in columns] for r in rows], headers=columns, tablefmt="simple"))
-        print(f"{len(rows)} {what}")
+        # a 12-digit fingerprint prefix is unique in practice and accepted by `case show|set`
+        print(render([[(r.get(c) or "")[:12] if c == "fingerprint" else r.get(c) for c in columns] for r in rows],
+                     columns))
+        print(f"{len(rows)} {what}" + ("; full values: --format json or csv" if rows else ""))
 
 
 def _error(msg: str) -> int:
@@ -50,9 +59,13 @@ def _error(msg: str) -> int:
 
 
 def cmd_findings(args) -> int:
-    from wxpipeline.reports.masking import evidence_text, mask_text
+    from wxpipeline.reports.masking import evidence_text, mask_text, masked_evidence
     from wxpipeline.resources.tables import Finding
 
+    args.clause, args.domain = cli_args.clause_id(args.clause), cli_args.domain(args.domain)
+    cli_args.date_range(args.date_from, args.date_to)
+    if args.date and (args.date_from or args.date_to):
+        raise UsageError("give either --date or --from/--to, not both")
     where = []
     if args.date:
         where.append(Finding.partition_date == args.date)
@@ -69,11 +82,13 @@ def cmd_findings(args) -> int:
         rows = [r for r in rows if r["case_status"] in args.status]
     rows.sort(key=lambda r: (r["partition_date"], r["domain"], r["clause_id"], r["subject_id"]))
     order = ["partition_date", "domain", "clause_id", "subject_id", "employee_id", "group_id", "severity",
-             "case_status", "counted", "waiver_id", "summary", "evidence", "fingerprint", "finding_id",
+             "case_status", "counted", "waiver_id", "summary", "evidence_text", "evidence", "fingerprint", "finding_id",
              "first_seen", "case_owner", "case_note", "policy_version", "run_id", "detected_at"]
     rows = [{k: r.get(k) for k in order} for r in rows]
     for r in rows:  # the store's evidence is masked by the rules; mask again, as the report does
-        r["summary"], r["evidence"] = mask_text(r["summary"]), evidence_text(r["evidence"])
+        r["summary"] = mask_text(r["summary"])
+        r["evidence_text"] = evidence_text(r["evidence"], r["clause_id"])  # Chinese, for people
+        r["evidence"] = json.dumps(masked_evidence(r["evidence"]), ensure_ascii=False)  # keys, for tools
     if args.format == "xlsx":
         return _findings_xlsx(rows, args)
     _emit(rows, ["partition_date", "clause_id", "subject_id", "severity", "case_status", "summary", "fingerprint"],
@@ -85,13 +100,13 @@ def _findings_xlsx(rows: list[dict], args) -> int:
     from collections import Counter
 
     from wxpipeline.checks.registry import CLAUSES, load_all
+    from wxpipeline.reports.labels import domain_label
     from wxpipeline.reports.xlsx import Column, findings_sheets, write_workbook
 
     load_all()
     for r in rows:
         c = CLAUSES.get(r["clause_id"])
         r["clause_title"] = c.title if c else r["clause_id"]
-        r["evidence_text"] = r["evidence"]
     domains = sorted({r["domain"] for r in rows} | ({args.domain} if args.domain else set()))
     total, failing = Counter(), Counter()
     for r in rows:
@@ -104,14 +119,15 @@ def _findings_xlsx(rows: list[dict], args) -> int:
         for (d, cid), n in sorted(total.items())
     ]
     cols = [
-        Column("领域", lambda r: r["domain"]), Column("条款", lambda r: r["clause_id"]),
-        Column("名称", lambda r: r["title"], 24), Column("发现", lambda r: r["findings"]),
-        Column("未关闭", lambda r: r["failing"]), Column("已抑制", lambda r: r["suppressed"]),
-        Column("条款内容", lambda r: r["text"], 80), Column("来源", lambda r: r["source"], 60),
+        Column("领域", lambda r: domain_label(r["domain"])), Column("条款", lambda r: r["clause_id"]),
+        Column("名称", lambda r: r["title"], 16), Column("发现", lambda r: r["findings"], 7),
+        Column("未关闭", lambda r: r["failing"], 7), Column("已抑制", lambda r: r["suppressed"], 7),
+        Column("条款内容", lambda r: r["text"], 60), Column("来源", lambda r: r["source"], 24),
     ]
     out = Path(args.out or "findings.xlsx")
     write_workbook(out, findings_sheets(rows, domains, summary, cols))
-    print(f"{len(rows)} finding(s) written to {out} (sheets: 汇总, {', '.join(domains) or '-'})")
+
+    print(f"{len(rows)} finding(s) written to {out} (sheets: 汇总, {'、'.join(map(domain_label, domains)) or '-'})")
     return 0
 
 
@@ -119,6 +135,7 @@ def _findings_xlsx(rows: list[dict], args) -> int:
 
 
 def cmd_case_list(args) -> int:
+    args.clause, args.domain = cli_args.clause_id(args.clause), cli_args.domain(args.domain)
     rows = _warehouse().list_cases(status=args.status, clause_id=args.clause, domain=args.domain, on=args.on)
     _emit(rows, ["fingerprint", "clause_id", "subject_id", "status", "first_seen", "last_seen", "owner",
                  "updated_by", "waiver_id", "note"], args.format, "case(s)")
@@ -127,20 +144,20 @@ def cmd_case_list(args) -> int:
 
 def cmd_case_show(args) -> int:
     try:
-        case, events = _warehouse().case_history(args.fingerprint)
+        case, events = _warehouse().case_history(cli_args.fingerprint(args.fingerprint))
     except KeyError as e:
         return _error(e.args[0])
-    from tabulate import tabulate
+    from wxpipeline.cli_table import render
 
     print(f"case {case.fingerprint}: {case.clause_id} {case.subject_id} ({case.domain})")
     print(f"  status {case.status}, owner {case.owner or '-'}, seen {case.first_seen} .. {case.last_seen}")
     if case.note:
         print(f"  note: {case.note}")
-    print(tabulate(
+    print(render(
         [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.event, e.partition_date or "", e.who,
           f"{e.old_status} -> {e.new_status}" if e.event == "status" else "", e.policy_version or "", e.note or ""]
          for e in events],
-        headers=["at (UTC)", "event", "day", "who", "status", "policy", "note"], tablefmt="simple",
+        ["at (UTC)", "event", "day", "who", "status", "policy", "note"],
     ))
     return 0
 
@@ -152,10 +169,9 @@ def cmd_waiver_add(args) -> int:
     from wxpipeline.checks.registry import CLAUSES, load_all
 
     load_all()
-    if args.clause not in CLAUSES:
-        return _error(f"unknown clause {args.clause!r}; known: {', '.join(sorted(CLAUSES))}")
+    args.clause = cli_args.clause_id(args.clause)
     try:
-        w = _warehouse().add_waiver(
+        w = _warehouse(create=True).add_waiver(
             args.clause, args.reason, args.approver, args.expires, subject_id=args.subject, pattern=args.pattern,
             by=args.by,
         )
@@ -166,7 +182,24 @@ def cmd_waiver_add(args) -> int:
           f"applies to findings on days before {w.expires_on} (stops on its expiry day)")
     if args.expires <= date.today():
         print(f"note: {args.expires} is not in the future; the waiver only covers earlier days", file=sys.stderr)
+    if not _waiver_covers_any_case(args.clause, args.subject, args.pattern):
+        cli_args.warn(f"the waiver matches no {args.clause} case recorded so far ({what}); "
+                      "check the subject id (`wxpipeline case list --clause " + args.clause + "`)")
     return 0
+
+
+def _waiver_covers_any_case(clause_id: str, subject: str | None, pattern: str | None) -> bool:
+    import fnmatch
+
+    from sqlmodel import select
+
+    from wxpipeline.resources.tables import Case
+
+    with _warehouse(create=True).session() as s:
+        subjects = s.exec(select(Case.subject_id).where(Case.clause_id == clause_id)).all()
+    if subject is not None:
+        return subject in subjects
+    return any(fnmatch.fnmatchcase(x, pattern) for x in subjects)
 
 
 def cmd_waiver_list(args) -> int:
@@ -220,8 +253,8 @@ def cmd_report(args) -> int:
             return None
 
     end = args.date_to or args.date
-    if end < args.date:
-        return _error(f"--to {end} is before --date {args.date}")
+    cli_args.date_range(args.date, end, "--date")
+    _warehouse()  # the store must exist
     domains = [d for d, _ in findings_domains(ALL_ASSETS)]
     policies = load_policy(settings().policy or None)
     roster, registry = optional("roster"), optional("group_registry")
@@ -242,17 +275,19 @@ def cmd_report(args) -> int:
 
 
 def add_findings_parser(sub, day_type) -> None:
-    f = sub.add_parser("findings", help="list findings (filters combine with AND)")
-    f.add_argument("--date", type=day_type, help="one partition day")
-    f.add_argument("--from", dest="date_from", type=day_type)
-    f.add_argument("--to", dest="date_to", type=day_type)
-    f.add_argument("--clause", help="clause id, e.g. PAY-02")
-    f.add_argument("--domain", help="groups, chat, publishing, payments, ...")
+    f = sub.add_parser("findings", help="list findings (filters combine with AND)",
+                       description="List findings from the findings store. Filters combine with AND.")
+    f.add_argument("--date", type=day_type, help="one partition day, YYYY-MM-DD")
+    f.add_argument("--from", dest="date_from", type=day_type, help="first day, YYYY-MM-DD")
+    f.add_argument("--to", dest="date_to", type=day_type, help="last day, YYYY-MM-DD (not before --from)")
+    f.add_argument("--clause", help="clause id: PAY-02, PAY_02 (the UI's check name) or pay-02")
+    f.add_argument("--domain", help="groups, chat, publishing or payments (or the Chinese label)")
     f.add_argument("--employee", help="employee_id")
     f.add_argument("--group", help="group_id")
     f.add_argument("--status", action="append", choices=FINDING_STATUSES,
                    help="effective status on the finding's day (repeatable); open+confirmed fail their check")
-    f.add_argument("--format", choices=[*OUTPUT_FORMATS, "xlsx"], default="table")
+    f.add_argument("--format", choices=[*OUTPUT_FORMATS, "xlsx"], default="table",
+                   help="table (fits the terminal, long text cut), csv/json (every column, full values), xlsx")
     f.add_argument("--out", help="xlsx file to write (default ./findings.xlsx)")
     f.set_defaults(fn=cmd_findings)
 
@@ -261,14 +296,14 @@ def add_case_parsers(csub, day_type) -> None:
     cl = csub.add_parser("list", help="list cases (one per clause and subject)")
     cl.add_argument("--status", choices=FINDING_STATUSES,
                     help="stored status; `waived` = covered by a waiver in force on --on")
-    cl.add_argument("--clause")
-    cl.add_argument("--domain")
+    cl.add_argument("--clause", help="clause id, e.g. PAY-04 (PAY_04 and pay-04 work too)")
+    cl.add_argument("--domain", help="groups, chat, publishing or payments")
     cl.add_argument("--on", type=day_type, help="day for the waiver column (default today)")
-    cl.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+    cl.add_argument("--format", choices=OUTPUT_FORMATS, default="table", help="table, csv or json (default table)")
     cl.set_defaults(fn=cmd_case_list)
 
     sh = csub.add_parser("show", help="a case and its full history from case_events")
-    sh.add_argument("fingerprint")
+    sh.add_argument("fingerprint", help="the case's fingerprint or a unique prefix of it (at least 4 digits)")
     sh.set_defaults(fn=cmd_case_show)
 
 
@@ -276,12 +311,12 @@ def add_parsers(sub, day_type) -> None:
     w = sub.add_parser("waiver", help="waive a clause for a subject or a pattern of subjects until a date")
     wsub = w.add_subparsers(dest="waiver_command", required=True)
     wa = wsub.add_parser("add", help="add a waiver (applies to findings on days before --expires)")
-    wa.add_argument("--clause", required=True)
+    wa.add_argument("--clause", required=True, help="clause id, e.g. PAY-02")
     who = wa.add_mutually_exclusive_group(required=True)
     who.add_argument("--subject", help="exact subject_id")
     who.add_argument("--pattern", help="glob over subject_id, e.g. 'wrOgQhDgAA*/*'")
-    wa.add_argument("--reason", required=True)
-    wa.add_argument("--approver", required=True)
+    wa.add_argument("--reason", required=True, help="why the clause does not apply (shown in reports)")
+    wa.add_argument("--approver", required=True, help="who approved the waiver")
     wa.add_argument("--expires", type=day_type, required=True, help="YYYY-MM-DD: first day it no longer applies")
     wa.add_argument("--by", help="who records it (default: the approver)")
     wa.set_defaults(fn=cmd_waiver_add)
@@ -289,17 +324,16 @@ def add_parsers(sub, day_type) -> None:
     wl = wsub.add_parser("list", help="list waivers")
     wl.add_argument("--all", action="store_true", help="include revoked waivers")
     wl.add_argument("--on", type=day_type, help="day for the active/expired state (default today)")
-    wl.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+    wl.add_argument("--format", choices=OUTPUT_FORMATS, default="table", help="table, csv or json (default table)")
     wl.set_defaults(fn=cmd_waiver_list)
 
     wr = wsub.add_parser("revoke", help="revoke a waiver")
-    wr.add_argument("id", type=int)
-    wr.add_argument("--by", required=True)
-    wr.add_argument("--note")
+    wr.add_argument("id", type=int, help="waiver number (see `waiver list`)")
+    wr.add_argument("--by", required=True, help="who revokes it")
+    wr.add_argument("--note", help="why (recorded in case_events)")
     wr.set_defaults(fn=cmd_waiver_revoke)
 
     r = sub.add_parser("report", help="re-render daily reports from the findings store (after triage)")
-    r.add_argument("--date", type=day_type, required=True)
+    r.add_argument("--date", type=day_type, required=True, help="the (first) report day, YYYY-MM-DD")
     r.add_argument("--to", dest="date_to", type=day_type, help="last day (default --date)")
     r.set_defaults(fn=cmd_report)
-

@@ -5,25 +5,40 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from wxpipeline.settings import ensure_dagster_home, settings
+from wxpipeline.settings import open_dagster_instance, settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def _defs_and_dagster():
-    ensure_dagster_home()
-    import warnings
+def _defs():
+    from wxpipeline.settings import relax_sqlite_wal_fsync
 
-    import dagster as dg
-
-    # Deliberate uses (partitioned contract checks, backfill policy); README explains them.
-    for category in (dg.BetaWarning, dg.PreviewWarning):
-        warnings.simplefilter("ignore", category)
+    relax_sqlite_wal_fsync()  # one run per day writes thousands of events: no fsync per event
     from wxpipeline.definitions import build_defs
 
-    return build_defs(), dg
+    return build_defs()
+
+
+def _open_instance():
+    """The persistent instance (created under a lock on a fresh home), after marking runs that a
+    kill, crash or reboot left in progress as failed, so they never hold the run queue."""
+    from wxpipeline.stale_runs import sweep_stale_runs
+
+    instance = open_dagster_instance()
+    for run_id in sweep_stale_runs(instance, "wxpipeline"):
+        print(f"run {run_id[:8]} was left in progress by a process that is gone: marked failed", flush=True)
+    return instance
+
+
+def _reference_blocked(ex) -> bool:
+    """Every day reads the reference data: judging on data that failed its contract would be wrong, not late."""
+    if ex.blocked:
+        print(f"\nreference data failed its contract ({', '.join(ex.blocked[0][1])}): no day judged. "
+              "Fix the files under reference/ (see the check's failures in the UI) and re-run.", file=sys.stderr)
+        return True
+    return False
 
 
 def _require_exports() -> int:
@@ -56,19 +71,26 @@ def cmd_run(args) -> int:
     from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_days_for_period
     from wxpipeline.resources import build_resources
 
-    defs, dg = _defs_and_dagster()
-    if args.date_to < args.date_from:
-        raise SystemExit(f"--to {args.date_to} is before --from {args.date_from}")
-    days = [args.date_from + timedelta(days=i) for i in range((args.date_to - args.date_from).days + 1)]
-    first = date.fromisoformat(settings().partitions_start)
+    from wxpipeline.cli import _days
+    from wxpipeline.settings import record_partitions_start
+
+    days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
+    first = date.fromisoformat(record_partitions_start(args.date_from))  # before the definitions are built
+    if args.date_from < first:
+        print(f"error: --from {args.date_from} is before the first daily partition {first} "
+              "(WXPIPELINE_PARTITIONS_START)", file=sys.stderr)
+        return 2
+    defs = _defs()
     inv = arrival.inventory(build_resources()["exports"])
     stage = [d for d in stage_days_for_period(inv, args.date_from, args.date_to, last_partition()) if d >= first]
     t_all = time.monotonic()
     width = len(str(len(days)))
     as_of = datetime.now(arrival.TZ).isoformat()
-    with dg.DagsterInstance.get() as instance:
+    with _open_instance() as instance:
         ex = Executor(defs, instance, QUIET)
         ex.execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
+        if _reference_blocked(ex):
+            return 1
         for i, day in enumerate(stage, 1):
             ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat())
         for i, day in enumerate(days, 1):
@@ -92,7 +114,7 @@ def cmd_nightly(args) -> int:
     if day > nightly.last_partition():
         print(f"error: --date {day} has not ended yet (last complete day {nightly.last_partition()})", file=sys.stderr)
         return 2
-    defs, dg = _defs_and_dagster()
+    defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
     exports = build_resources()["exports"]
     old = nightly.load_state()
@@ -110,18 +132,24 @@ def cmd_nightly(args) -> int:
     for ch in changes:
         print(f"  {ch.what:<8} {ch.path}")
     t_all = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
+    from wxpipeline.notify import NIGHTLY_TAG
+
+    with _open_instance() as instance:
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:
             ex.execute("refresh_reference", "reference        ")
+            if _reference_blocked(ex):
+                return 1
         for d in sorted(plan.stage):
             ex.execute("stage_day", f"stage {d}", d.isoformat())
         for d in sorted(plan.judge):
             why = sorted(plan.judge[d])
             selection = nightly.judge_selection(plan.assets.get(d))
             print(f"judge {d} because of: {', '.join(why)}" + (f" [{', '.join(selection)}]" if selection else ""))
-            ex.execute("judge_day", f"judge {d}", d.isoformat(),
-                       {nightly.CAUSE_TAG: nightly.cause_tag(why), nightly.AS_OF_TAG: as_of}, selection)
+            tags = {nightly.CAUSE_TAG: nightly.cause_tag(why), nightly.AS_OF_TAG: as_of}
+            if d == day:  # the night's own day posts its summary to the WeCom robot, as the schedule's run does
+                tags[NIGHTLY_TAG] = "true"
+            ex.execute("judge_day", f"judge {d}", d.isoformat(), tags, selection)
     if not ex.failed:
         nightly.save_state(new)  # a failed night is planned again from the same files
     judged = sorted(plan.judge)
@@ -145,8 +173,8 @@ def print_coverage(start: date, end: date) -> None:
 
 def add_parsers(sub, day_type) -> None:
     r = sub.add_parser("run", help="materialize every asset and check for each day, through Dagster")
-    r.add_argument("--from", dest="date_from", type=day_type, required=True)
-    r.add_argument("--to", dest="date_to", type=day_type, required=True)
+    r.add_argument("--from", dest="date_from", type=day_type, required=True, help="first day to judge, YYYY-MM-DD")
+    r.add_argument("--to", dest="date_to", type=day_type, required=True, help="last day to judge, YYYY-MM-DD")
     r.set_defaults(fn=cmd_run)
 
     n = sub.add_parser("nightly", help="judge yesterday and every day whose exports changed since last judged")

@@ -4,7 +4,7 @@ import json
 import sys
 from datetime import date
 
-from tabulate import tabulate
+from wxpipeline.cli_table import render
 
 from wxpipeline.settings import settings
 
@@ -29,7 +29,7 @@ def cmd_policy_show(args) -> int:
         [cid, "yes" if p.pop("enabled") else "NO", p.pop("severity"), ", ".join(f"{k}={v}" for k, v in p.items())]
         for cid, p in effective_parameters(pv).items()
     ]
-    print(tabulate(rows, headers=["clause", "enabled", "severity", "parameters"], tablefmt="simple"))
+    print(render(rows, ["clause", "enabled", "severity", "parameters"]))
     cal = pv.calendar
     print(f"calendar overrides: workdays {[str(d) for d in cal.extra_workdays]}, "
           f"holidays {[str(d) for d in cal.extra_holidays]}")
@@ -46,8 +46,8 @@ def cmd_policy_diff(args) -> int:
     rows = diff_versions(a, b)
     print(f"{a.version} (from {a.effective_from}) -> {b.version} (from {b.effective_from}): {len(rows)} change(s)")
     if rows:
-        print(tabulate([[r["scope"], r["key"], r["old"], r["new"]] for r in rows],
-                       headers=["clause/scope", "key", a.version, b.version], tablefmt="simple"))
+        print(render([[r["scope"], r["key"], r["old"], r["new"]] for r in rows],
+                     ["clause/scope", "key", a.version, b.version]))
     return 0
 
 
@@ -55,7 +55,10 @@ def cmd_revision_report(args) -> int:
     from wxpipeline.resources.warehouse import Warehouse
     from wxpipeline.revision import revision_report
 
-    report = revision_report(Warehouse(database_url=settings().database_url), _policies(), args.date_from, args.date_to)
+    from wxpipeline.cli_args import date_range, existing_store_url
+
+    date_range(args.date_from, args.date_to)
+    report = revision_report(Warehouse(database_url=existing_store_url()), _policies(), args.date_from, args.date_to)
     if args.format == "json":
         json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -64,10 +67,10 @@ def cmd_revision_report(args) -> int:
           f"{report['partitions_rejudged']} partition(s) re-judged under a revised policy "
           f"({', '.join(report['transitions']) or 'none'})")
     if report["clauses"]:
-        print(tabulate(
+        print(render(
             [[c["clause_id"], c["before"], c["after"], c["new"], c["resolved"], "; ".join(c["examples"])]
              for c in report["clauses"]],
-            headers=["clause", "before", "after", "new", "resolved", "examples"], tablefmt="simple",
+            ["clause", "before", "after", "new", "resolved", "examples"],
         ))
     waiting = report["partitions_awaiting_backfill"]
     if waiting:
@@ -80,15 +83,15 @@ def add_parsers(sub, day_type) -> None:
     p = sub.add_parser("policy", help="policy versions: show effective parameters, diff two versions")
     psub = p.add_subparsers(dest="policy_command", required=True)
     show = psub.add_parser("show", help="the parameters in effect on a day")
-    show.add_argument("--date", type=day_type, help="default: today")
+    show.add_argument("--date", type=day_type, help="the day whose policy version to show (default: today)")
     show.set_defaults(fn=cmd_policy_show)
     diff = psub.add_parser("diff", help="changed clauses and parameters between two versions")
-    diff.add_argument("v1")
-    diff.add_argument("v2")
+    diff.add_argument("v1", help="older policy version, e.g. 2026.1")
+    diff.add_argument("v2", help="newer policy version, e.g. 2026.2")
     diff.set_defaults(fn=cmd_policy_diff)
 
     r = sub.add_parser("revision-report", help="effect of the last policy revision per clause")
-    r.add_argument("--from", dest="date_from", type=day_type, required=True)
-    r.add_argument("--to", dest="date_to", type=day_type, required=True)
-    r.add_argument("--format", choices=["table", "json"], default="table")
+    r.add_argument("--from", dest="date_from", type=day_type, required=True, help="first day, YYYY-MM-DD")
+    r.add_argument("--to", dest="date_to", type=day_type, required=True, help="last day, YYYY-MM-DD")
+    r.add_argument("--format", choices=["table", "json"], default="table", help="table or json (default table)")
     r.set_defaults(fn=cmd_revision_report)

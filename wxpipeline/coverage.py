@@ -124,5 +124,6 @@ def with_coverage(result: dg.AssetCheckResult, cov: Coverage) -> dg.AssetCheckRe
         passed=bool(result.passed) and cov.complete,
         severity=result.severity,
         metadata=meta,
-        description=None if cov.complete else f"{LABELS_ZH[cov.status]}：{cov.missing()}",
+        description=result.description if cov.complete
+        else f"{result.description or result.check_name}（{LABELS_ZH[cov.status]}：{cov.missing()}）",
     )

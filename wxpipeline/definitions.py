@@ -14,6 +14,8 @@ from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.assets.exports_specs import export_specs
 from wxpipeline.assets.reports import build_daily_report
 from wxpipeline.lineage import STAGED
+from wxpipeline.notify import NIGHTLY_TAG, wecom_run_failure_alert
+from wxpipeline.stale_runs import stale_run_sweeper
 
 ALL_ASSETS = [*reference_assets, *payments_assets, *publishing_assets, *wecom_assets, *chat_assets, *groups_assets]
 ALL_CHECKS = [*reference_checks, *payments_checks, *publishing_checks, *wecom_checks, *chat_checks, *groups_checks]
@@ -63,8 +65,9 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
     hour_of_day=2,
     minute_of_hour=0,
     name="nightly_audit",
-    description="02:00 Asia/Shanghai: judge yesterday's exports.",
+    description="02:00 Asia/Shanghai: judge yesterday's exports (and post the day's summary to the WeCom robot).",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    tags={NIGHTLY_TAG: "true"},  # daily_report posts the summary only from nightly runs
 )
 
 
@@ -77,7 +80,11 @@ def build_defs() -> dg.Definitions:
         asset_checks=ALL_CHECKS,
         jobs=[daily_audit_job, refresh_reference_job, stage_day_job, judge_day_job, period_summaries_job],
         schedules=[nightly_schedule],
-        sensors=[build_exports_sensor([refresh_reference_job, stage_day_job, judge_day_job])],
+        sensors=[
+            build_exports_sensor([refresh_reference_job, stage_day_job, judge_day_job]),
+            wecom_run_failure_alert,
+            stale_run_sweeper,
+        ],
         resources=pipeline_resources(),
     )
 

@@ -51,3 +51,30 @@ def test_invalid_pattern_is_a_policy_error():
     data = POLICY.params("CHAT-02").model_dump() | {"patterns": {"bad": "(unclosed"}}
     with pytest.raises(ValidationError, match="regular expression"):
         model.model_validate(data)
+
+
+@pytest.mark.parametrize("text, term", [
+    ("本人长期代购进口化妆品，需要的找我", "代购"),
+    ("做微商的姐妹看过来，货源稳定", "微商"),
+    ("有没有想找兼职的，私我", "找兼职"),
+    ("兼职招人，手机就能做", "兼职"),
+    ("招代理，零门槛", "招代理"),
+    ("扫码领福利，先到先得", "扫码领"),
+    ("下班搞副业，一个月多赚几千", "搞副业"),
+])
+def test_bare_solicitations_fire(text, term):
+    out = run("CHAT-02", messages(msg(text, msgid="S1")))
+    assert subjects(out) == ["S1"], text
+    assert term in {h["term"] for h in evidence(out)["hits"]}
+
+
+@pytest.mark.parametrize("text", [
+    "兼职人员的劳务费本月一起报销",  # HR: part-time staff
+    "公司规定员工不得兼职取酬，请如实申报外部兼职情况",
+    "新上线的微商城下周开始试运营",  # the company's own WeChat store
+    "请行政代购买一批办公用品，发票抬头写公司",
+    "食堂今天开始扫码领餐",
+    "警惕微商和代购类诈骗，谨防刷单",  # anti-fraud reminder
+])
+def test_work_phrases_with_solicitation_words_stay_clean(text):
+    assert run("CHAT-02", messages(msg(text))).height == 0, text

@@ -128,11 +128,12 @@ def test_empty_file_raises(tmp_path):
         parse_roster(p)
 
 
-def test_not_utf8_raises(tmp_path):
+def test_gbk_roster_is_read_not_refused(tmp_path):
+    # issue 12 #2: Excel on Chinese Windows saves GBK; the file is read in its own encoding
     p = tmp_path / "roster.csv"
     p.write_bytes((ROSTER_HEADER + "\nE001,张三,行政部,主任,,2020-01-06,,,否\n").encode("gbk"))
-    with pytest.raises(ExportFormatError, match="UTF-8"):
-        parse_roster(p)
+    result = parse_roster(p)
+    assert result.frame["name"].to_list() == ["张三"] and result.meta["encoding"] == "gb18030"
 
 
 @pytest.mark.parametrize(

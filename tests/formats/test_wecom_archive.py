@@ -153,3 +153,46 @@ def test_undecodable_bytes_reject_only_their_line(tmp_path):
     res = parse_wecom_archive(path)
     assert res.frame["msgid"].to_list() == ["m1", "m3"] and res.frame["source_line"].to_list() == [1, 3]
     assert [(r.line, r.reason.startswith("not UTF-8")) for r in res.rejects] == [(2, True)]
+
+
+def test_blank_lines_keep_line_numbers_on_the_fast_path(tmp_path):
+    lines = [json.dumps({**GOOD, "msgid": f"m{i}"}) if i % 3 else "  " for i in range(1, 10)]
+    res = parse_wecom_archive(write(tmp_path, lines))
+    assert res.meta["slow_blocks"] == 0 and res.rejects == []
+    assert res.frame["source_line"].to_list() == [1, 2, 4, 5, 7, 8]
+    assert res.frame["msgid"].to_list() == ["m1", "m2", "m4", "m5", "m7", "m8"]
+
+
+def test_a_body_of_the_wrong_shape_costs_its_line_only(tmp_path):
+    link = {**{k: v for k, v in GOOD.items() if k != "text"}, "msgtype": "link"}
+    lines = [json.dumps(GOOD), json.dumps({**link, "msgid": "bad", "link": {"title": ["not", "text"]}}),
+             json.dumps({**link, "msgid": "ok", "link": {"title": "T", "link_url": "http://c.cn"}})]
+    res = parse_wecom_archive(write(tmp_path, lines))
+    assert res.frame["msgid"].to_list() == ["m1", "ok"] and res.frame["text"].to_list() == ["你好", "T"]
+    assert [(r.line, r.reason.split(":")[0]) for r in res.rejects] == [(2, "not a valid JSON record")]
+
+
+def test_msgtime_in_seconds_is_recognised_per_value_and_out_of_range_quarantined(tmp_path):
+    lines = [
+        json.dumps({**GOOD, "msgid": "ms", "msgtime": 1790000000123}),
+        json.dumps({**GOOD, "msgid": "s", "msgtime": 1790000000}),  # an older SDK writes seconds
+        json.dumps({**GOOD, "msgid": "neg", "msgtime": -5}),
+        json.dumps({**GOOD, "msgid": "far", "msgtime": 99999999999999}),  # year 5138
+    ]
+    res = parse_wecom_archive(write(tmp_path, lines))
+    got = dict(zip(res.frame["msgid"], res.frame["sent_at"]))
+    assert got["s"] == datetime(2026, 9, 21, 22, 13, 20, tzinfo=SH)
+    assert got["ms"] == datetime(2026, 9, 21, 22, 13, 20, 123000, tzinfo=SH)
+    assert res.meta["msgtime_in_seconds"] == 1
+    assert [(r.line, "out of range" in r.reason) for r in res.rejects] == [(3, True), (4, True)]
+
+
+def test_gb18030_lines_are_decoded_and_nul_bytes_in_ids_quarantined(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    gbk = json.dumps({**GOOD, "msgid": "g", "text": {"content": "赌博网站"}}, ensure_ascii=False).encode("gb18030")
+    nul = json.dumps({**GOOD, "msgid": "n\u0000ul"}).encode()
+    path.write_bytes(json.dumps(GOOD).encode() + b"\n" + gbk + b"\n" + nul + b"\n")
+    res = parse_wecom_archive(path)
+    assert res.frame["msgid"].to_list() == ["m1", "g"] and res.frame["text"].to_list() == ["你好", "赌博网站"]
+    assert res.meta["gb18030_lines"] == 1
+    assert [(r.line, r.reason.startswith("NUL byte")) for r in res.rejects] == [(3, True)]

@@ -112,7 +112,7 @@ def test_bad_groups_and_members_are_rejected_the_rest_kept(tmp_path):
     assert reasons == sorted([
         "group_chat_list[1]: groupchat/get error 40001 invalid secret",
         "group_chat_list[2]: chat_id missing",
-        "group wrA member a: join_time: cannot parse 'yesterday' as unix seconds",
+        "group wrA member a: join_time: cannot parse 'yesterday' as a unix time",
         "group wrA member_list[1]: userid missing",
     ])
     assert groups.rejects == members.rejects  # one decode, both tables report the same rejects

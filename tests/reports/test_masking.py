@@ -24,5 +24,6 @@ def test_sensitive_keys_keep_last_four_whatever_the_shape():
 
 
 def test_evidence_text_is_readable():
-    assert evidence_text('{"reason": "非工作日", "is_workday": false, "x": null}') == "reason: 非工作日; is_workday: 否; x: 无"
+    # labelled Chinese fields (reports/evidence.py); an unlabelled key shows as 其他, never by name
+    assert evidence_text('{"reason": "非工作日", "is_workday": false, "x": null}') == "原因 非工作日；工作日 否；其他 无"
     assert evidence_text("not json 13812345678") == "not json *******5678"

@@ -141,3 +141,48 @@ def test_renders_in_headless_chromium(report, tmp_path):
         browser.close()
     assert fetched == []
     assert shot.stat().st_size > 50_000 and height > 1500
+
+
+def test_workbook_prints_on_a4_landscape_with_status_colours(report):
+    _, files = report
+    wb = load_workbook(files.xlsx)
+    for ws in wb.worksheets:
+        ps = ws.page_setup
+        assert ps.orientation == "landscape" and int(ps.paperSize) == int(ws.PAPERSIZE_A4), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ps.fitToWidth) == 1 and int(ps.fitToHeight) == 0
+        assert ws.print_title_rows and "1" in ws.print_title_rows  # header row on every page
+        assert ws.print_area
+        assert all(c.alignment.wrap_text for c in ws[2]) if ws.max_row > 1 else True
+    summary = wb["汇总"]
+    headers = [c.value for c in summary[1]]
+    col = headers.index("检查结果") + 1
+    fills = {summary.cell(row=r, column=col).value: summary.cell(row=r, column=col).fill.fgColor.rgb
+             for r in range(2, summary.max_row + 1)}
+    assert fills["未通过"].endswith("FFCDD2") and fills["通过"].endswith("C8E6C9")
+    grp = wb["工作群"]
+    status = [c.value for c in grp[1]].index("状态") + 1
+    assert all(grp.cell(row=r, column=status).fill.fgColor.rgb.endswith(("FFCDD2", "C8E6C9", "FFF3C4", "FFE0B2"))
+               for r in range(2, grp.max_row + 1))
+
+
+def test_free_text_cannot_become_a_formula(tmp_path):
+    from wxpipeline.reports.cells import neutralise
+    from wxpipeline.reports.xlsx import Column, Sheet, write_workbook
+
+    bad = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    assert [neutralise(v)[0] for v in bad] == ["'"] * len(bad)
+    assert neutralise("正常文本") == "正常文本" and neutralise(-3) == -3
+    path = write_workbook(tmp_path / "w.xlsx", [Sheet("汇总", [Column("摘要", lambda r: r["v"])], [{"v": v} for v in bad])])
+    ws = load_workbook(path)["汇总"]
+    for r in range(2, 2 + len(bad)):
+        cell = ws.cell(row=r, column=1)
+        assert cell.data_type == "s" and cell.value.startswith("'")
+
+
+def test_report_says_when_charts_lack_a_cjk_font(report, monkeypatch):
+    from wxpipeline.reports import build
+
+    data, _ = report
+    assert ('id="font-note"' in build.render_html(data)) == (build.cjk_font() is None)
+    monkeypatch.setattr(build, "cjk_font", lambda: None)
+    assert 'id="font-note"' in build.render_html(data)

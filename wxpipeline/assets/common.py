@@ -5,6 +5,8 @@ clause, findings written to the SQL store)."""
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -25,7 +27,7 @@ from wxpipeline.resources.calendar import CalendarResource, PrcCalendar
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
-from wxpipeline.settings import settings
+from wxpipeline.settings import file_mode, settings
 
 TZ = "Asia/Shanghai"
 OWNERS = ["team:compliance"]
@@ -67,12 +69,25 @@ class StagedStore:
             else pl.scan_parquet(files[0])
         return lf.select(columns) if columns else lf
 
-    def write(self, asset: str, partition: str | None, df: pl.DataFrame) -> Path:
+    def write(self, asset: str, partition: str | None, df: pl.DataFrame | pl.LazyFrame) -> Path:
+        """Write-then-rename; a LazyFrame is streamed to the file (never held whole in memory)."""
         p = self.path(asset, partition)
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".tmp")
-        df.write_parquet(tmp)
-        tmp.replace(p)
+        # a name of its own per writer: two runs of the same day may stage it at once, and the
+        # rename makes whichever finishes last win whole (both wrote the same records)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".tmp", dir=p.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if isinstance(df, pl.LazyFrame):
+                df.sink_parquet(tmp)
+            else:
+                df.write_parquet(tmp)
+            os.chmod(tmp, file_mode())
+            os.replace(tmp, p)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return p
 
 
@@ -97,10 +112,24 @@ class StagedParquetIOManager(dg.ConfigurableIOManager):
         # still sees the run's partition key.
         return name, (context.asset_partition_key if context.has_asset_partitions else None)
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        StagedStore(self.base_dir).write(*self._key(context), obj)
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame) -> None:
+        path = StagedStore(self.base_dir).write(*self._key(context), obj)
+        if isinstance(obj, pl.LazyFrame):  # its size is known once written
+            head = pl.scan_parquet(path).head(5).collect()
+            context.add_output_metadata({
+                "dagster/row_count": dg.MetadataValue.int(pl.scan_parquet(path).select(pl.len()).collect().item()),
+                "preview": dg.MetadataValue.md(preview(head)),  # masked: the event log is readable by every UI user
+            })
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
+        """A DataFrame, or a LazyFrame scan when the input is annotated `pl.LazyFrame` (a reader
+        that needs a few columns then reads only those)."""
+        if context.dagster_type.typing_type is pl.LazyFrame:
+            name, partition = self._key(context)
+            path = StagedStore(self.base_dir).path(name, partition)
+            if not path.exists():
+                raise FileNotFoundError(f"staged table {name} {partition or ''} not materialized yet: {path}")
+            return pl.scan_parquet(path)
         return StagedStore(self.base_dir).read(*self._key(context))
 
 
@@ -115,14 +144,34 @@ def staged_store() -> StagedStore:
     return StagedStore(settings().staged_dir)
 
 
-def _ingest_metadata(df: pl.DataFrame, files: list[str], rejects: list, new_quarantined: int) -> dict:
-    return {
-        "dagster/row_count": dg.MetadataValue.int(df.height),
+# free text and contact columns stay out of the UI's event log; other cells are masked
+PREVIEW_DROPPED = ("source_file", "text", "content", "content_text", "notice", "digest", "phone", "note", "urls")
+
+
+def preview(df: pl.DataFrame, rows: int = 5) -> str:
+    """A few staged rows for the UI, PII masked (the event log is readable by every UI user)."""
+    from wxpipeline.reports.masking import mask_text
+
+    head = df.drop(*PREVIEW_DROPPED, strict=False).head(rows)
+    masked = head.select(pl.col(c).cast(pl.String).map_elements(mask_text, return_dtype=pl.String)
+                         if head.schema[c] == pl.String else pl.col(c) for c in head.columns)
+    return markdown_table(masked)
+
+
+def _ingest_metadata(df: pl.DataFrame | None, files: list[str], rejects: list, new_quarantined: int,
+                     encodings: dict | None = None) -> dict:
+    refused = sorted({r.file for r in rejects if r.reason.startswith("file rejected")})
+    meta = {
+        "file_encodings": dg.MetadataValue.json(encodings or {}),
+        "refused_files": dg.MetadataValue.json(refused),
         "source_files": dg.MetadataValue.int(len(files)),
         "quarantined_records": dg.MetadataValue.int(len(rejects)),
         "newly_quarantined": dg.MetadataValue.int(new_quarantined),
-        "preview": dg.MetadataValue.md(markdown_table(df.drop("source_file", strict=False).head(5))),
     }
+    if df is not None:  # else the IO manager adds them once the frame is written
+        meta["dagster/row_count"] = dg.MetadataValue.int(df.height)
+        meta["preview"] = dg.MetadataValue.md(preview(df))
+    return meta
 
 
 def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:
@@ -144,17 +193,19 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         from wxpipeline.arrival import require_exports
 
         require_exports(exports.exports_dir)  # a missing or empty folder is an error, never a clean day
-        df, scan = exports.day(kind, partition_day(context))
+        # streamed to the staged file by the IO manager, which adds row count and preview
+        day, scan = exports.day_lazy(kind, partition_day(context))
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+        return dg.Output(day, metadata=_ingest_metadata(None, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _staged
 
 
 def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
-    """An unpartitioned reference table, read as of the partition day by the rules."""
+    """An unpartitioned reference table, read as of the partition day by the rules. Its blocking
+    contract stops every run that reads it while it fails (see `reference_blockers`)."""
     from wxpipeline.assets.exports_specs import export_key
 
     @dg.asset(
@@ -168,9 +219,11 @@ def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDe
     )
     def _reference(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
         scan = exports.scan(kind)
-        df = scan.frame.collect()
+        # staged as read, duplicates included: the blocking contract must see a repeated key
+        # (deduplicating first would let the last row win silently)
+        df = scan.raw.collect()
         fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
-        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh))
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _reference
 
@@ -186,8 +239,8 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
         partitions_def=asset.partitions_def,  # judge the partition the run staged, not all of them
         description=f"Input contract (Great Expectations), blocking: {c.describe()}",
     )
-    def _check(staged: pl.DataFrame) -> dg.AssetCheckResult:
-        r = contracts.validate(table, staged)
+    def _check(staged: pl.LazyFrame) -> dg.AssetCheckResult:
+        r = contracts.validate(table, staged)  # lazy: reads only the columns the contract names
         return dg.AssetCheckResult(
             passed=r.passed,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -202,6 +255,22 @@ def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChec
 
 
 # ---- findings ---------------------------------------------------------------------------------
+
+
+def reference_blockers(instance: dg.DagsterInstance, deps: list) -> list[str]:
+    """Contracts of the reference tables among `deps` whose latest evaluation failed.
+
+    Reference tables are refreshed by their own run (`refresh_reference`, or the nightly job),
+    so a day's judgement cannot rely on the asset graph's blocking alone: it asks the instance.
+    """
+    keys = [dg.AssetCheckKey(d.key, f"{d.key.path[-1]}_contract") for d in deps
+            if isinstance(d, dg.AssetsDefinition) and d.group_names_by_key.get(d.key) == "reference"]
+    if not keys:
+        return []
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    return sorted(k.name for k, rec in latest.items() if rec.status == AssetCheckExecutionRecordStatus.FAILED)
 
 
 @dataclass
@@ -250,7 +319,8 @@ def findings_code_version(domain: str, policy_location: str | None = None) -> st
     return h.hexdigest()[:12]
 
 
-def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff, enabled: bool) -> dg.AssetCheckResult:
+def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff, enabled: bool,
+                  day: date) -> dg.AssetCheckResult:
     counted = [r for r in rows if r["counted"]]
     new, resolved, kept = diff.for_clause(clause.id)
     examples = pl.DataFrame(
@@ -262,7 +332,12 @@ def _check_result(clause: Clause, policy: PolicyVersion, rows: list[dict], diff,
         check_name=check_name(clause.id),
         passed=not counted,
         severity=dg.AssetCheckSeverity.WARN,
+        # the UI's check history shows this line per day
+        description=(f"{day} {clause.id} {clause.title}：" + (
+            f"{len(counted)} 条未关闭" + (f"（另有 {len(rows) - len(counted)} 条已抑制）" if len(rows) > len(counted) else "")
+            if counted else ("无未关闭发现" if enabled else "本日政策未启用该条款"))),
         metadata={
+            "day": dg.MetadataValue.text(day.isoformat()),
             "findings": dg.MetadataValue.int(len(rows)),
             "failing": dg.MetadataValue.int(len(counted)),
             "suppressed": dg.MetadataValue.int(len(rows) - len(counted)),
@@ -305,13 +380,16 @@ def build_findings_asset(
     day's findings in the SQL store in one transaction, and reports one asset check per clause."""
     clauses = clauses_for(domain)
     asset_name = f"{domain}_findings"
+    # partitions_def on each spec: without it Dagster stores the result with no day and leaves the
+    # day's planned execution PLANNED for ever (the asset's partitions are not inherited).
     specs = [
-        dg.AssetCheckSpec(name=check_name(c.id), asset=asset_name, description=f"{c.id} {c.title}：{c.text}（来源：{c.source}）")
+        dg.AssetCheckSpec(name=check_name(c.id), asset=asset_name, partitions_def=DAILY,
+                          description=f"{c.id} {c.title}：{c.text}（来源：{c.source}）")
         for c in clauses
     ]
     if uses_calendar:
         specs.append(dg.AssetCheckSpec(
-            name="calendar_known", asset=asset_name,
+            name="calendar_known", asset=asset_name, partitions_def=DAILY,
             description="The PRC calendar library knows the partition year (else Monday–Friday is assumed).",
         ))
 
@@ -336,6 +414,13 @@ def build_findings_asset(
         calendar: CalendarResource,
     ):
         day = partition_day(context)
+        blockers = reference_blockers(context.instance, deps)
+        if blockers:
+            raise dg.Failure(
+                description=f"{domain} {day} not judged: reference contract(s) {', '.join(blockers)} failed on the "
+                            "last refresh of the reference data; fix reference/ and re-run (see the check's failures)",
+                metadata={"failed_contracts": dg.MetadataValue.json(blockers)},
+            )
         pv = policy.for_day(day)
         cal = calendar.for_policy(pv)
         store = staged_store()
@@ -360,7 +445,7 @@ def build_findings_asset(
             f"{domain} {day}: {findings.height} finding(s), {len(diff.new)} new, {len(diff.resolved)} resolved "
             f"(policy {pv.version})"
         )
-        checks = [with_coverage(_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled), cov)
+        checks = [with_coverage(_check_result(c, pv, triaged.get(c.id, []), diff, pv.clause(c.id).enabled, day), cov)
                   for c in clauses]
         if not cov.complete:
             context.log.warning(f"{domain} {day}: {cov.status}: {cov.missing()}")

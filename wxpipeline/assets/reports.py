@@ -11,6 +11,7 @@ from typing import Iterable
 import dagster as dg
 
 from wxpipeline.assets.common import DAILY, ONE_RUN_PER_DAY, OWNERS, partition_day, staged_store
+from wxpipeline.notify import NIGHTLY_TAG, WeComRobot, post_daily_summary
 from wxpipeline.reports import collect_report, write_daily_report
 from wxpipeline.reports.build import summary_markdown
 from wxpipeline.resources.calendar import CalendarResource
@@ -70,7 +71,9 @@ def build_daily_report(assets: Iterable) -> dg.AssetsDefinition:
             "findings.xlsx under WXPIPELINE_HOME for the partition day — per-clause results with clause text "
             "and source, new/resolved since the day before, 30-day trend chart per domain, departments and "
             "groups with most open findings, masked findings list, waivers expiring within 7 days. "
-            f"Covers every *_findings asset: {', '.join(domains) or '(none yet)'}."
+            f"Covers every *_findings asset: {', '.join(domains) or '(none yet)'}. In a nightly run (tag "
+            f"{NIGHTLY_TAG}) it also posts a short summary to the compliance WeCom group robot when "
+            "WXPIPELINE_WECOM_WEBHOOK is set; backfills do not post."
         ),
     )
     def daily_report(
@@ -78,6 +81,7 @@ def build_daily_report(assets: Iterable) -> dg.AssetsDefinition:
         warehouse: Warehouse,
         policy: PolicyResource,
         calendar: CalendarResource,
+        wecom: WeComRobot,
     ) -> dg.MaterializeResult:
         day = partition_day(context)
         pv = policy.for_day(day)
@@ -93,8 +97,13 @@ def build_daily_report(assets: Iterable) -> dg.AssetsDefinition:
             f"report {day}: {t['findings']} finding(s), {t['failing']} open, {t['new']} new, "
             f"{t['resolved']} resolved since the day before -> {files.html}"
         )
+        posted = False
+        if context.run.tags.get(NIGHTLY_TAG) and wecom.enabled:
+            # never fails the run: a robot that is down is logged by post_markdown
+            posted = post_daily_summary(day, robot=wecom, data=data, report_path=files.html, log=context.log)
         return dg.MaterializeResult(
             metadata={
+                "wecom_summary_posted": dg.MetadataValue.bool(posted),
                 "summary": dg.MetadataValue.md(summary_markdown(data)),
                 "report_html": dg.MetadataValue.path(str(files.html)),
                 "report_xlsx": dg.MetadataValue.path(str(files.xlsx)),

@@ -49,7 +49,7 @@ def sent_records(messages: pl.DataFrame) -> pl.DataFrame:
     "ACC-01",
     domain="chat",
     title="离职后账号仍在使用",
-    text="员工离职日（leave_date）之后，其企业微信账号不得再发送消息。每个账号一条发现，计入离职后首次发消息的那一天。",
+    text="员工在花名册登记的离职日之后，其企业微信账号不得再发送消息。每个账号一条发现，计入离职后首次发消息的那一天。",
     source="公司企业微信管理制度 第八条; 公司微信内部管理制度 第八条",
     subject="{userid}",
 )

@@ -26,6 +26,8 @@ class Contract:
     unique: tuple[str, ...] = ()
     value_sets: dict[str, tuple] = field(default_factory=dict)
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    # (earlier, later): when both are given, later >= earlier (a leave before the hire is a typo)
+    orderings: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         parts = [f"columns: {', '.join(self.schema)}"]
@@ -35,6 +37,7 @@ class Contract:
             parts.append(f"unique: {', '.join(self.unique)}")
         parts += [f"{c} in {{{', '.join(map(str, v))}}}" for c, v in self.value_sets.items()]
         parts += [f"{lo} <= {c} <= {hi}" for c, (lo, hi) in self.ranges.items()]
+        parts += [f"{a} <= {b}" for a, b in self.orderings]
         return "; ".join(parts)
 
 
@@ -71,6 +74,7 @@ contract(Contract(
     "roster", SCHEMAS["roster"],
     not_null=("employee_id", "name", "hire_date", "is_leader"),
     unique=("employee_id",),
+    orderings=(("hire_date", "leave_date"),),
 ))
 contract(Contract(
     "group_registry", SCHEMAS["group_registry"],
@@ -82,12 +86,14 @@ contract(Contract(
     "pay_accounts", SCHEMAS["pay_accounts"],
     not_null=("account_nickname", "employee_id", "approved_on"),
     unique=("account_nickname",),
+    orderings=(("approved_on", "revoked_on"),),
 ))
 contract(Contract(
     "pay_approvals", SCHEMAS["pay_approvals"],
     not_null=("approval_id", "employee_id", "valid_from", "valid_to", "approved_limit"),
     unique=("approval_id",),
     ranges={"approved_limit": (0, 10_000_000)},
+    orderings=(("valid_from", "valid_to"),),
 ))
 # A WeChat publication holds at most 8 articles (idx 1..8).
 contract(Contract(
@@ -131,8 +137,16 @@ contract(Contract(
 ))
 
 
+# GE validates at most this many rows of a table: every row polars found breaking an expectation
+# (up to SAMPLE_BAD per expectation) plus an even sample of the rest. The verdict and the
+# unexpected counts come from polars over every row, computed from the same expectations.
+SAMPLE_ROWS = 5_000
+SAMPLE_BAD = 200
+
+
 @lru_cache(maxsize=1)
 def _batch_definition():
+    """The GE context, datasource and batch definition: built once per process."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network
     import great_expectations as gx
 
@@ -146,46 +160,131 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
+_SUITES: dict[str, object] = {}
+
+
 def _suite(c: Contract):
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
+    """The contract as a GE suite, built once per process (per contract definition)."""
+    key = f"{c.table}|{c.describe()}"
+    if key not in _SUITES:
+        import great_expectations as gx
+        import great_expectations.expectations as gxe
 
-    exps = [gxe.ExpectColumnValuesToNotBeNull(column=col) for col in c.not_null]
-    if c.unique:
-        exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(c.unique)) if len(c.unique) > 1
-                    else gxe.ExpectColumnValuesToBeUnique(column=c.unique[0]))
+        exps = [gxe.ExpectColumnValuesToNotBeNull(column=col) for col in c.not_null]
+        if c.unique:
+            exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(c.unique)) if len(c.unique) > 1
+                        else gxe.ExpectColumnValuesToBeUnique(column=c.unique[0]))
+        for col, values in c.value_sets.items():
+            exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=[v for v in values if v is not None]))
+        for col, (lo, hi) in c.ranges.items():
+            exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
+        for earlier, later in c.orderings:
+            exps.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"))
+        _SUITES[key] = gx.ExpectationSuite(name=f"{c.table}_contract", expectations=exps)
+    return _SUITES[key]
+
+
+def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
+    """(GE expectation type, column(s), polars predicate true on an unexpected row, aggregate that
+    is 0 exactly when no row is unexpected) for every expectation of the suite, with GE's
+    semantics: nulls are not unexpected except for not-null, and a compound key is skipped only
+    when all its values are missing. The aggregates are cheaper than the predicates (a key is
+    checked with `n_unique`, not a per-row duplicate flag), so a passing table pays only them."""
+    out = [("expect_column_values_to_not_be_null", col, pl.col(col).is_null(), pl.col(col).null_count())
+           for col in c.not_null]
+    if len(c.unique) == 1:
+        col = pl.col(c.unique[0])
+        out.append(("expect_column_values_to_be_unique", c.unique[0], col.is_not_null() & col.is_duplicated(),
+                    col.count() - col.drop_nulls().n_unique()))
+    elif c.unique:
+        any_given = pl.any_horizontal(pl.col(k).is_not_null() for k in c.unique)
+        key = pl.struct(c.unique)
+        out.append(("expect_compound_columns_to_be_unique", ",".join(c.unique), any_given & key.is_duplicated(),
+                    any_given.sum() - key.filter(any_given).n_unique()))
     for col, values in c.value_sets.items():
-        exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=[v for v in values if v is not None]))
+        allowed = [v for v in values if v is not None]
+        bad = pl.col(col).is_not_null() & ~pl.col(col).is_in(allowed).fill_null(False)
+        out.append(("expect_column_values_to_be_in_set", col, bad, bad.sum()))
     for col, (lo, hi) in c.ranges.items():
-        exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
-    return gx.ExpectationSuite(name=f"{c.table}_contract", expectations=exps)
+        v = pl.col(col).cast(pl.Float64)
+        outside = pl.lit(False)
+        if lo is not None:
+            outside = outside | (v < lo)
+        if hi is not None:
+            outside = outside | (v > hi)
+        bad = pl.col(col).is_not_null() & outside.fill_null(False)
+        out.append(("expect_column_values_to_be_between", col, bad, bad.sum()))
+    for earlier, later in c.orderings:  # GE skips a row when either value is missing
+        bad = pl.col(earlier).is_not_null() & pl.col(later).is_not_null() & (pl.col(later) < pl.col(earlier))
+        out.append(("expect_column_pair_values_a_to_be_greater_than_b", f"{earlier},{later}", bad, bad.sum()))
+    return out
 
 
-def validate(table: str, df: pl.DataFrame) -> ContractResult:
+def _ge_sample(lf: pl.LazyFrame, used: list[str], flags: pl.DataFrame | None, height: int) -> pl.DataFrame:
+    """The rows GE sees: an even sample plus up to SAMPLE_BAD flagged rows per failing expectation."""
+    step = max(1, height // SAMPLE_ROWS)
+    if flags is None:
+        return lf.select(used).gather_every(step).head(SAMPLE_ROWS).collect()
+    idx = pl.int_range(pl.len(), dtype=pl.UInt32)
+    keep = (idx % step == 0) & (idx // step < SAMPLE_ROWS)
+    for name in flags.columns:
+        keep = keep | (pl.col(name) & (pl.col(name).cum_sum() <= SAMPLE_BAD))
+    return pl.concat([lf.select(used), flags.lazy()], how="horizontal").filter(keep).select(used).collect()
+
+
+def validate(table: str, staged: pl.DataFrame | pl.LazyFrame) -> ContractResult:
+    """Validate a staged table (lazy: only the columns the contract names are read).
+
+    Types are compared with the polars schema. The expectations are evaluated by polars on
+    every row (that decides pass/fail and gives unexpected counts and examples) and by Great
+    Expectations on a bounded sample holding the offending rows; a failure GE reports on the
+    sample that polars did not is a failure too."""
     c = CONTRACTS[table]
+    lf = staged.lazy()
+    schema = lf.collect_schema()
     failures = []
     for col, dtype in c.schema.items():
-        if col not in df.columns:
+        if col not in schema:
             failures.append({"expectation": "column_exists", "column": col, "problem": "missing"})
-        elif df.schema[col] != dtype:
+        elif schema[col] != dtype:
             failures.append({"expectation": "column_type", "column": col,
-                             "problem": f"type {df.schema[col]}, expected {dtype}"})
+                             "problem": f"type {schema[col]}, expected {dtype}"})
+    height = lf.select(pl.len()).collect().item()
     if failures:
-        return ContractResult(False, df.height, failures)
-    if df.height == 0:
+        return ContractResult(False, height, failures)
+    if height == 0:
         return ContractResult(True, 0, [])
-    # GE reads pandas; decimals become floats for the range expectations. Only the columns the
-    # suite checks are converted: a day of messages has text and list columns pandas would copy.
-    used = [col for col in c.schema if col in {*c.not_null, *c.unique, *c.value_sets, *c.ranges}]
-    pdf = df.select(used or df.columns).with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
+    used = [col for col in c.schema
+            if col in {*c.not_null, *c.unique, *c.value_sets, *c.ranges, *(x for o in c.orderings for x in o)}]
+    exps = _expectations(c)
+    quick = lf.select([q.alias(f"_x{i}") for i, (*_, q) in enumerate(exps)]).collect().row(0) if exps else ()
+    failing = [i for i, n in enumerate(quick) if n]
+    flags = None
+    if failing:  # only a failing contract pays for per-row flags, counts and examples
+        flags = lf.select([exps[i][2].alias(f"_x{i}") for i in failing]).collect()
+        for i in failing:
+            kind, column, _, _ = exps[i]
+            cols = column.split(",")
+            found = pl.concat([lf.select(cols), flags.lazy().select(f"_x{i}")], how="horizontal")
+            found = found.filter(pl.col(f"_x{i}")).select(cols).head(5).collect()
+            values = found[cols[0]].to_list() if len(cols) == 1 else found.rows()
+            failures.append({"expectation": kind, "column": column, "unexpected_count": int(flags[f"_x{i}"].sum()),
+                             "examples": [str(v) for v in values]})
+    # GE reads pandas; decimals become floats for the range expectations.
+    sample = _ge_sample(lf, used or list(schema), flags, height)
+    pdf = sample.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
     result = _batch_definition().get_batch(batch_parameters={"dataframe": pdf}).validate(_suite(c))
+    seen = {(f["expectation"], f["column"]) for f in failures}
     for r in result.results:
-        if not r.success:
-            cfg = r.expectation_config
+        cfg = r.expectation_config
+        column = cfg.kwargs.get("column") or ",".join(
+            cfg.kwargs.get("column_list", []) or [cfg.kwargs.get("column_B", ""), cfg.kwargs.get("column_A", "")])
+        if not r.success and (cfg.type, column) not in seen:
             failures.append({
-                "expectation": cfg.type,
-                "column": cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", [])),
+                "expectation": cfg.type, "column": column,
                 "unexpected_count": r.result.get("unexpected_count"),
                 "examples": [str(x) for x in (r.result.get("partial_unexpected_list") or [])[:5]],
+                "note": "found by Great Expectations on the sample",
             })
-    return ContractResult(not failures, df.height, failures)
+    return ContractResult(not failures, height, failures)

@@ -185,8 +185,8 @@ def nickname_verdicts(rows: pl.DataFrame, params: NicknameFormats) -> pl.DataFra
     "GRP-01",
     domain="groups",
     title="群昵称实名",
-    text="在册员工在已登记工作群中的群昵称须为实名格式：company 群「姓名-部门」，department 与 special 群「姓名-岗位」，"
-         "temporary 群两者皆可；分隔符 -、－、— 等同，空格忽略。",
+    text="在册员工在已登记工作群中的群昵称须为实名格式：公司群为「姓名-部门」，部门群与专项群为「姓名-岗位」，"
+         "临时群两者皆可；分隔符 -、－、— 等同，空格忽略。",
     source=SOURCE_NICK,
     subject="{group_id}/{userid}",
     params=NicknameFormats,
@@ -249,7 +249,7 @@ def departed(roster: pl.DataFrame, hours: int) -> pl.DataFrame:
     "GRP-02",
     domain="groups",
     title="离职人员 48 小时内移出",
-    text="花名册离职日为 D 的成员须在 D 23:59:59 后 48 小时内移出群（del_member 事件，或截止后的第一次快照中已不在群内）；"
+    text="花名册离职日为 D 的成员须在 D 23:59:59 后 48 小时内移出群（以企业微信的成员退群事件为准，没有事件时以截止后第一次群快照中已不在群内为准）；"
          "在截止时刻之后的第一天报告。",
     source=SOURCE_LEAVE,
     subject="{group_id}/{userid}",
@@ -406,7 +406,7 @@ def grp_03_new_hire(members: pl.DataFrame, events: pl.DataFrame, roster: pl.Data
     "GRP-04",
     domain="groups",
     title="禁止外部人员入群",
-    text="登记为不允许外部成员（allows_external = false）的群中不得有非员工成员（花名册中无此 userid，或企业微信 type = 2 外部联系人）。"
+    text="登记为不允许外部成员的群中不得有非员工成员（花名册中没有该企业微信账号，或企业微信标记为外部联系人）。"
          "在该成员首次有证据（入群事件或快照）的当天报告。",
     source=SOURCE_OUTSIDER,
     subject="{group_id}/{userid}",

@@ -42,7 +42,7 @@ SOURCE_REGISTER = "工作微信(群)管理办法 四(一)2; 公司微信群管�
     "GRP-05",
     domain="groups",
     title="工作群须登记",
-    text="快照或聊天记录中出现的每个群都须在 group_registry 中登记，且登记日期不晚于其首次出现之日。在首次出现当天报告。",
+    text="快照或聊天记录中出现的每个群都须在工作群登记表中登记，且登记日期不晚于其首次出现之日。在首次出现当天报告。",
     source=SOURCE_REGISTER,
     subject="{group_id}",
 )
@@ -132,7 +132,7 @@ class TemporaryDismissal(Params):
     "GRP-07",
     domain="groups",
     title="临时群 5 日内解散",
-    text="work_item_end 为 D 的 temporary 群须在 D + 5 日结束前解散（dismiss 事件；无事件时以截止后当天的快照中已无该群为准），"
+    text="工作事项结束日为 D 的临时群须在 D + 5 日结束前解散（以企业微信的解散事件为准；没有事件时以截止后当天的群快照中已无该群为准），"
          "在 D + 6 日报告。",
     source="工作微信(群)管理办法 四(二)1",
     subject="{group_id}",

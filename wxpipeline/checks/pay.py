@@ -162,7 +162,7 @@ def pay_02_working_hours(
     "PAY-03",
     domain="payments",
     title="授权支付账户",
-    text="付款账户须已在 pay_accounts 登记，批准日期不晚于交易日，且未在交易日或之前被撤销。",
+    text="付款账户须已在支付账户登记表中登记，批准日期不晚于交易日，且未在交易日或之前被撤销。",
     source=f"{SOURCE} 第四条, 第七条",
     subject="{transaction_id}",
 )

@@ -159,7 +159,7 @@ class DraftLeadTime(Params):
     "PUB-02",
     domain="publishing",
     title="草稿提前三天提交",
-    text="内容草稿须在发布前至少 3 天（72 小时，恰好 72 小时合格）提交（draft_submitted）；审核单标记加急的除外。"
+    text="内容草稿须在发布前至少 3 天（72 小时，恰好 72 小时合格）提交草稿；审核单标记加急的除外。"
          "没有草稿提交记录（含无审核单）的文章同样违规。",
     source=f"{GROUP_MP} 第2条2",
     subject="{article_id}",
@@ -199,7 +199,7 @@ class GmReport(Params):
     "PUB-03",
     domain="publishing",
     title="加急发布报告总经理",
-    text="标记加急的文章须不晚于发布当日完成向总经理报告（gm_report）。期限为发布日结束，违规计入发布日的次日。",
+    text="标记加急的文章须不晚于发布当日完成向总经理报告。期限为发布日结束，违规计入发布日的次日。",
     source=f"{GROUP_MP} 第2条2",
     subject="{article_id}",
     params=GmReport,
@@ -294,7 +294,7 @@ def _folded(values: list[str]) -> list[str]:
     "PUB-05",
     domain="publishing",
     title="转载注明来源",
-    text="审核单标记转载、或正文含“转载”的文章，须填写原文链接（content_source_url）或在正文中注明来源"
+    text="审核单标记转载、或正文含“转载”的文章，须填写原文链接或在正文中注明来源"
          "（“来源:”“转自”“原文链接”“出处:”，全角冒号同样有效）。",
     source=f"{PLATFORM} 第十一条1; 公司微信账号管理制度 四1",
     subject="{article_id}",

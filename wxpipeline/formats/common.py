@@ -15,12 +15,14 @@ import polars as pl
 class ExportFormatError(ValueError):
     """The whole file is not in the expected format (wrong header, not a bill, ...)."""
 
-    def __init__(self, path: Path | str, problem: str, line: int | None = None):
+    def __init__(self, path: Path | str, problem: str, line: int | None = None, transient: bool = False):
         where = f"{path}:{line}" if line else f"{path}"
         super().__init__(f"{where}: {problem}")
         self.path = str(path)
         self.line = line
         self.problem = problem
+        # the file could not be read now (permissions, I/O): refuse it, but read it again next time
+        self.transient = transient
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
+from .encoding import Decoded, read_decoded
 
 SHANGHAI = "Asia/Shanghai"
 MONEY = pl.Decimal(18, 2)
@@ -35,15 +36,10 @@ _QUOTED = r'^"((?:[^"]|"")*)"(.*)$'
 # reading
 
 
-def read_text(path: Path | str) -> str:
-    """The file as text: UTF-8 with or without BOM (the BOM is dropped)."""
-    data = Path(path).read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExportFormatError(
-            path, f"not UTF-8 text (undecodable byte at offset {exc.start}); expected a UTF-8 CSV"
-        ) from None
+def read_text(path: Path | str, what: str = "CSV") -> Decoded:
+    """The file as text in its own encoding (UTF-8 with or without BOM, GB18030/GBK, UTF-16 with
+    a BOM), with a Reject for each line that does not decode (see `encoding`)."""
+    return read_decoded(path, what)
 
 
 def text_lines(text: str) -> pl.DataFrame:
@@ -205,7 +201,10 @@ def _value_reason(f: Field) -> pl.Expr:
     bad = given & parsed.is_null()
     missing = ~given if f.required else pl.lit(False)
     return (
-        pl.when(bad)
+        # a NUL byte is never part of a vendor value: a damaged file or a binary paste
+        pl.when(raw.str.contains("\x00", literal=True))
+        .then(pl.lit(f"{f.shown}: contains a NUL byte"))
+        .when(bad)
         .then(pl.format("{}: cannot parse '{}' as {}", pl.lit(f.shown), raw, pl.lit(f.what)))
         .when(missing)
         .then(pl.lit(f"{f.shown}: missing"))
@@ -264,7 +263,8 @@ def read_table(
     """
     path = Path(path)
     file = str(path)
-    lines = text_lines(read_text(path)).with_columns(split_fields(pl.col("raw")).alias("_fields"))
+    decoded = read_text(path, kind)
+    lines = text_lines(decoded.text).with_columns(split_fields(pl.col("raw")).alias("_fields"))
     lines = lines.with_columns(blank_fields(pl.col("_fields")).alias("_blank"))
     nonblank = lines.filter(~pl.col("_blank"))
     if nonblank.height == 0:
@@ -306,7 +306,8 @@ def read_table(
     )
     meta = {
         "header_line": header_line,
-        "records": records.height,
-        "blank_lines": int(lines.filter(pl.col("_blank")).height),
+        "records": records.height + len(decoded.rejects),
+        "blank_lines": int(lines.filter(pl.col("_blank")).height) - len(decoded.rejects),
+        **decoded.meta,
     }
-    return ParseResult(frame=frame, rejects=rejects, meta=meta)
+    return ParseResult(frame=frame, rejects=sorted(decoded.rejects + rejects, key=lambda r: r.line), meta=meta)

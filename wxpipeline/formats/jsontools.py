@@ -1,20 +1,24 @@
-"""JSON machinery shared by the WeCom formats: JSON-lines files read in vectorised chunks.
+"""JSON machinery shared by the WeCom formats: JSON-lines files read in blocks.
 
-A JSONL file is read in blocks of about `CHUNK_BYTES`, cut at the last newline, and split into
-physical lines by polars (exact 1-based line numbers, no Python object per line). Each chunk is
-decoded with one `str.json_decode` against a fixed struct schema whose leaves are strings (so
-ids beyond int64 stay exact and numbers arrive as their JSON text). When a chunk does not decode
-(a truncated line, a line that is not an object, a value of the wrong shape) the chunk is
-bisected until the bad lines are isolated: they become `Reject`s with polars' reason, the rest
-of the chunk is decoded normally. A clean file therefore costs one decode per chunk.
+A JSONL file is read in blocks of about `CHUNK_BYTES`, cut after the last newline. The fast path
+(`read_ndjson_block`) hands a block to polars' native NDJSON reader with an explicit schema: one
+row per non-blank line, exact 1-based line numbers, no Python object per line. When the reader
+refuses a block (a truncated line, a line that is not an object, a value of the wrong shape,
+bytes that are not UTF-8), `read_lines` splits it into physical lines and `decode_json` decodes
+them with one `str.json_decode` against a struct schema whose leaves are strings (ids beyond
+int64 stay exact), bisecting until the bad lines are isolated: they become `Reject`s with
+polars' reason and the rest of the block is kept.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from .common import Reject
 from .csvtools import TIMESTAMP, text_lines
@@ -22,8 +26,26 @@ from .csvtools import TIMESTAMP, text_lines
 CHUNK_BYTES = 32 << 20  # bounds peak memory of a decode; a 10M-line day file is ~150 chunks
 
 
-def _decode_block(data: bytes, first_line: int, file: str) -> tuple[pl.DataFrame, list[Reject]]:
-    """Lines of one block (`source_line`, `raw`); an undecodable line becomes a Reject."""
+def _decode_line(b: bytes, fallback: str | None) -> tuple[str | None, str | int]:
+    """(text, encoding used) of one line, or (None, offset of the first bad UTF-8 byte)."""
+    try:
+        return b.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if fallback:
+            try:
+                return b.decode(fallback), fallback
+            except UnicodeDecodeError:
+                pass
+        return None, exc.start
+
+
+def _decode_block(data: bytes, first_line: int, file: str, fallback: str | None = None,
+                  recoded: list[int] | None = None) -> tuple[pl.DataFrame, list[Reject]]:
+    """Lines of one block (`source_line`, `raw`); an undecodable line becomes a Reject.
+
+    With `fallback` (e.g. "gb18030", which older WeCom SDK wrappers write), a line that is not
+    UTF-8 is decoded in that encoding instead of rejected; its line number goes to `recoded`.
+    """
     try:
         lines = text_lines(data.decode("utf-8"))
         rejects: list[Reject] = []
@@ -31,19 +53,24 @@ def _decode_block(data: bytes, first_line: int, file: str) -> tuple[pl.DataFrame
         # rare path: find the offending lines one by one, keep the others
         raws, rejects = [], []
         for i, b in enumerate(data.split(b"\n")):
-            try:
-                raws.append(b.decode("utf-8"))
-            except UnicodeDecodeError as exc:
+            text, how = _decode_line(b, fallback)
+            if text is None:
                 raws.append("")
-                rejects.append(Reject(file, first_line + i, f"not UTF-8 (byte offset {exc.start} in line)",
+                nor = f" nor {fallback}" if fallback else ""
+                rejects.append(Reject(file, first_line + i, f"not UTF-8{nor} (byte offset {how} in line)",
                                       b.decode("utf-8", "replace")))
+                continue
+            if how != "utf-8" and recoded is not None:
+                recoded.append(first_line + i)
+            raws.append(text)
         lines = text_lines("\n".join(raws))
     return lines.with_columns(pl.col("source_line") + (first_line - 1)), rejects
 
 
-def read_lines(path: Path | str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[pl.DataFrame, list[Reject]]]:
-    """Yield (`source_line` Int64, `raw` String) frames of non-blank lines, block by block."""
-    file = str(path)
+def read_blocks(path: Path | str, chunk_bytes: int | None = None) -> Iterator[tuple[bytearray, int]]:
+    """Yield (bytes, first 1-based line number) blocks of about `chunk_bytes`, cut after a newline
+    (the newline itself is dropped), a leading BOM removed."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     line = 1
     carry = b""
     with open(path, "rb") as fh:
@@ -51,21 +78,106 @@ def read_lines(path: Path | str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tup
         if head != b"\xef\xbb\xbf":  # a BOM is not part of the first record
             carry = head
         while True:
-            block = fh.read(chunk_bytes)
-            data = carry + block
-            if block:
-                cut = data.rfind(b"\n")
+            # read straight after the carried partial line: one copy of the file's bytes, not three
+            buf = bytearray(len(carry) + chunk_bytes)
+            buf[:len(carry)] = carry
+            got = fh.readinto(memoryview(buf)[len(carry):])
+            end = len(carry) + got
+            if got:
+                cut = buf.rfind(b"\n", 0, end)
                 if cut < 0:
-                    carry = data
+                    carry = bytes(buf[:end])
                     continue
-                data, carry = data[:cut], data[cut + 1:]
-            elif not data:
+                carry = bytes(buf[cut + 1:end])
+                del buf[cut:]
+            else:
+                if not end:
+                    return
+                del buf[end:]
+            yield buf, line
+            line += buf.count(b"\n") + 1
+            if not got:
                 return
-            frame, rejects = _decode_block(data, line, file)
-            line += data.count(b"\n") + 1
-            yield frame.filter(pl.col("raw").str.strip_chars() != ""), rejects
-            if not block:
-                return
+
+
+def block_lines(data: bytes, first_line: int, file: str, fallback: str | None = None,
+                recoded: list[int] | None = None) -> tuple[pl.DataFrame, list[Reject]]:
+    """(`source_line` Int64, `raw` String) of one block's non-blank lines, and its undecodable
+    lines as Rejects (see `_decode_block` for `fallback` and `recoded`)."""
+    frame, rejects = _decode_block(data, first_line, file, fallback, recoded)
+    return frame.filter(pl.col("raw").str.strip_chars() != ""), rejects
+
+
+def read_lines(path: Path | str, chunk_bytes: int | None = None, fallback: str | None = None,
+               recoded: list[int] | None = None) -> Iterator[tuple[pl.DataFrame, list[Reject]]]:
+    """Yield (`source_line` Int64, `raw` String) frames of non-blank lines, block by block."""
+    file = str(path)
+    for data, line in read_blocks(path, chunk_bytes):
+        yield block_lines(data, line, file, fallback, recoded)
+
+
+class Block:
+    """One block of a JSON-lines file: its bytes and the 1-based number of its first line.
+
+    Lines are located with numpy and handed to polars through a zero-copy Arrow array, so a
+    block never becomes a Python string nor one Python object per line."""
+
+    def __init__(self, data: bytes, first_line: int):
+        self.data, self.first_line = data, first_line
+        self._starts: np.ndarray | None = None
+
+    @property
+    def line_count(self) -> int:
+        return len(self.starts) - 1
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Byte offset of each line's start, plus one past the end (as if a newline followed)."""
+        if self._starts is None:
+            nl = np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
+            self._starts = np.concatenate(([0], nl + 1, [len(self.data) + 1])).astype(np.int64)
+        return self._starts
+
+    def lines(self, index: np.ndarray | None = None) -> pl.Series | None:
+        """The lines (0-based indices into the block; all by default) as String, line endings
+        removed; None if one of them is not UTF-8."""
+        starts = self.starts
+        # each line keeps its "\n" inside the Arrow array (offsets must be contiguous): stripped below
+        ends = np.append(starts[1:-1], len(self.data))
+        array = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), len(ends), [None, pa.py_buffer(np.append(starts[:1], ends)), pa.py_buffer(self.data)])
+        raw = pl.from_arrow(array)
+        if index is not None:
+            raw = raw.gather(index)
+        try:
+            text = raw.cast(pl.String)
+        except pl.exceptions.PolarsError:
+            return None
+        return text.str.strip_suffix("\n").str.strip_suffix("\r")
+
+
+def read_ndjson_block(block: Block, schema: pl.Schema) -> pl.DataFrame | None:
+    """Polars' native NDJSON reader on one block: the fast path, one row per non-blank line, with
+    `source_line` and `_line` (0-based index in the block). None when the block cannot take it (a
+    line that is not a JSON object of the schema's shape, or not UTF-8); the caller then isolates
+    the bad lines with `read_lines`."""
+    try:
+        frame = pl.read_ndjson(io.BytesIO(block.data), schema=schema)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError):
+        return None
+    count = block.line_count  # newline offsets: needed anyway to fetch the rows decoded in full
+    if frame.height == count:
+        index = pl.int_range(count, dtype=pl.Int64)
+    else:  # the reader skips blank lines: number the non-blank ones (rare: blocks holding blanks)
+        lines = block.lines()
+        if lines is None:
+            return None
+        kept = lines.str.strip_chars() != ""
+        if int(kept.sum()) != frame.height:
+            return None
+        index = pl.lit(pl.int_range(count, dtype=pl.Int64, eager=True).filter(kept))
+    return frame.with_columns(index.alias("_line")).with_columns(
+        (pl.col("_line") + block.first_line).alias("source_line"))
 
 
 def _first_line(msg: str) -> str:

@@ -36,6 +36,8 @@ import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
 from .csvtools import TIMESTAMP, read_text
+from .encoding import DAMAGED
+from .timestamps import PLAUSIBLE, epoch_value
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -113,11 +115,40 @@ def _line_of(text: str, needle: str | None, fallback: int) -> int:
     return text.count("\n", 0, pos) + 1 if pos >= 0 else fallback
 
 
-def _ts(value: object) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(value), tz=SHANGHAI) if value not in (None, "") else None
-    except (TypeError, ValueError, OverflowError, OSError):
+def _ts(value: object, units: dict | None = None) -> datetime | None:
+    """Unix time in seconds or milliseconds (decided per value, counted in `units`)."""
+    if value in (None, ""):
         return None
+    at, unit = epoch_value(value)
+    if units is not None and unit:
+        units[unit] = units.get(unit, 0) + 1
+    return at
+
+
+def _bad_time(item: dict, content: dict, key: str) -> str | None:
+    """The reason when `key` is given on the item or its content but is not a plausible time."""
+    for where, holder in (("item", item), ("content", content)):
+        value = holder.get(key)
+        if value not in (None, "") and epoch_value(value)[0] is None:
+            return f"{key} ({where}): {value!r} is not a plausible time ({PLAUSIBLE})"
+    return None
+
+
+# `material/batchget_material` pages look like draft pages, but their content has no
+# create_time and their news items no comment settings (draft/batchget has both); other
+# material items (images, voice, video) carry a `name` and no content
+def _is_material_page(items: list) -> bool:
+    dicts = [it for it in items if isinstance(it, dict)]
+    if not dicts or any(it.get("article_id") for it in dicts):
+        return False
+    for it in dicts:
+        news = (it.get("content") or {}).get("news_item") if isinstance(it.get("content"), dict) else None
+        if (isinstance(news, list) and "create_time" not in it["content"]
+                and any(isinstance(n, dict) and "thumb_media_id" in n and "need_open_comment" not in n for n in news)):
+            return True
+        if "name" in it and "content" not in it and "media_id" in it:
+            return True
+    return False
 
 
 def _str(value: object) -> str | None:
@@ -133,7 +164,8 @@ def _deleted(value: object) -> bool | None:
     return str(value).strip().lower() in ("1", "true")
 
 
-def _item_rows(item: dict, where: str, line: int, rejects: list[Reject], file: str, raw: str) -> list[dict]:
+def _item_rows(item: dict, where: str, line: int, rejects: list[Reject], file: str, raw: str,
+               units: dict | None = None) -> list[dict]:
     content = item.get("content") if isinstance(item.get("content"), dict) else item
     news = content.get("news_item")
     article_id, media_id = _str(item.get("article_id")), _str(item.get("media_id"))
@@ -144,7 +176,18 @@ def _item_rows(item: dict, where: str, line: int, rejects: list[Reject], file: s
                     for d in (item.get("article_detail") or {}).get("item") or [{}]]
         rejects.append(Reject(file, line, f"{where}: no content.news_item list", raw))
         return []
-    published = _ts(item.get("update_time")) or _ts(content.get("update_time"))
+    # an item refused as a whole costs one quarantine row per article it holds (the records)
+    refuse = None
+    if raw and DAMAGED in raw:
+        refuse = "holds bytes not decodable in the file's encoding"
+    elif article_id and "\x00" in article_id:
+        refuse = "article_id contains a NUL byte"
+    else:
+        refuse = _bad_time(item, content, "update_time") or _bad_time(item, content, "create_time")
+    if refuse:
+        rejects.extend(Reject(file, line, f"{where}.news_item[{i}]: {refuse}", raw) for i in range(len(news)))
+        return []
+    published = _ts(item.get("update_time"), units) or _ts(content.get("update_time"), units)
     created = _ts(content.get("create_time")) or _ts(item.get("create_time"))
     bare_published = article_id is None and media_id is None and any(
         isinstance(n, dict) and "is_deleted" in n for n in news)
@@ -167,9 +210,13 @@ def parse_mp_json(path: Path | str) -> ParseResult:
     """Every record of an official-account JSON export, published or not (see module doc)."""
     path = Path(path)
     file = str(path)
-    text = read_text(path)
+    decoded = read_text(path, "JSON")
+    text = decoded.json_text  # undecodable bytes as U+FFFD: the items holding them are refused
+    if not text.strip():
+        raise ExportFormatError(path, "empty JSON file: expected freepublish/batchget pages")
     rows: list[dict] = []
     rejects: list[Reject] = []
+    units: dict = {}
     pages = 0
     for line, doc in _documents(path, text):
         for page in doc if isinstance(doc, list) else [doc]:
@@ -179,6 +226,9 @@ def parse_mp_json(path: Path | str) -> ParseResult:
                 raise ExportFormatError(path, f"an API error response (errcode {page.get('errcode')}: "
                                               f"{page.get('errmsg', '')}), not an export", line)
             pages += 1
+            if isinstance(page.get("item"), list) and _is_material_page(page["item"]):
+                raise ExportFormatError(path, "a material/batchget_material page (permanent material), not "
+                                              "freepublish/batchget publications", line)
             if isinstance(page.get("item"), list):
                 items = [(f"item[{k}]", it) for k, it in enumerate(page["item"])]
             elif "news_item" in page or "article_detail" in page:
@@ -191,11 +241,12 @@ def parse_mp_json(path: Path | str) -> ParseResult:
                     continue
                 at = _line_of(text, _str(it.get("article_id")) or _str(it.get("media_id")), line)
                 raw = json.dumps(it, ensure_ascii=False)[:2000]
-                rows.extend(_item_rows(it, where, at, rejects, file, raw))
+                rows.extend(_item_rows(it, where, at, rejects, file, raw, units))
     frame = pl.DataFrame([{c: r.get(c) for c in ALL_SCHEMA} | {"source_file": file} for r in rows],
                          schema=ALL_SCHEMA, orient="row") if rows else pl.DataFrame(schema=ALL_SCHEMA)
     frame = frame.with_columns(content_text(frame["content"]))
-    return ParseResult(frame=frame, rejects=rejects, meta={"pages": pages, "records": frame.height})
+    meta = {"pages": pages, "records": frame.height, "encoding": decoded.encoding, "update_time_units": units}
+    return ParseResult(frame=frame, rejects=rejects, meta=meta)
 
 
 _NOT_PUBLISHED = {

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
+
+import polars as pl
 
 from wxpipeline.formats.common import ParseResult
 
@@ -23,10 +25,20 @@ class ExportKind:
     natural_key: tuple[str, ...]
     time_column: str | None  # None = reference data, not partitioned
     version: str = "1"  # bump when the parser's output changes, to invalidate the parse cache
+    # optional "module:function(path, rejects, meta) -> Iterator[DataFrame]": the parser block by
+    # block, so the parse cache is written without holding a whole file's records in memory
+    stream_path: str | None = None
 
     @property
     def parser(self) -> Callable[[Path], ParseResult]:
         mod, fn = self.parser_path.split(":")
+        return getattr(import_module(mod), fn)
+
+    @property
+    def stream_parser(self) -> Callable[[Path, list, dict], Iterator[pl.DataFrame]] | None:
+        if self.stream_path is None:
+            return None
+        mod, fn = self.stream_path.split(":")
         return getattr(import_module(mod), fn)
 
 
@@ -57,7 +69,7 @@ register(ExportKind("mp_reviews", ("mp_reviews/*.csv",), f"{_F}.mp_reviews:parse
 # WeCom: archive messages; group snapshots give two tables (groups, members) from one file;
 # group events come as JSON lines or as the raw XML callbacks.
 register(ExportKind("wecom_archive", ("wecom_archive/*.jsonl",), f"{_F}.wecom_archive:parse_wecom_archive",
-                    ("msgid",), "sent_at"))
+                    ("msgid",), "sent_at", version="2", stream_path=f"{_F}.wecom_archive:iter_wecom_archive"))
 register(ExportKind("wecom_groups", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_groups",
                     ("snapshot_time", "group_id"), "snapshot_time"))
 register(ExportKind("wecom_group_members", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_group_members",

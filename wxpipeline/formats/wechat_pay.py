@@ -115,8 +115,11 @@ def parse_wechat_pay_bill(path: Path | str) -> ParseResult:
     path = Path(path)
     suffix = path.suffix.lower()
     meta: dict = {}
+    bad_lines: list = []
     if suffix == ".csv":
-        rows = text_lines(read_text(path))
+        decoded = read_text(path, "bill CSV")
+        bad_lines, meta["encoding"] = decoded.rejects, decoded.encoding
+        rows = text_lines(decoded.text)
         rows = rows.with_columns(split_fields(pl.col("raw")).alias("_fields"))
     elif suffix in (".xlsx", ".xlsm"):
         rows, meta["sheet"] = _xlsx_rows(path)
@@ -124,7 +127,14 @@ def parse_wechat_pay_bill(path: Path | str) -> ParseResult:
         raise ExportFormatError(
             path, f"unsupported file type {suffix or '(none)'}: expected .csv or .xlsx"
         )
-    return _parse_rows(path, rows, meta)
+    result = _parse_rows(path, rows, meta)
+    if bad_lines:  # lines that did not decode: after the header they are records, quarantined
+        header = result.meta["header_line"]
+        after = [r for r in bad_lines if r.line > header]
+        result.rejects = sorted(result.rejects + after, key=lambda r: r.line)
+        result.meta["records"] += len(after)
+        result.meta["undecodable_lines"] = len(bad_lines)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,15 +168,21 @@ def _xlsx_rows(path: Path) -> tuple[pl.DataFrame, str]:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise ExportFormatError(path, f"cannot read the file: {exc.strerror or exc}", transient=True) from None
     except Exception as exc:  # zipfile/XML errors: the file is not a readable workbook
-        raise ExportFormatError(path, f"not a readable XLSX workbook ({exc})") from None
+        raise ExportFormatError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    sheets: list[tuple[str, list[list[str]]]] = []
+    title = "(workbook)"
     try:
-        sheets: list[tuple[str, list[list[str]]]] = []
         for ws in wb.worksheets:
+            title = ws.title
             # the sheet row loop is unavoidable: openpyxl hands out Python cell values
             cells = ws.iter_rows(min_row=1, values_only=True)
             rows = [[_cell_text(v) for v in row] for row in cells]
             sheets.append((ws.title, rows))
+    except Exception as exc:  # read-only mode parses sheet XML lazily: damage surfaces here
+        raise ExportFormatError(path, f"damaged XLSX, sheet {title!r} ({type(exc).__name__}: {exc})") from None
     finally:
         wb.close()
 

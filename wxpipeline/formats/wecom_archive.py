@@ -8,6 +8,10 @@ msgtype. `mixed` and `chatrecord` items hold their own body as a JSON-encoded *s
 numbers (meeting ids, file sizes) exceed int64: every leaf is decoded as text, so nothing is
 rounded and nothing overflows.
 
+Older SDK wrappers write `msgtime` in seconds: a value below 1e11 is taken as seconds (decided
+per value, counted in the parse meta); a time before 1970 or after 2100 is quarantined, as is a
+NUL character in an id. Lines in GB18030 rather than UTF-8 are decoded, not rejected.
+
 Output: one row per message with the envelope and one `text` column holding every
 human-readable text the message carries, in body order, joined with newlines, so that the
 content rules read one column whatever the msgtype. Structured URLs go to `urls`.
@@ -15,12 +19,13 @@ content rules read one column whatever the msgtype. Structured URLs go to `urls`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 from .common import ParseResult, Reject
-from .jsontools import as_int, decode_json, epoch, nonempty, read_lines
+from .jsontools import Block, as_int, block_lines, decode_json, epoch, nonempty, read_blocks, read_ndjson_block
 
 S = pl.String
 
@@ -79,8 +84,24 @@ SCHEMA = pl.Schema({
 })
 
 
+# The fast path's schema: the envelope and the two bodies most rows carry, and whether a row
+# carries any other body (those rows, a few percent of a day, are decoded in full).
+ENVELOPE = pl.Schema({
+    "msgid": S, "action": S, "from": S, "tolist": pl.List(S), "roomid": S, "msgtime": S, "msgtype": S,
+    "time": S, "user": S, "text": BODIES["text"], "revoke": BODIES["revoke"],
+    # presence only: a body's fields are read from the line (struct-in-string quirks and all)
+    **{b: pl.Struct({"_present": S}) for b in BODIES if b not in ("text", "revoke")},
+})
+_RICH = [b for b in BODIES if b not in ("text", "revoke")]
+
+# Unix times: below 1e11 a value is seconds (older SDK wrappers; 1e11 ms would be 1973), else ms.
+SECONDS_BELOW = 100_000_000_000
+MAX_MS = 4_102_444_800_000  # 2100-01-01: later is a corrupt value, not a message
+_IDS = ("msgid", "sender", "roomid")
+
+
 def _f(body: str, field: str) -> pl.Expr:
-    return pl.col("_j").struct.field(body).struct.field(field)
+    return pl.col(body).struct.field(field)
 
 
 def _given(s: pl.Expr) -> pl.Expr:
@@ -129,7 +150,7 @@ def _list_strings(typed: pl.DataFrame, specs: list, scalars: list[tuple[str, str
 
 def _with_list_content(typed: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     """Append the list bodies' strings to `text` and set `urls` (rows without lists or URLs are
-    untouched; on a day of ordinary traffic only a few percent have any)."""
+    untouched)."""
     texts = _list_strings(typed, _LIST_TEXT).group_by("_i", maintain_order=True).agg(
         pl.col("value").str.join("\n").alias("_lt"))
     urls = _list_strings(typed, _LIST_URLS, _URL_FIELDS).group_by("_i", maintain_order=True).agg(
@@ -151,43 +172,125 @@ def _text() -> pl.Expr:
     return _given(pl.concat_str([_given(_f(b, f)) for b, f in _TEXT_FIELDS], separator="\n", ignore_nulls=True))
 
 
-def _stage(decoded: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Reject]]:
-    j = pl.col("_j").struct
-    action = nonempty(j.field("action"))
-    ms_text = pl.coalesce(nonempty(j.field("msgtime")), nonempty(j.field("time")))
-    typed = decoded.with_columns(
-        nonempty(j.field("msgid")).alias("msgid"),
+def _rich_content(decoded: pl.DataFrame) -> pl.DataFrame:
+    """`text` and `urls` of fully decoded records (`_j`): every body's text, in body order."""
+    typed = decoded.unnest("_j")
+    return _with_list_content(typed, typed.select(_text().alias("text")))
+
+
+def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool = True) -> tuple[pl.DataFrame, list[Reject]]:
+    """Staged rows of `flat` (one column per envelope key, `text` and `revoke` bodies as structs,
+    `_obj` false for a line that is not a JSON object, `raw` the line or null) and the rejected
+    ones. `text` here is the text body's only; other bodies are added by `_rich_content`.
+    `nul`: look for NUL characters in ids (the caller may know the block has none)."""
+    action = nonempty(pl.col("action"))
+    ms_text = pl.coalesce(nonempty(pl.col("msgtime")), nonempty(pl.col("time")))
+    typed = flat.with_columns(
+        nonempty(pl.col("msgid")).alias("msgid"),
         action.alias("action"),
-        pl.coalesce(nonempty(j.field("from")), nonempty(j.field("user"))).alias("sender"),
-        j.field("tolist").list.eval(pl.element().str.strip_chars()).fill_null([]).alias("recipients"),
-        nonempty(j.field("roomid")).alias("roomid"),
-        as_int(ms_text).alias("_ms"),
+        pl.coalesce(nonempty(pl.col("from")), nonempty(pl.col("user"))).alias("sender"),
+        pl.col("tolist").list.eval(pl.element().str.strip_chars()).fill_null([]).alias("recipients"),
+        nonempty(pl.col("roomid")).alias("roomid"),
+        as_int(ms_text).alias("_t"),
         ms_text.alias("_ms_text"),
         # `switch` records have no msgtype: name them by their action so every row has a type
-        pl.coalesce(nonempty(j.field("msgtype")), pl.when(action == "switch").then(pl.lit("switch"))).alias("msgtype"),
+        pl.coalesce(nonempty(pl.col("msgtype")), pl.when(action == "switch").then(pl.lit("switch"))).alias("msgtype"),
     ).with_columns(
-        pl.when(pl.col("_j").is_null()).then(pl.lit("not a JSON object"))
+        (pl.col("_t") < SECONDS_BELOW).alias("_in_seconds"),
+    ).with_columns(
+        pl.when(pl.col("_in_seconds")).then(pl.col("_t") * 1000).otherwise(pl.col("_t")).alias("_ms"),
+    )
+    if nul:
+        nul = pl.any_horizontal(pl.col(_IDS).str.contains("\x00", literal=True).fill_null(False))
+        nul = nul | pl.col("recipients").list.join("").str.contains("\x00", literal=True)
+    else:
+        nul = pl.lit(False)
+    typed = typed.with_columns(
+        pl.when(~pl.col("_obj")).then(pl.lit("not a JSON object"))
         .when(pl.col("msgid").is_null()).then(pl.lit("msgid missing"))
         .when(pl.col("_ms_text").is_null()).then(pl.lit("msgtime missing"))
-        .when(pl.col("_ms").is_null() | (pl.col("_ms") < 0))
-        .then(pl.format("msgtime: cannot parse '{}' as milliseconds", pl.col("_ms_text")))
+        .when(pl.col("_t").is_null()).then(pl.format("msgtime: cannot parse '{}' as a Unix time", pl.col("_ms_text")))
+        .when((pl.col("_t") < 0) | (pl.col("_ms") > MAX_MS))
+        .then(pl.format("msgtime: {} is out of range (before 1970 or after 2100)", pl.col("_ms_text")))
         .when(pl.col("msgtype").is_null()).then(pl.lit("msgtype missing"))
+        .when(nul).then(pl.lit("NUL byte in msgid, from, tolist or roomid"))
         .alias("_reason"),
     )
     bad = typed.filter(pl.col("_reason").is_not_null()).select("source_line", "_reason", "raw")
-    rejects = [Reject(file, int(ln), r, raw) for ln, r, raw in bad.iter_rows()]
-    frame = typed.select(
+    rejects = [Reject(file, int(ln), r, raw or "") for ln, r, raw in bad.iter_rows()]
+    frame = typed.filter(pl.col("_reason").is_null()).select(
         "msgid", "action", "sender", "recipients", "roomid",
         epoch(pl.col("_ms"), "ms").alias("sent_at"),
         "msgtype",
-        _text().alias("text"),
+        _given(_f("text", "content")).alias("text"),
+        pl.lit([], pl.List(S)).alias("urls"),
         nonempty(_f("revoke", "pre_msgid")).alias("revoked_msgid"),
         pl.lit(file).alias("source_file"),
         "source_line",
-        "_reason",
+        "_in_seconds",
+        *keep,
     )
-    frame = _with_list_content(typed, frame)
-    return frame.filter(pl.col("_reason").is_null()).drop("_reason"), rejects
+    return frame, rejects
+
+
+def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | None:
+    """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
+    rows carrying another body (a few percent of a day) are decoded in full from their lines.
+    None if the block needs the line-isolating path."""
+    flat = read_ndjson_block(block, ENVELOPE)
+    if flat is None:
+        return None
+    flat = flat.with_columns(
+        pl.any_horizontal(pl.col(_RICH).is_not_null()).alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S),
+    ).drop(_RICH)
+    has_nul = b"\x00" in block.data or b"\\u0000" in block.data
+    staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
+    rich_at = staged.filter(pl.col("_rich"))["_line"].to_numpy()
+    if len(rich_at):
+        raw = block.lines(rich_at)
+        if raw is None:
+            return None
+        try:
+            decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(RECORD).alias("_j"))
+        except pl.exceptions.PolarsError:
+            return None  # a body of the wrong shape: let the slow path name its line
+        content = _rich_content(decoded).with_columns(_line=pl.Series(rich_at))
+        staged = staged.join(content, on="_line", how="left", maintain_order="left", suffix="_r").with_columns(
+            pl.when(pl.col("_rich")).then(pl.col("text_r")).otherwise(pl.col("text")).alias("text"),
+            pl.when(pl.col("_rich")).then(pl.col("urls_r")).otherwise(pl.col("urls")).alias("urls"),
+        )
+    return staged.select(*SCHEMA, "_in_seconds"), rejects
+
+
+def _slow_block(data: bytes, first_line: int, file: str, recoded: list[int]) -> tuple[pl.DataFrame, list[Reject]]:
+    """The line-isolating path: lines decoded one block at a time (GB18030 lines recoded, lines
+    in no encoding rejected), a JSON decode bisected down to the bad lines."""
+    lines, bad_bytes = block_lines(data, first_line, file, "gb18030", recoded)
+    decoded, bad_json = decode_json(lines, RECORD, file)
+    flat = decoded.with_columns(pl.col("_j").is_not_null().alias("_obj"), _i=pl.int_range(pl.len()))
+    staged, bad_values = _stage(flat.unnest("_j"), file, keep=("_i",))
+    content = _rich_content(decoded.select("_j")).with_row_index("_i")
+    staged = staged.drop("text", "urls").join(content, on="_i", how="left", maintain_order="left")
+    return staged.select(*SCHEMA, "_in_seconds"), bad_bytes + bad_json + bad_values
+
+
+def iter_wecom_archive(path: Path | str, rejects: list[Reject], meta: dict) -> Iterator[pl.DataFrame]:
+    """`parse_wecom_archive` one block at a time (bounded memory: the caller writes each block
+    out); `rejects` and `meta` are filled as the blocks go by."""
+    file = str(path)
+    recoded: list[int] = []
+    meta.update(records=0, msgtime_in_seconds=0, gb18030_lines=0, slow_blocks=0)
+    for data, first_line in read_blocks(path):
+        staged = _fast_block(Block(data, first_line), file)
+        if staged is None:
+            meta["slow_blocks"] += 1
+            staged = _slow_block(data, first_line, file, recoded)
+        frame, bad = staged
+        meta["records"] += frame.height + len(bad)
+        meta["msgtime_in_seconds"] += int(frame["_in_seconds"].sum())
+        meta["gb18030_lines"] = len(recoded)
+        rejects += bad
+        yield frame.drop("_in_seconds").match_to_schema(SCHEMA)
 
 
 def parse_wecom_archive(path: Path | str) -> ParseResult:
@@ -195,19 +298,18 @@ def parse_wecom_archive(path: Path | str) -> ParseResult:
 
     Columns: msgid, action (send|recall|switch), sender (`from`, or `user` of a switch),
     recipients List[String] (`tolist`), roomid (null for one-to-one), sent_at Datetime(us,
-    Asia/Shanghai) from msgtime/time ms UTC, msgtype (`switch` for switch records), text
-    (every human-readable text, newline-joined; null if none), urls List[String] (link,
-    doc, news and item URLs), revoked_msgid (a revoke's pre_msgid), source_file, source_line.
+    Asia/Shanghai) from msgtime/time (ms UTC; a value below 1e11 is taken as seconds, counted in
+    meta `msgtime_in_seconds`), msgtype (`switch` for switch records), text (every
+    human-readable text, newline-joined; null if none), urls List[String] (link, doc, news and
+    item URLs), revoked_msgid (a revoke's pre_msgid), source_file, source_line.
+
+    Blocks go through polars' NDJSON reader; a block it refuses (a bad line, a body of the wrong
+    shape, bytes that are not UTF-8) is re-read line by line so that only its bad lines are
+    quarantined. Lines in GB18030 are decoded (meta `gb18030_lines`), not rejected.
     """
-    file = str(path)
-    frames, rejects, lines = [], [], 0
-    for chunk, bad_bytes in read_lines(path):
-        rejects += bad_bytes
-        lines += chunk.height
-        decoded, bad_json = decode_json(chunk, RECORD, file)
-        staged, bad_values = _stage(decoded, file)
-        rejects += bad_json + bad_values
-        frames.append(staged)
+    rejects: list[Reject] = []
+    meta: dict = {}
+    frames = list(iter_wecom_archive(path, rejects, meta))
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
     rejects.sort(key=lambda r: r.line)
-    return ParseResult(frame=frame.match_to_schema(SCHEMA), rejects=rejects, meta={"records": lines})
+    return ParseResult(frame=frame, rejects=rejects, meta=meta)

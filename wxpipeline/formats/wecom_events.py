@@ -29,7 +29,8 @@ import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
 from .csvtools import TIMESTAMP, read_text
-from .jsontools import as_int, decode_json, epoch, nonempty, read_lines
+from .jsontools import as_int, decode_json, nonempty, read_lines
+from .timestamps import implausible_reason, to_datetime, unit_counts
 
 S = pl.String
 _KEYS = ("CreateTime", "TimeStamp", "ChatId", "ChangeType", "UpdateDetail", "JoinScene", "QuitScene",
@@ -60,7 +61,11 @@ def xml_record(element: ET.Element) -> dict:
 
 def _xml_lines(path: Path) -> tuple[pl.DataFrame, list[Reject]]:
     """An .xml file: every `<xml>` document, as a JSON line numbered by its opening tag's line."""
-    text = read_text(path)
+    decoded = read_text(path, "XML")
+    if decoded.rejects:
+        # a damaged byte inside one callback would make the whole wrapper ill-formed
+        raise ExportFormatError(path, f"XML {decoded.rejects[0].reason}", decoded.rejects[0].line)
+    text = decoded.text
     starts = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<xml\b", text)]
     body = re.sub(r"^<\?xml[^>]*\?>", "", text.strip())  # a declaration cannot sit inside the wrapper
     try:
@@ -119,8 +124,13 @@ def _stage(decoded: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Reject]
         .when(pl.col("_kind").is_not_null() & (pl.col("_kind") != EVENT))
         .then(pl.format("not a {} event: {}", pl.lit(EVENT), "_kind"))
         .when(pl.col("group_id").is_null()).then(pl.lit("ChatId missing"))
+        .when(pl.col("group_id").str.contains("\x00", literal=True)).then(pl.lit("ChatId: contains a NUL byte"))
         .when(pl.col("_t").is_null()).then(pl.lit("CreateTime missing"))
-        .when(as_int(pl.col("_t")).is_null()).then(pl.format("CreateTime: cannot parse '{}' as unix seconds", "_t"))
+        # seconds as documented, or ms as some decrypted callbacks carry: decided per value
+        .when(implausible_reason("CreateTime", pl.col("_t"), as_int(pl.col("_t"))).is_not_null())
+        .then(implausible_reason("CreateTime", pl.col("_t"), as_int(pl.col("_t"))))
+        .when(pl.col("members").list.eval(pl.element().str.contains("\x00", literal=True)).list.any())
+        .then(pl.lit("MemChangeList: a userid contains a NUL byte"))
         .when(pl.col("change_type").is_null()).then(pl.lit("ChangeType missing"))
         .when((pl.col("change_type") == "update") & pl.col("update_detail").is_null())
         .then(pl.lit("UpdateDetail missing on an update"))
@@ -129,7 +139,7 @@ def _stage(decoded: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[Reject]
     bad = checked.filter(pl.col("_reason").is_not_null()).select("source_line", "_reason", "raw")
     rejects = [Reject(file, int(ln), r, raw) for ln, r, raw in bad.iter_rows()]
     frame = checked.filter(pl.col("_reason").is_null()).select(
-        epoch(as_int(pl.col("_t")), "s").alias("event_time"),
+        to_datetime(as_int(pl.col("_t"))).alias("event_time"),
         "group_id", "change_type", "update_detail", "join_scene",
         pl.col("join_scene").replace_strict(JOIN_METHOD, default=None, return_dtype=S).alias("join_method"),
         "quit_scene",
@@ -152,7 +162,7 @@ def parse_wecom_group_events(path: Path | str) -> ParseResult:
     path = Path(path)
     file = str(path)
     chunks = [_xml_lines(path)] if path.suffix.lower() == ".xml" else read_lines(path)
-    frames, rejects = [], []
+    frames, rejects, units = [], [], {}
     for chunk, bad in chunks:
         rejects += bad
         if path.suffix.lower() != ".xml":
@@ -162,6 +172,12 @@ def parse_wecom_group_events(path: Path | str) -> ParseResult:
         staged, bad_values = _stage(decoded, file)
         rejects += bad_json + bad_values
         frames.append(staged)
+        for unit, n in unit_counts(decoded.filter(pl.col("_j").is_not_null()).select(
+                as_int(pl.col("_j").struct.field("CreateTime")).alias("t")), "t", "CreateTime"
+                ).get("CreateTime_units", {}).items():
+            units.setdefault("CreateTime_units", {}).setdefault(unit, 0)
+            units["CreateTime_units"][unit] += n
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
     rejects.sort(key=lambda r: r.line)
-    return ParseResult(frame=frame.match_to_schema(SCHEMA), rejects=rejects)
+    meta = {"records": frame.height + len(rejects), **units}
+    return ParseResult(frame=frame.match_to_schema(SCHEMA), rejects=rejects, meta=meta)

@@ -30,7 +30,9 @@ import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
 from .csvtools import TIMESTAMP, read_text
+from .encoding import DAMAGED
 from .jsontools import as_int, epoch, nonempty
+from .timestamps import epoch_value, implausible_reason, to_datetime, unit_counts
 
 S = pl.String
 _MEMBER = pl.Struct({
@@ -42,9 +44,10 @@ _GROUP_FIELDS = {
     "admin_list": pl.List(pl.Struct({"userid": S})),
     "roomid": S, "roomname": S, "creator": S, "room_create_time": S, "members": pl.List(_MEMBER),
 }
-_ITEM_FIELDS = {**_GROUP_FIELDS, "group_chat": pl.Struct(_GROUP_FIELDS), "errcode": S, "errmsg": S}
+# `status` only to recognise a groupchat/list page (ids and status, no group details)
+_ITEM_FIELDS = {**_GROUP_FIELDS, "group_chat": pl.Struct(_GROUP_FIELDS), "errcode": S, "errmsg": S, "status": S}
 ITEM = pl.Struct(_ITEM_FIELDS)
-DOCUMENT = pl.Struct({"snapshot_time": S, "group_chat_list": pl.List(ITEM), **_ITEM_FIELDS})
+DOCUMENT = pl.Struct({"snapshot_time": S, "group_chat_list": pl.List(ITEM), "next_cursor": S, **_ITEM_FIELDS})
 
 GROUPS_SCHEMA = pl.Schema({
     "snapshot_time": TIMESTAMP, "group_id": S, "group_name": S, "owner": S, "create_time": TIMESTAMP,
@@ -62,11 +65,14 @@ JOIN_METHOD = {1: "invite", 2: "invite", 3: "qrcode"}
 
 def _decode(path: Path, text: str) -> tuple[dict | None, pl.DataFrame, list[Reject]]:
     """(document fields, one row per group item as struct `_g`, rejects)."""
+    if not text.strip():
+        raise ExportFormatError(path, "empty JSON file: expected a group snapshot or a groupchat/get response")
     try:
         doc = pl.Series([text]).str.json_decode(DOCUMENT).struct.unnest()
     except pl.exceptions.PolarsError:
         return _decode_item_by_item(path, text)
     row = doc.row(0, named=True)
+    _refuse_list_page(path, row)
     if row["group_chat_list"] is not None:
         items = doc.select(pl.col("group_chat_list").alias("_g")).explode("_g").filter(pl.col("_g").is_not_null())
     else:  # a bare response is its own single item
@@ -84,6 +90,8 @@ def _decode_item_by_item(path: Path, text: str) -> tuple[dict | None, pl.DataFra
     if not isinstance(data, dict):
         raise ExportFormatError(path, "expected a JSON object (a snapshot or a groupchat/get response)", 1)
     groups = data.get("group_chat_list")
+    if isinstance(groups, list):
+        _refuse_list_page(path, {**data, "group_chat_list": [g if isinstance(g, dict) else {} for g in groups]})
     if not isinstance(groups, list):
         raise ExportFormatError(path, "the groupchat/get response does not have the documented fields", 1)
     good, rejects = [], []
@@ -99,6 +107,18 @@ def _decode_item_by_item(path: Path, text: str) -> tuple[dict | None, pl.DataFra
     doc = {"snapshot_time": None if data.get("snapshot_time") is None else str(data["snapshot_time"])}
     items = pl.concat(good).select("_n", "_g") if good else pl.DataFrame(schema={"_n": pl.UInt32, "_g": ITEM})
     return doc, items, rejects
+
+
+def _refuse_list_page(path: Path, doc: dict) -> None:
+    """A `groupchat/list` response (chat ids and status only) has none of the group details a
+    snapshot stages: staging it would invent groups without owner or members."""
+    items = doc.get("group_chat_list") or []
+    detail = ("name", "owner", "member_list", "create_time", "group_chat", "roomname", "members")
+    listing = bool(items) and all(
+        isinstance(g, dict) and g.get("status") is not None and all(g.get(k) is None for k in detail) for g in items)
+    if doc.get("snapshot_time") is None and (doc.get("next_cursor") is not None or listing):
+        raise ExportFormatError(path, "a groupchat/list page (chat ids and status only), not a group snapshot: "
+                                      "save groupchat/get responses in wecom_groups/", 1)
 
 
 def _line_of(text: str, group_id: str | None) -> int:
@@ -123,15 +143,20 @@ def _group_lines(text: str) -> pl.DataFrame:
 @lru_cache(maxsize=2)
 def _parse(path_str: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, pl.DataFrame, tuple[Reject, ...], dict]:
     path = Path(path_str)
-    text = read_text(path)
+    decoded = read_text(path, "JSON")
+    text = decoded.json_text  # undecodable bytes as U+FFFD: the groups holding them are refused below
     file = str(path)
     doc, items, rejects = _decode(path, text)
     snap_text = (doc or {}).get("snapshot_time")
-    meta = {"snapshot_time_from": "document" if snap_text else "file mtime", "groups": items.height}
-    snap_s = int(float(snap_text)) if snap_text and re.fullmatch(r"\s*\d+(\.\d*)?\s*", snap_text) else None
-    if snap_text and snap_s is None:
-        raise ExportFormatError(path, f"snapshot_time: cannot parse {snap_text!r} as unix seconds", 1)
-    if snap_s is None:
+    meta = {"snapshot_time_from": "document" if snap_text else "file mtime", "groups": items.height,
+            "encoding": decoded.encoding}
+    if snap_text:
+        snap_at, meta["snapshot_time_unit"] = epoch_value(snap_text)
+        if snap_at is None:
+            raise ExportFormatError(path, f"snapshot_time: {snap_text!r} is not a plausible unix time "
+                                          "(seconds or milliseconds, 2000..2100)", 1)
+        snap_s = int(snap_at.timestamp())
+    else:
         snap_s = mtime_ns // 1_000_000_000
 
     g = pl.col("_g").struct
@@ -158,8 +183,16 @@ def _parse(path_str: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, pl.Da
         pl.when(pl.col("_errcode").is_not_null() & (pl.col("_errcode") != "0"))
         .then(pl.format("group_chat_list[{}]: groupchat/get error {} {}", "_n", "_errcode", "_errmsg"))
         .when(pl.col("group_id").is_null()).then(pl.format("group_chat_list[{}]: chat_id missing", "_n"))
-        .when(pl.col("_create").is_not_null() & as_int(pl.col("_create")).is_null())
-        .then(pl.format("group {}: create_time: cannot parse '{}' as unix seconds", "group_id", "_create"))
+        .when(pl.col("group_id").str.contains("\x00", literal=True))
+        .then(pl.format("group_chat_list[{}]: chat_id contains a NUL byte", "_n"))
+        .when(pl.col("_g").struct.json_encode().str.contains(DAMAGED, literal=True))
+        .then(pl.format("group {}: holds bytes not decodable as {}", "group_id", pl.lit(decoded.encoding)))
+        # a group without its member list would stage as a group of 0 members
+        .when(pl.col("_members").is_null())
+        .then(pl.format("group {}: member_list missing or not a list", "group_id"))
+        .when(implausible_reason("create_time", pl.col("_create"), as_int(pl.col("_create"))).is_not_null())
+        .then(pl.format("group {}: {}", "group_id",
+                        implausible_reason("create_time", pl.col("_create"), as_int(pl.col("_create")))))
     )
     groups = groups.with_columns(group_reason.alias("_reason"))
     rejects += _rejects(groups, file, pl.col("_g").struct.json_encode())
@@ -185,14 +218,17 @@ def _parse(path_str: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, pl.Da
     )
     member_reason = (
         pl.when(pl.col("userid").is_null()).then(pl.format("group {} member_list[{}]: userid missing", "group_id", "_k"))
-        .when(pl.col("_join").is_not_null() & as_int(pl.col("_join")).is_null())
-        .then(pl.format("group {} member {}: join_time: cannot parse '{}' as unix seconds", "group_id", "userid", "_join"))
+        .when(pl.col("userid").str.contains("\x00", literal=True))
+        .then(pl.format("group {} member_list[{}]: userid contains a NUL byte", "group_id", "_k"))
+        .when(implausible_reason("join_time", pl.col("_join"), as_int(pl.col("_join"))).is_not_null())
+        .then(pl.format("group {} member {}: {}", "group_id", "userid",
+                        implausible_reason("join_time", pl.col("_join"), as_int(pl.col("_join")))))
     )
     members = members.with_columns(member_reason.alias("_reason"))
     rejects += _rejects(members, file, pl.col("_m").struct.json_encode())
     members = members.filter(pl.col("_reason").is_null()).select(
         "snapshot_time", "group_id", "group_name", "owner", "userid", "member_type",
-        epoch(as_int(pl.col("_join")), "s").alias("join_time"),
+        to_datetime(as_int(pl.col("_join"))).alias("join_time"),
         "join_scene",
         pl.col("join_scene").replace_strict(JOIN_METHOD, default=None, return_dtype=S).alias("join_method"),
         "invitor", "group_nickname", "member_name", "source_format",
@@ -200,7 +236,7 @@ def _parse(path_str: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, pl.Da
     ).match_to_schema(MEMBERS_SCHEMA)
     groups = groups.select(
         "snapshot_time", "group_id", "group_name", "owner",
-        epoch(as_int(pl.col("_create")), "s").alias("create_time"),
+        to_datetime(as_int(pl.col("_create"))).alias("create_time"),
         "notice",
         pl.col("_members").list.len().fill_null(0).cast(pl.Int64).alias("member_count"),
         pl.col("_admins").list.eval(pl.element().struct.field("userid")).fill_null([]).alias("admins"),

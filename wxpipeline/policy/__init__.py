@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wxpipeline.policy.operations import ArrivalExpectation, Windows
+from wxpipeline.policy.semantics import DuplicateKeyError, UniqueKeyLoader, param_problems
 
 PACKAGED_POLICY_DIR = Path(__file__).parent
 
@@ -82,6 +83,14 @@ class PolicySet:
             raise PolicyError(f"{location}: no policy files (*.yaml) found")
         self.versions = sorted(versions, key=lambda v: v.effective_from)
         self.location = location
+        versions: dict[str, str] = {}
+        for v in self.versions:
+            if v.version in versions:
+                raise PolicyError(
+                    f"{v.source_file}: version: {v.version!r} is also the version of {versions[v.version]}; "
+                    "findings record the version string, so each file needs its own"
+                )
+            versions[v.version] = v.source_file
         seen: dict[date, str] = {}
         for v in self.versions:
             if v.effective_from in seen:
@@ -124,6 +133,39 @@ def _format_validation_error(path: Path, err: ValidationError, prefix: str = "")
     return "\n".join(lines)
 
 
+class _Loader(UniqueKeyLoader):
+    """Safe YAML that refuses duplicate keys and whose impossible dates (`2025-13-01`) are YAML errors with their line, not tracebacks."""
+
+
+def _timestamp(loader: _Loader, node: yaml.Node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as e:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a calendar date ({e})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _yaml_key_path(raw: bytes, err: DuplicateKeyError) -> str:
+    """The dotted path of the mapping holding the duplicate key, from the indentation above it."""
+    lines = raw.decode("utf-8", "replace").splitlines()
+    row = err.problem_mark.line
+    indent = len(lines[row]) - len(lines[row].lstrip())
+    key = lines[row].strip().split(":", 1)[0]
+    parts = [key]
+    for text in reversed(lines[:row]):
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#") or ":" not in stripped:
+            continue
+        level = len(text) - len(text.lstrip())
+        if level < indent:
+            parts.append(stripped.split(":", 1)[0])
+            indent = level
+    return ".".join(reversed(parts))
+
+
 def load_policy_file(path: Path) -> PolicyVersion:
     from wxpipeline.checks.registry import CLAUSES, load_all  # the registry defines each clause's params
 
@@ -131,9 +173,11 @@ def load_policy_file(path: Path) -> PolicyVersion:
 
     try:
         raw_bytes = path.read_bytes()
-        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+        data = yaml.load(raw_bytes.decode("utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
     except FileNotFoundError:
         raise PolicyError(f"{path}: file not found") from None
+    except DuplicateKeyError as e:
+        raise PolicyError(f"{path}: {_yaml_key_path(raw_bytes, e)}: {e.problem} (line {e.problem_mark.line + 1})") from None
     except (UnicodeDecodeError, yaml.YAMLError) as e:
         raise PolicyError(f"{path}: not valid UTF-8 YAML: {e}") from None
     if not isinstance(data, dict):
@@ -161,6 +205,8 @@ def load_policy_file(path: Path) -> PolicyVersion:
             policy.parsed_params[cid] = clause.params_model.model_validate(cfg.params)
         except ValidationError as e:
             problems.append(_format_validation_error(path, e, prefix=f"clauses.{cid}.params"))
+            continue
+        problems += param_problems(path, cid, policy.parsed_params[cid])
     for category, rel in policy.word_lists.items():
         if not (path.parent / rel).is_file():
             problems.append(f"{path}: word_lists.{category}: file {rel} not found beside the policy file")

@@ -4,12 +4,13 @@ URIs, no script, no network) and `findings.xlsx` (summary sheet + one sheet per 
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from wxpipeline.reports.charts import trend_svg
+from wxpipeline.reports.charts import cjk_font, trend_svg
 from wxpipeline.reports.data import ReportData
 from wxpipeline.reports.labels import domain_label, severity_label, status_label
 from wxpipeline.reports.xlsx import findings_sheets, write_workbook
@@ -49,7 +50,7 @@ def render_html(data: ReportData) -> str:
     charts = {
         t.domain: _data_uri(trend_svg(t.dates, t.by_clause, t.failing, data.clause_titles)) for t in data.trends
     }
-    return _env().get_template("report.html.j2").render(r=data, charts=charts)
+    return _env().get_template("report.html.j2").render(r=data, charts=charts, charts_cjk=cjk_font() is not None)
 
 
 def write_workbook_for(data: ReportData, path: Path) -> Path:
@@ -62,7 +63,7 @@ def write_daily_report(data: ReportData, reports_dir: Path) -> ReportFiles:
     folder.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook_for(data, folder / "findings.xlsx")
     html = folder / "report.html"
-    tmp = html.with_name(html.name + ".tmp")
+    tmp = html.with_name(f".{html.name}.{os.getpid()}.tmp")  # two runs of one day may overlap
     tmp.write_text(render_html(data), encoding="utf-8")
     tmp.replace(html)
     return ReportFiles(folder, html, xlsx)

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display; must precede any pyplot import elsewhere in the process
 
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 CJK_FAMILIES = (
@@ -80,7 +81,11 @@ def trend_svg(
         for i, (cid, counts) in enumerate(by_clause.items()):
             title = titles.get(cid, "") if font else ""
             label = f"{cid} {title}" if title and title != cid else cid
-            ax.bar(xs, counts, bottom=bottom, width=0.75, color=PALETTE[i % len(PALETTE)], label=label, linewidth=0)
+            # one collection per clause, not one artist per bar: the bars cost most of a chart
+            boxes = [[(x - 0.375, b), (x - 0.375, b + c), (x + 0.375, b + c), (x + 0.375, b)]
+                     for x, b, c in zip(xs, bottom, counts) if c]
+            ax.add_collection(PolyCollection(boxes, facecolors=PALETTE[i % len(PALETTE)], linewidths=0, label=label),
+                              autolim=False)
             bottom = [b + c for b, c in zip(bottom, counts)]
         ax.plot(xs, failing, color="#222222", linewidth=1.4, marker="o", markersize=2.5,
                 label="未关闭（计入检查）" if font else "open (failing)")

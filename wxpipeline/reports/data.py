@@ -150,7 +150,7 @@ def _decorate(row: dict, employees: dict[str, dict], groups: dict[str, dict]) ->
         "department": ((emp or {}).get("department") or NOT_IN_ROSTER) if row.get("employee_id") else None,
         "group_name": (grp or {}).get("group_name"),
         "summary": mask_text(row["summary"]),
-        "evidence_text": evidence_text(row["evidence"]),
+        "evidence_text": evidence_text(row["evidence"], row["clause_id"]),
     }
 
 

@@ -100,19 +100,8 @@ def masked_evidence(evidence: str | None) -> dict | str:
     return mask_value(data) if isinstance(data, dict) else mask_text(json.dumps(data, ensure_ascii=False))
 
 
-def evidence_text(evidence: str | None) -> str:
-    """Masked evidence as one readable line: `key: value; key: value`."""
-    data = masked_evidence(evidence)
-    if isinstance(data, str):
-        return data
+def evidence_text(evidence: str | None, clause_id: str | None = None) -> str:
+    """Masked evidence for people: Chinese sentences and labelled fields (`reports.evidence`)."""
+    from wxpipeline.reports.evidence import format_evidence
 
-    def fmt(v: Any) -> str:
-        if v is None:
-            return "无"  # not a dash: in a CJK monospace font "—" reads like 一 (one)
-        if isinstance(v, bool):
-            return "是" if v else "否"
-        if isinstance(v, (dict, list)):
-            return json.dumps(v, ensure_ascii=False)
-        return str(v)
-
-    return "; ".join(f"{k}: {fmt(v)}" for k, v in data.items())
+    return format_evidence(clause_id, masked_evidence(evidence))

@@ -6,10 +6,13 @@ from wxpipeline.resources.calendar import CalendarResource
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
-from wxpipeline.settings import settings
+from wxpipeline.settings import secure_process, settings
 
 
 def build_resources() -> dict:
+    secure_process()  # also on a code-location load by `dagster dev` / the daemon
+    from wxpipeline.notify import robot_from_env
+
     s = settings()
     s.home.mkdir(parents=True, exist_ok=True)
     return {
@@ -17,4 +20,5 @@ def build_resources() -> dict:
         "warehouse": Warehouse(database_url=s.database_url),
         "policy": PolicyResource(location=s.policy),
         "calendar": CalendarResource(),
+        "wecom": robot_from_env(),  # off when WXPIPELINE_WECOM_WEBHOOK is unset
     }

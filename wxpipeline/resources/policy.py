@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
-from wxpipeline.policy import PolicySet, PolicyVersion, load_policy
+from wxpipeline.policy import PACKAGED_POLICY_DIR, PolicySet, PolicyVersion, load_policy
+
+_LOADED: dict[tuple, PolicySet] = {}
+
+
+def _fingerprint(location: str) -> tuple:
+    """The policy files and the word lists beside them, with their sizes and mtimes."""
+    loc = Path(location) if location else PACKAGED_POLICY_DIR
+    root = loc if loc.is_dir() else loc.parent
+    files = [loc] if loc.is_file() else [*root.glob("*.yaml"), *root.glob("*.yml")]
+    if (root / "wordlists").is_dir():
+        files += [f for f in (root / "wordlists").rglob("*") if f.is_file()]
+    return (location, *((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(files)))
 
 
 class PolicyResource(dg.ConfigurableResource):
@@ -16,7 +29,12 @@ class PolicyResource(dg.ConfigurableResource):
     location: str = ""
 
     def policies(self) -> PolicySet:
-        return load_policy(self.location or None)
+        """Loaded once per process while no policy file changes (every asset of every day asks)."""
+        key = _fingerprint(self.location)
+        if key not in _LOADED:
+            _LOADED.clear()
+            _LOADED[key] = load_policy(self.location or None)
+        return _LOADED[key]
 
     def for_day(self, day: date) -> PolicyVersion:
         return self.policies().for_day(day)

@@ -7,20 +7,35 @@ domain's findings asset shares one mechanism.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from wxpipeline.resources.concurrency import (
+    domain_lock,
+    file_lock,
+    insert_ignoring_duplicates,
+    serialise_sqlite_writes,
+)
+from wxpipeline.resources.triage import (  # noqa: F401 - re-exported: callers import them from here
+    LOCAL_TZ,
+    _waiver_matches,
+    effective_status,
+    evidence_dict,
+    evidence_hash,
+    facts_hash,
+    glob_escape,
+    local_day,
+    local_today,
+    reopen_reason,
+)
 from wxpipeline.resources.tables import (
     CASE_STATUSES,
     Case,
@@ -44,8 +59,13 @@ def finding_id_of(clause_id: str, subject_id: str, day: date) -> str:
     return _h(clause_id, subject_id, day.isoformat())
 
 
-def evidence_hash(evidence: str) -> str:
-    return _h(evidence)
+# `findings` as a polars frame (DESIGN.md columns); naive datetimes as the store returns them.
+FINDINGS_FRAME_SCHEMA = pl.Schema({
+    "finding_id": pl.String, "fingerprint": pl.String, "clause_id": pl.String, "domain": pl.String,
+    "partition_date": pl.Date, "subject_id": pl.String, "employee_id": pl.String, "group_id": pl.String,
+    "severity": pl.String, "summary": pl.String, "evidence": pl.String, "policy_version": pl.String,
+    "run_id": pl.String, "detected_at": pl.Datetime("us"),
+})
 
 
 @lru_cache(maxsize=8)
@@ -55,7 +75,16 @@ def _engine(url: str) -> Engine:
         # Partitions may run in parallel processes; wait for the writer instead of failing.
         kwargs["connect_args"] = {"timeout": 60}
     engine = create_engine(url, **kwargs)
-    SQLModel.metadata.create_all(engine)
+    serialise_sqlite_writes(engine)
+    # two processes on a fresh home would both see no tables and both CREATE them
+    if url.startswith("sqlite") and engine.url.database not in (None, "", ":memory:"):
+        with file_lock(f"{engine.url.database}.init-lock"):
+            SQLModel.metadata.create_all(engine)
+    else:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            SQLModel.metadata.create_all(conn)
     return engine
 
 
@@ -133,6 +162,7 @@ class Warehouse(dg.ConfigurableResource):
         ]
         diff = PartitionDiff()
         with self.session() as s, s.begin():
+            domain_lock(s, domain)
             prev = s.exec(
                 select(Judgement)
                 .where(Judgement.domain == domain, Judgement.partition_date == day)
@@ -147,8 +177,8 @@ class Warehouse(dg.ConfigurableResource):
             }
             new_fps = {r["fingerprint"] for r in rows}
             s.execute(delete(Finding).where(Finding.domain == domain, Finding.partition_date == day))
-            if rows:
-                s.add_all([Finding(**r) for r in rows])
+            if rows:  # one executemany, not one ORM object per finding
+                s.execute(insert(Finding), rows)
             cases = {
                 c.fingerprint: c
                 for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
@@ -172,6 +202,9 @@ class Warehouse(dg.ConfigurableResource):
                 else:
                     case.first_seen = min(case.first_seen, day)
                     case.last_seen = max(case.last_seen, day)
+                    why = reopen_reason(case, r["evidence"], day, old[fp].evidence if fp in old else None)
+                    if why:
+                        event("reopened", fp, r["clause_id"], r["subject_id"], why)
                 info = {"fingerprint": fp, "clause_id": r["clause_id"], "subject_id": r["subject_id"]}
                 if fp in old:
                     diff.kept.append(info)
@@ -223,12 +256,16 @@ class Warehouse(dg.ConfigurableResource):
                  "cause": e.cause, "at": e.at, "fingerprint": e.fingerprint} for e in events]
 
     def findings_frame(self, where=None) -> pl.DataFrame:
-        stmt = select(Finding)
+        """Findings as a frame with the fixed `FINDINGS_FRAME_SCHEMA`: never inferred from the
+        first rows (on a busy day the first hundred findings may all lack a group id)."""
+        columns = [Finding.__table__.c[name] for name in FINDINGS_FRAME_SCHEMA]
+        stmt = select(*columns)
         if where is not None:
             stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
         with self.session() as s:
-            rows = [f.model_dump() for f in s.exec(stmt).scalars()]
-        return pl.DataFrame(rows, schema={c: None for c in Finding.model_fields} if not rows else None)
+            rows = s.execute(stmt).all()
+        frame = pl.DataFrame([tuple(r) for r in rows], schema=FINDINGS_FRAME_SCHEMA, orient="row")
+        return frame
 
     # ---- triage: which findings fail their check --------------------------------------------
 
@@ -296,7 +333,7 @@ class Warehouse(dg.ConfigurableResource):
             case.status, case.note, case.updated_by, case.updated_at = status, note, by, now_utc()
             if owner is not None:
                 case.owner = owner
-            case.status_evidence_hash = evidence_hash(latest.evidence) if latest else None
+            case.status_evidence_hash = facts_hash(latest.evidence) if latest else None
             s.flush()
             s.expunge(case)
         return case
@@ -435,77 +472,17 @@ class Warehouse(dg.ConfigurableResource):
         return {src: n for src, n in rows}
 
     def quarantine(self, source: str, rejects: list, run_id: str | None) -> int:
-        """Store rejected records once per (file, line, reason); returns how many were new."""
+        """Store rejected records once per (file, line, reason), raw line and reason PII-masked;
+        returns how many were new. Concurrent runs quarantining the same rejects both succeed."""
         if not rejects:
             return 0
+        from wxpipeline.reports.masking import mask_text
+
         at = now_utc()
+        fresh: dict[tuple, dict] = {}
+        for r in rejects:
+            row = {"source": source, "file": r.file, "line": r.line, "reason": mask_text(r.reason),
+                   "raw": mask_text(r.raw[:2000]), "first_seen_at": at, "run_id": run_id}
+            fresh.setdefault((row["file"], row["line"], row["reason"]), row)
         with self.session() as s, s.begin():
-            files = {r.file for r in rejects}
-            known = {
-                (q.file, q.line, q.reason)
-                for q in s.exec(select(QuarantineRecord).where(QuarantineRecord.file.in_(files))).scalars()
-            }
-            fresh = {}
-            for r in rejects:
-                k = (r.file, r.line, r.reason)
-                if k not in known and k not in fresh:
-                    fresh[k] = QuarantineRecord(
-                        source=source, file=r.file, line=r.line, reason=r.reason, raw=r.raw[:2000],
-                        first_seen_at=at, run_id=run_id,
-                    )
-            s.add_all(fresh.values())
-        return len(fresh)
-
-
-def _waiver_matches(w: Waiver, f: Finding | Case) -> bool:
-    if w.fingerprint:
-        return w.fingerprint == f.fingerprint
-    return w.clause_id == f.clause_id and fnmatch.fnmatchcase(f.subject_id, w.subject_pattern or "")
-
-
-def glob_escape(text: str) -> str:
-    """`text` as an fnmatch pattern matching only itself."""
-    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
-
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def local_day(at: datetime | None) -> date | None:
-    """The Asia/Shanghai day of a stored timestamp (SQLite returns UTC timestamps naive)."""
-    if at is None:
-        return None
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(LOCAL_TZ).date()
-
-
-def effective_status(f: Finding, case: Case | None, waivers: list[Waiver]) -> tuple[str, Waiver | None]:
-    """A finding's triage status on its own day, and the waiver suppressing it (if any).
-
-    * false_positive holds while the finding's evidence is the one it was judged on;
-    * resolved holds for days up to the day it was resolved; a later finding reopens it;
-    * an open or confirmed finding becomes `waived` when a non-revoked waiver matches it and
-      expires after the finding's day (a waiver stops applying on its expiry day).
-    """
-    status = case.status if case else "open"
-    if status == "false_positive" and case.status_evidence_hash not in (None, evidence_hash(f.evidence)):
-        status = "open"  # evidence changed since it was judged a false positive
-    if status == "resolved" and (local_day(case.updated_at) or f.partition_date) < f.partition_date:
-        status = "open"  # the breach is back after it was resolved
-    if status not in ("open", "confirmed"):
-        return status, None
-    waiver = next(
-        (w for w in waivers if w.revoked_at is None and w.expires_on > f.partition_date and _waiver_matches(w, f)),
-        None,
-    )
-    return ("waived", waiver) if waiver else (status, None)
-
-
-def evidence_dict(evidence: str) -> dict:
-    try:
-        return json.loads(evidence)
-    except ValueError:
-        return {"raw": evidence}
+            return insert_ignoring_duplicates(s, QuarantineRecord.__table__, list(fresh.values()))

@@ -1,0 +1,167 @@
+"""One busy day through `wxpipeline run`, against the polars parse floor (not a test).
+
+    .venv/bin/python benchmarks/bench_day.py --messages 1000000 [--workdir /tmp/bench-day] [--keep]
+
+Writes the demo exports folder (30 days, every format), then replaces the archive file of the
+judged day with N messages: the demo's whole message mix (every msgtype, groups and one-to-one
+chats, planted violations) replicated with fresh msgids and each message's time of day kept on
+the judged day. Then runs `wxpipeline run --from DAY --to DAY` in a child process with a fresh
+WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, and prints:
+
+* wall seconds of the command and the child's peak RSS (getrusage of the child),
+* seconds per Dagster step of the day's run (from the instance's step stats),
+* the parse floor: polars `scan_ndjson` with an explicit schema reading msgid, from, roomid,
+  msgtime, msgtype and the text body from the same file, measured in the same process right
+  after the run (file in the page cache, as it was for the run), and wall ÷ floor,
+* the child's CPU seconds (user+sys, all threads): less sensitive than wall time to other load,
+* the machine load (`os.getloadavg`) before and after: the 2-core machine is often shared.
+
+Deletes the generated files afterwards unless --keep (10M messages are ~4.7 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+DAY = date(2026, 10, 12)
+DEMO_END = date(2026, 10, 17)
+SH = ZoneInfo("Asia/Shanghai")
+FLOOR_SCHEMA = {
+    "msgid": pl.String, "from": pl.String, "roomid": pl.String, "msgtime": pl.String, "msgtype": pl.String,
+    "text": pl.Struct({"content": pl.String}),
+}
+REP_LINES = 50_000  # lines written per write call: bounds the generator's memory
+
+
+def demo_lines(archive: Path) -> pl.DataFrame:
+    """Every line of the demo archive, with its time of day in ms and its msgid."""
+    files = sorted(archive.glob("*.jsonl"))
+    lines = pl.concat([
+        pl.DataFrame({"line": f.read_text("utf-8").splitlines()}) for f in files
+    ]).filter(pl.col("line").str.strip_chars() != "")
+    ts = pl.col("line").str.extract(r'"(?:msgtime|time)": (\d+)').cast(pl.Int64)
+    return lines.with_columns(ts.alias("ms")).filter(pl.col("ms").is_not_null())
+
+
+def write_day(base: pl.DataFrame, n: int, path: Path) -> None:
+    """N messages on DAY: replica k of the demo lines gets msgid suffix `_k`, times moved to DAY."""
+    day_ms = int(datetime.combine(DAY, datetime.min.time(), SH).timestamp() * 1000)
+    tod = (pl.col("ms") + 8 * 3600_000) % 86_400_000  # time of day in Shanghai
+    new_ms = (day_ms + tod).cast(pl.String)
+    with open(path, "wb") as fh:
+        written, k = 0, 0
+        while written < n:
+            take = min(base.height, n - written)
+            part = base.head(take).select(
+                pl.col("line")
+                .str.replace(r'"msgid": "([^"]*)"', f'"msgid": "${{1}}_r{k}"')
+                .str.replace(r'"msgtime": \d+', pl.format('"msgtime": {}', new_ms))
+                .str.replace(r'"time": \d+', pl.format('"time": {}', new_ms))
+            )
+            for i in range(0, part.height, REP_LINES):
+                fh.write(part["line"].slice(i, REP_LINES).str.join("\n").item().encode() + b"\n")
+            written += take
+            k += 1
+
+
+def sample_rss(proc: subprocess.Popen, samples: list[tuple[float, int]], every: float = 0.1) -> None:
+    """(wall clock, RSS bytes) of the child every `every` seconds until it exits."""
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    samples.append((time.time(), int(line.split()[1]) * 1024))
+        except OSError:
+            break
+        time.sleep(every)
+
+
+def step_stats(dagster_home: Path) -> dict[str, tuple[float, float]]:
+    """(start, end) wall clock of each step of the day's `judge_day` run."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        runs = [r for r in instance.get_runs() if r.job_name == "judge_day"]
+        if not runs:
+            return {}
+        stats = instance.get_run_step_stats(runs[0].run_id)
+        return {s.step_key: (s.start_time or 0, s.end_time or 0) for s in stats}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=1_000_000)
+    ap.add_argument("--workdir", default="/tmp/wxpipeline-bench-day")
+    ap.add_argument("--keep", action="store_true", help="keep the generated exports and home")
+    args = ap.parse_args()
+    work = Path(args.workdir)
+    exports, home = work / "exports", work / "home"
+    shutil.rmtree(work, ignore_errors=True)
+    exe = Path(sys.executable).with_name("wxpipeline")
+    env = {**os.environ, "WXPIPELINE_HOME": str(home), "WXPIPELINE_EXPORTS_DIR": str(exports)}
+    env.pop("DAGSTER_HOME", None)
+
+    t0 = time.monotonic()
+    subprocess.run([str(exe), "demo", "--out", str(exports), "--end", DEMO_END.isoformat()], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    archive = exports / "wecom_archive"
+    base = demo_lines(archive)
+    day_file = archive / f"archive_{DAY:%Y%m%d}.jsonl"
+    day_file.unlink(missing_ok=True)
+    write_day(base, args.messages, day_file)
+    size = day_file.stat().st_size
+    print(f"generated {args.messages:,} messages ({size / 1e9:.2f} GB) for {DAY} in {time.monotonic() - t0:.0f}s "
+          f"(demo mix of {base.height:,} lines replicated)")
+
+    load_before = os.getloadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = before.ru_utime + before.ru_stime
+    t0 = time.monotonic()
+    samples: list[tuple[float, int]] = []
+    with subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        sampler = threading.Thread(target=sample_rss, args=(proc, samples), daemon=True)
+        sampler.start()
+        out, err = proc.communicate()
+    wall = time.monotonic() - t0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the demo child is counted too: subtract it
+    peak_gb = usage.ru_maxrss / 1e6  # KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    load_after = os.getloadavg()
+    if proc.returncode != 0:
+        print(out[-3000:], err[-3000:], sep="\n")
+    steps = step_stats(home / "dagster")
+
+    t0 = time.monotonic()
+    floor_rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
+    floor = time.monotonic() - t0
+
+    print(f"\nmessages {args.messages:,}  wall {wall:.1f}s  CPU {cpu:.1f}s (user+sys, all threads)  "
+          f"peak RSS {peak_gb:.2f} GB  exit {proc.returncode}")
+    print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
+          f"seconds per million {wall / (args.messages / 1e6):.1f}")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
+    print("\nstep seconds and peak RSS sampled during the step (judge_day):")
+    for key, (start, end) in sorted(steps.items(), key=lambda kv: kv[1][0] - kv[1][1]):
+        rss = max((b for t, b in samples if start <= t <= end), default=0)
+        print(f"  {end - start:7.2f}s  {rss / 1e9:5.2f} GB  {key}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

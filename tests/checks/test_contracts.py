@@ -1,0 +1,46 @@
+"""Input contracts: polars evaluates every expectation on every row, GE a bounded sample."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from wxpipeline.checks import contracts
+from wxpipeline.formats.schemas import SCHEMAS
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def messages(n: int) -> pl.DataFrame:
+    return pl.DataFrame({
+        "msgid": [f"m{i}" for i in range(n)], "action": ["send"] * n, "sender": ["u"] * n, "recipients": [["v"]] * n,
+        "roomid": [None] * n, "sent_at": [datetime(2026, 10, 12, 9, tzinfo=SH)] * n, "msgtype": ["text"] * n,
+        "text": ["hi"] * n, "urls": [[]] * n, "revoked_msgid": [None] * n, "source_file": ["a.jsonl"] * n,
+        "source_line": list(range(1, n + 1)),
+    }, schema=SCHEMAS["wecom_archive"])
+
+
+def test_a_clean_day_passes_lazily():
+    r = contracts.validate("wecom_messages", messages(20_000).lazy())
+    assert r.passed and r.rows == 20_000 and r.failures == []
+
+
+def test_every_breach_is_counted_over_all_rows_not_the_sample():
+    df = messages(20_000).with_columns(
+        pl.when(pl.col("source_line") > 19_990).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid"),
+        pl.when(pl.col("source_line") == 12_345).then(pl.lit("edit")).otherwise(pl.col("action")).alias("action"),
+        pl.when(pl.col("source_line") == 777).then(None).otherwise(pl.col("msgtype")).alias("msgtype"),
+    )
+    r = contracts.validate("wecom_messages", df)
+    got = {f["expectation"]: (f["column"], f["unexpected_count"], f["examples"][:1]) for f in r.failures}
+    assert not r.passed
+    assert got["expect_column_values_to_be_unique"] == ("msgid", 11, ["m0"])  # m0 and its 10 copies
+    assert got["expect_column_values_to_be_in_set"] == ("action", 1, ["edit"])
+    assert got["expect_column_values_to_not_be_null"][:2] == ("msgtype", 1)
+
+
+def test_a_near_miss_null_is_not_out_of_set_and_a_missing_column_fails():
+    df = messages(10).with_columns(pl.lit(None, pl.String).alias("roomid"))
+    assert contracts.validate("wecom_messages", df).passed  # roomid may be null; not in any set
+    r = contracts.validate("wecom_messages", messages(10).drop("msgtype"))
+    assert not r.passed and r.failures[0]["expectation"] == "column_exists"

@@ -5,7 +5,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from wxpipeline.settings import secure_process, settings
+from wxpipeline.settings import record_partitions_start, secure_process, settings
 
 
 def _day(s: str) -> date:

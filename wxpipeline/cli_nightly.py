@@ -116,18 +116,21 @@ def cmd_nightly(args) -> int:
         return 2
     defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
-    exports = build_resources()["exports"]
+    resources = build_resources()
     old = nightly.load_state()
-    new = arrival.manifest(arrival.inventory(exports))
+    new = arrival.manifest(arrival.inventory(resources["exports"]))
     changes = arrival.diff(old, new)
-    reference_days = load_policy(settings().policy or None).for_day(day).windows.reference_rejudge_days
-    plan = nightly.plan_changes(changes, first, day, reference_days)
+    policy = load_policy(settings().policy or None)
+    plan = nightly.plan_changes(changes, first, day, policy.for_day(day).windows.reference_rejudge_days)
+    as_of_at = nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)
+    # days judged while awaiting data whose tolerated delay passed since: re-judged to say overdue
+    nightly.plan_overdue(plan, resources["warehouse"].coverage_rows(first, day), policy.for_day, as_of_at)
     plan.judge.setdefault(day, set()).add(f"nightly {day}")
     plan.assets.setdefault(day, set()).add("*")  # the night's own day: everything
     from wxpipeline.assets.common import staged_store
 
     nightly.stage_missing(plan, staged_store())  # the night's own day too, when not staged yet
-    as_of = (nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)).isoformat()
+    as_of = as_of_at.isoformat()
     print(f"nightly {day}: {len(changes)} changed file(s)")
     for ch in changes:
         print(f"  {ch.what:<8} {ch.path}")

@@ -65,6 +65,28 @@ def plan_changes(changes: list[arrival.Change], first: date, last: date, referen
     return plan
 
 
+def plan_overdue(plan: Plan, judged: list[dict], policy_for_day, as_of: datetime) -> None:
+    """Domain-days judged while *awaiting data* whose tolerated delay (the policy's `arrival:`) has
+    passed since, with the data still missing: re-judged once, so that the check, `judgements`,
+    the report and the CLI say *overdue*. `judged`: `Warehouse.coverage_rows`."""
+    from wxpipeline.lineage import day_start
+
+    for row in judged:
+        if row["coverage_status"] != "awaiting_data":
+            continue
+        day = row["partition_date"]
+        expected = policy_for_day(day).arrival
+        deadline = day_start(day + timedelta(days=1))
+        late = sorted(kind for kind, seen in row["inputs"].items()
+                      if seen.get("status") == "awaiting_data" and kind in expected
+                      and as_of > deadline + timedelta(days=expected[kind].tolerated_delay_days))
+        if late:
+            why = "overdue: " + ", ".join(
+                f"{kind} not arrived within {expected[kind].tolerated_delay_days} day(s)" for kind in late)
+            plan.add(plan.judge, [day], why)
+            plan.add(plan.assets, [day], f"{row['domain']}_findings")
+
+
 def stage_missing(plan: Plan, store) -> None:
     """Judging a day needs its own staged partitions: stage a judged day that has none yet (no file
     held records of it, e.g. a quiet day before a late file made it a dependent)."""

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import dagster as dg
 
 from wxpipeline import arrival, nightly
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
+from wxpipeline.resources.warehouse import Warehouse
 
 BATCH_TAG = "wxpipeline/batch"
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -33,7 +34,9 @@ def _first_partition() -> date:
 
 
 def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, reference_days: int,
-             last: date | None = None) -> dg.SensorResult | dg.SkipReason:
+             last: date | None = None, overdue=None) -> dg.SensorResult | dg.SkipReason:
+    """`overdue(plan)`, when given, adds the days judged while awaiting data whose tolerated delay
+    has passed (nightly.plan_overdue); they are re-judged once (run key per domain-day)."""
     state = json.loads(context.cursor) if context.cursor else {}
     pending = state.get("pending")
     if pending:  # phase 2: judge once the staging runs of the batch are done
@@ -62,9 +65,19 @@ def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, refere
                                    skip_reason=f"baseline: {len(new)} export file(s) recorded")
         state["manifest"] = old
     changes = arrival.diff(state["manifest"], new)
-    if not changes:
-        return dg.SkipReason("no export file new, changed or removed")
     plan = nightly.plan_changes(changes, _first_partition(), last or nightly.last_partition(), reference_days)
+    if not changes:
+        if overdue is not None:
+            overdue(plan)
+        if not plan.judge:
+            return dg.SkipReason("no export file new, changed or removed")
+        return dg.SensorResult(run_requests=[
+            dg.RunRequest(job_name="judge_day", partition_key=d.isoformat(),
+                          run_key=f"overdue:{d}:{','.join(sorted(plan.assets.get(d, [])))}",
+                          tags={nightly.CAUSE_TAG: nightly.cause_tag(why)},
+                          asset_selection=[dg.AssetKey(a) for a in nightly.judge_selection(plan.assets.get(d))])
+            for d, why in sorted(plan.judge.items())
+        ], cursor=json.dumps(state, ensure_ascii=False))
     from wxpipeline.assets.common import staged_store
 
     nightly.stage_missing(plan, staged_store())
@@ -100,8 +113,15 @@ def build_exports_sensor(jobs: list) -> dg.SensorDefinition:
             "`nightly_audit` judges yesterday."
         ),
     )
-    def exports_sensor(context: dg.SensorEvaluationContext, exports: ExportsFolder, policy: PolicyResource) -> dg.SensorResult | dg.SkipReason:
-        reference_days = policy.for_day(nightly.last_partition()).windows.reference_rejudge_days
-        return evaluate(context, exports, reference_days)
+    def exports_sensor(context: dg.SensorEvaluationContext, exports: ExportsFolder, policy: PolicyResource,
+                       warehouse: Warehouse) -> dg.SensorResult | dg.SkipReason:
+        last = nightly.last_partition()
+        reference_days = policy.for_day(last).windows.reference_rejudge_days
+
+        def overdue(plan) -> None:
+            rows = warehouse.coverage_rows(_first_partition(), last)
+            nightly.plan_overdue(plan, rows, policy.for_day, datetime.now(nightly.TZ))
+
+        return evaluate(context, exports, reference_days, overdue=overdue)
 
     return exports_sensor

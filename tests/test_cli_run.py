@@ -60,3 +60,30 @@ def test_blocked_contract_exits_non_zero(env, capsys):
     # issue 12 #6: no day is judged (and reported ok) on reference data that failed its contract
     assert "no day judged" in err and "2026-09-22" not in out
     assert rows() == []
+
+
+def test_run_reaches_back_to_the_records_its_first_day_reads(tmp_path):
+    """Partitions begin where the data the period reads begins: judging 2026-09-24 alone reads the
+    bill of 09-22 that ledger entry L2 (booked on the 24th) pays for, so `run` lowers the recorded
+    partition start to 09-22 and stages it; otherwise L2 would be a false PAY-04 finding. In a
+    subprocess: the definitions take the partition start when they are imported."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WXPIPELINE_PARTITIONS_START", "WXPIPELINE_DATABASE_URL", "WXPIPELINE_POLICY")}
+    env.update(WXPIPELINE_HOME=str(tmp_path / "home"), WXPIPELINE_EXPORTS_DIR=str(tmp_path / "exports"),
+               DAGSTER_HOME=str(tmp_path / "home" / "dagster"))
+    write_exports(tmp_path / "exports")
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from wxpipeline.cli import main; "
+         "sys.exit(main(['run', '--from', '2026-09-24', '--to', '2026-09-24']))"],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "home" / "partitions_start").read_text().strip() <= "2026-09-22"
+    assert "stage 2026-09-22" in done.stdout
+    wh = Warehouse(database_url=f"sqlite:///{tmp_path / 'home' / 'findings.db'}")
+    with wh.session() as s:
+        found = [(f.clause_id, f.subject_id) for f in s.exec(select(Finding)).scalars()]
+    assert not [f for f in found if f[0] == "PAY-04" and ("L2" in f[1] or "T101" in f[1])], found

@@ -68,21 +68,24 @@ def cmd_run(args) -> int:
     if rc := _require_exports():
         return rc
     from wxpipeline import arrival
+    from wxpipeline.cli import _days
     from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_days_for_period
     from wxpipeline.resources import build_resources
-
-    from wxpipeline.cli import _days
     from wxpipeline.settings import record_partitions_start
 
     days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
-    first = date.fromisoformat(record_partitions_start(args.date_from))  # before the definitions are built
+    inv = arrival.inventory(build_resources()["exports"])
+    # the period and the days before/after it that its rules read (sign-offs before a publish day,
+    # membership history ...): the daily partitions must reach back to the first of those days
+    # holding records, or an early day would be judged without them. Before the definitions are built.
+    wanted = stage_days_for_period(inv, args.date_from, args.date_to, last_partition())
+    first = date.fromisoformat(record_partitions_start(min([args.date_from, *wanted])))
     if args.date_from < first:
         print(f"error: --from {args.date_from} is before the first daily partition {first} "
               "(WXPIPELINE_PARTITIONS_START)", file=sys.stderr)
         return 2
     defs = _defs()
-    inv = arrival.inventory(build_resources()["exports"])
-    stage = [d for d in stage_days_for_period(inv, args.date_from, args.date_to, last_partition()) if d >= first]
+    stage = [d for d in wanted if d >= first]
     t_all = time.monotonic()
     width = len(str(len(days)))
     as_of = datetime.now(arrival.TZ).isoformat()

@@ -16,6 +16,7 @@ from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, Finding
 
+from .conftest import stage
 from .exports_fixture import write_exports
 
 PG = os.environ.get("WXPIPELINE_TEST_POSTGRES_URL")
@@ -49,6 +50,8 @@ def materialize(day):
 
 
 def test_postgres_store_is_idempotent_and_keeps_triage(pg_url):
+    # the neighbours PAY-04 reconciles against are staged first, as `run` and the exports sensor do
+    stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
     assert materialize("2026-09-22").success
     wh = build_resources()["warehouse"]
     assert wh.database_url.startswith("postgresql")

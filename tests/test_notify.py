@@ -119,14 +119,6 @@ def test_nightly_report_run_posts_and_never_fails(isolated_home, answers):
         assert len(robot.received) == (1 if not answers else 2)
 
 
-@pytest.fixture()
-def isolated_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
-    monkeypatch.delenv("WXPIPELINE_WECOM_WEBHOOK", raising=False)
-    return tmp_path
 
 
 def test_failure_alert_is_received(tmp_path):

@@ -1,19 +1,8 @@
 """Shared set-up for in-process materialization tests: an isolated WXPIPELINE_HOME per test."""
 
 import dagster as dg
-import pytest
 
 from wxpipeline.assets.common import pipeline_resources
-
-
-@pytest.fixture()
-def isolated_home(tmp_path, monkeypatch):
-    """WXPIPELINE_HOME and the exports folder under tmp_path; default database and policy."""
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
-    return tmp_path
 
 
 def materialize_day(definitions: list, day: str, **kwargs):

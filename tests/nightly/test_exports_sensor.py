@@ -17,13 +17,9 @@ from wxpipeline.assets.common import pipeline_resources
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
-    write_exports(tmp_path / "exports")
-    return tmp_path
+def env(isolated_home):
+    write_exports(isolated_home / "exports")
+    return isolated_home
 
 
 def evaluate(defs, instance, cursor):

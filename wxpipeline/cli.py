@@ -33,6 +33,7 @@ def _warehouse():
 
 def cmd_demo(args) -> int:
     from wxpipeline.demo import write_demo
+    from wxpipeline.settings import record_partitions_start
 
     root = Path(args.out) if args.out else settings().exports_dir
     end = args.end

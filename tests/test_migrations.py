@@ -126,7 +126,7 @@ def test_pre_alembic_store_is_stamped_then_upgraded_when_the_pipeline_opens_it(s
     from wxpipeline.resources.warehouse import _engine
 
     _engine.cache_clear()
-    _engine(store_url)  # what every run does first
+    _engine(store_url)  # what every run does first: stamps 0001_baseline, then upgrades
     assert migrations.current(create_engine(store_url)) == migrations.head()
     _assert_rows_kept(store_url)
     assert _diffs(store_url) == []
@@ -136,7 +136,6 @@ def test_pre_alembic_store_of_the_current_tables_is_stamped_at_head(store_url):
     engine = create_engine(store_url)
     SQLModel.metadata.create_all(engine)
     assert "alembic_version" not in inspect(engine).get_table_names()
-    before, after = migrations.upgrade(engine)
-    assert (before, after) == (None, migrations.head())
+    assert migrations.upgrade(engine) == (None, migrations.head(), migrations.head())
     assert _diffs(store_url) == []
     engine.dispose()

@@ -32,13 +32,16 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
     engine = _store()
     try:
-        before, after = migrations.upgrade(engine)
+        before, after, stamped = migrations.upgrade(engine)
     finally:
         engine.dispose()
+    if stamped:
+        print(f"findings store {_where(engine)}: tables made before migrations, stamped {stamped}")
+        before = stamped
     if before == after:
         print(f"findings store {_where(engine)}: already at {after} (head)")
     else:
-        print(f"findings store {_where(engine)}: upgraded {before or '(empty or pre-Alembic)'} -> {after}")
+        print(f"findings store {_where(engine)}: upgraded {before or '(empty)'} -> {after}")
     return 0
 
 

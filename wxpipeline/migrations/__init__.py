@@ -53,8 +53,9 @@ def _pre_alembic_revision(conn: Connection) -> str | None:
     return _COVERAGE if "coverage_status" in columns else BASELINE
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Migrate the store to head under the store's lock; returns (revision before, revision after)."""
+def upgrade(engine: Engine) -> tuple[str | None, str, str | None]:
+    """Migrate the store to head under the store's lock; returns (revision before, revision after,
+    the revision a pre-Alembic store was stamped with or None)."""
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
         with file_lock(f"{database}.init-lock"):
@@ -62,17 +63,16 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return _upgrade_locked(engine)
 
 
-def _upgrade_locked(engine: Engine) -> tuple[str | None, str]:
+def _upgrade_locked(engine: Engine) -> tuple[str | None, str, str | None]:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
         before = MigrationContext.configure(conn).get_current_revision()
         cfg = config(conn)
-        if before is None:
-            stamped = _pre_alembic_revision(conn)
-            if stamped:
-                command.stamp(cfg, stamped)
+        stamped = _pre_alembic_revision(conn) if before is None else None
+        if stamped:
+            command.stamp(cfg, stamped)
         if before != head():
             command.upgrade(cfg, "head")
         after = MigrationContext.configure(conn).get_current_revision()
-    return before, after
+    return before, after, stamped

@@ -16,6 +16,7 @@ from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, Finding
 
+from .conftest import stage
 from .exports_fixture import write_exports
 
 PG = os.environ.get("WXPIPELINE_TEST_POSTGRES_URL")
@@ -43,6 +44,8 @@ def pg_url(tmp_path, monkeypatch):
 
 
 def materialize(day):
+    # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
+    stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
     resources = pipeline_resources()
     return dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
                           partition_key=day, resources=resources, raise_on_error=False)

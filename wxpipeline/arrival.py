@@ -93,7 +93,7 @@ def bill_period(path: Path) -> tuple[str | None, datetime | None]:
 def file_info(exports, kind_name: str, path: Path) -> FileInfo:
     """The file's days and latest record time (parsing it into the cache if needed)."""
     kind = EXPORT_KINDS[kind_name]
-    pq, rejects, _meta = exports._cached(kind, path)
+    pq, rejects, _meta = exports._cached(kind, path)  # (parquet, rejects, parser meta) since issue 16
     rel = str(path.relative_to(exports.exports_dir))
     sidecar = (pq or Path(str(exports.cache_dir)) / kind.name / "_none").with_suffix(".days.json") if pq else None
     if sidecar is not None and sidecar.exists():

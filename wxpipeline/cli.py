@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_policy.add_parsers(sub, _day)
     cli_cases.add_parsers(sub, _day)
+
+    from wxpipeline import cli_db
+
+    cli_db.add_parsers(sub)  # db upgrade, db current
     return p
 
 

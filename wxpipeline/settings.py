@@ -13,6 +13,7 @@ ENVIRONMENT = (
     ("WXPIPELINE_HOME", "data folder: staged tables, findings.db, reports (default ./.wxpipeline)"),
     ("WXPIPELINE_EXPORTS_DIR", "the exports folder (default WXPIPELINE_HOME/exports)"),
     ("WXPIPELINE_DATABASE_URL", "findings store (default sqlite:///WXPIPELINE_HOME/findings.db)"),
+    ("WXPIPELINE_DAGSTER_PG_URL", "Dagster instance storage in PostgreSQL (production; default SQLite in DAGSTER_HOME)"),
     ("WXPIPELINE_POLICY", "a policy file or a folder of versions (default: the packaged policy)"),
     ("WXPIPELINE_PARTITIONS_START", "first daily partition (default: WXPIPELINE_HOME/partitions_start)"),
     ("WXPIPELINE_WECOM_WEBHOOK", "WeCom group robot: daily summary, failure alerts (off when unset)"),
@@ -123,9 +124,11 @@ def ensure_dagster_home() -> Path:
     record_partitions_start()
     s.dagster_home.mkdir(parents=True, exist_ok=True)
     cfg = s.dagster_home / "dagster.yaml"
-    if not cfg.exists():
+    wanted = dagster_yaml()
+    # a file we generated for the other storage is switched; a hand-edited one is left alone
+    if not cfg.exists() or (cfg.read_text("utf-8") in (DAGSTER_YAML, DAGSTER_PG_YAML) and cfg.read_text("utf-8") != wanted):
         tmp = cfg.with_suffix(f".{os.getpid()}.tmp")  # two fresh starts must not interleave writes
-        tmp.write_text(DAGSTER_YAML, "utf-8")
+        tmp.write_text(wanted, "utf-8")
         os.replace(tmp, cfg)
     os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
     return s.dagster_home
@@ -147,6 +150,22 @@ run_monitoring:
 telemetry:
   enabled: false
 """
+
+
+# Production instance (README "Production"): run, event-log and schedule storage in PostgreSQL
+# (dagster-postgres), selected by WXPIPELINE_DAGSTER_PG_URL alone. The URL is read from the
+# environment by Dagster at start, never written into the file. Same queue limit and monitoring.
+DAGSTER_PG_YAML = """\
+storage:
+  postgres:
+    postgres_url:
+      env: WXPIPELINE_DAGSTER_PG_URL
+""" + DAGSTER_YAML
+
+
+def dagster_yaml() -> str:
+    """The dagster.yaml this environment selects: PostgreSQL when WXPIPELINE_DAGSTER_PG_URL is set."""
+    return DAGSTER_PG_YAML if os.environ.get("WXPIPELINE_DAGSTER_PG_URL") else DAGSTER_YAML
 
 
 def open_dagster_instance():

@@ -44,14 +44,14 @@ def pg_url(tmp_path, monkeypatch):
 
 
 def materialize(day):
+    # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
+    stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
     resources = pipeline_resources()
     return dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
                           partition_key=day, resources=resources, raise_on_error=False)
 
 
 def test_postgres_store_is_idempotent_and_keeps_triage(pg_url):
-    # the neighbours PAY-04 reconciles against are staged first, as `run` and the exports sensor do
-    stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
     assert materialize("2026-09-22").success
     wh = build_resources()["warehouse"]
     assert wh.database_url.startswith("postgresql")

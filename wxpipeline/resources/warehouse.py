@@ -17,11 +17,10 @@ import dagster as dg
 import polars as pl
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from wxpipeline.resources.concurrency import (
     domain_lock,
-    file_lock,
     insert_ignoring_duplicates,
     serialise_sqlite_writes,
 )
@@ -77,15 +76,11 @@ def _engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": 60}
     engine = create_engine(url, **kwargs)
     serialise_sqlite_writes(engine)
-    # two processes on a fresh home would both see no tables and both CREATE them
-    if url.startswith("sqlite") and engine.url.database not in (None, "", ":memory:"):
-        with file_lock(f"{engine.url.database}.init-lock"):
-            SQLModel.metadata.create_all(engine)
-    else:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
-            SQLModel.metadata.create_all(conn)
+    # schema changes are Alembic migrations (wxpipeline/migrations), run under the store's lock:
+    # create_all would add missing tables but never a missing column
+    from wxpipeline.migrations import upgrade
+
+    upgrade(engine)
     return engine
 
 

@@ -2,7 +2,22 @@
 
 import dagster as dg
 
+import shutil
+
+import pytest
+
 from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.policy import PACKAGED_POLICY_DIR
+
+
+@pytest.fixture()
+def policy_folder(isolated_home, monkeypatch):
+    """An isolated home whose WXPIPELINE_POLICY is a copy of the packaged policy folder (word lists
+    included), for tests that add or edit policy versions. Returns the folder."""
+    folder = isolated_home / "policy"
+    shutil.copytree(PACKAGED_POLICY_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.setenv("WXPIPELINE_POLICY", str(folder))
+    return folder
 
 
 def materialize_day(definitions: list, day: str, **kwargs):

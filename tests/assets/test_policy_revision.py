@@ -1,7 +1,6 @@
 """A policy revision in the middle of a period: re-judging changes only the days it governs,
 records the diff with both versions, and keeps triage on untouched cases."""
 
-import shutil
 from datetime import date
 
 import dagster as dg
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.policy import PACKAGED_POLICY_DIR, load_policy
+from wxpipeline.policy import load_policy
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, CaseEvent, Finding
 from wxpipeline.revision import revision_report
@@ -23,13 +22,8 @@ DAYS = ["2026-09-21", "2026-09-22", "2026-09-23", "2026-09-24"]
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    pol = tmp_path / "policy"
-    shutil.copytree(PACKAGED_POLICY_DIR, pol, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.setenv("WXPIPELINE_POLICY", str(pol))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
+def env(tmp_path, policy_folder):
+    pol = policy_folder
     # 3500 yuan on the 21st and on the 24th: compliant under 5000, a breach under 3000
     write_exports(tmp_path / "exports", extra_bill_rows=[
         ("2026-09-21 15:00:00", "3500.00", "T400"), ("2026-09-24 15:00:00", "3500.00", "T401"),

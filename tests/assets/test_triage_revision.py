@@ -1,15 +1,12 @@
 """Issue 12 #9: a false positive survives a revision that changes only a parameter restated in
 its evidence; a change of the facts reopens it, with a case event saying why."""
 
-import shutil
-
 import dagster as dg
 from sqlalchemy import select
 
 from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.policy import PACKAGED_POLICY_DIR
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import CaseEvent, Finding
 
@@ -28,13 +25,8 @@ def pay02(wh):
     return next(r for r in wh.findings_status([Finding.clause_id == "PAY-02"]) if r["subject_id"].startswith("T101"))
 
 
-def test_false_positive_survives_a_parameter_revision_and_reopens_on_new_facts(tmp_path, monkeypatch):
-    pol = tmp_path / "policy"
-    shutil.copytree(PACKAGED_POLICY_DIR, pol, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.setenv("WXPIPELINE_POLICY", str(pol))
-    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
+def test_false_positive_survives_a_parameter_revision_and_reopens_on_new_facts(tmp_path, policy_folder):
+    pol = policy_folder
     exports = write_exports(tmp_path / "exports")
     judge()
     wh = build_resources()["warehouse"]

@@ -1,8 +1,6 @@
 """Findings-store migrations (Alembic): fresh stores, stores of the previous release, and stores
 create_all made before Alembic, on SQLite and (when WXPIPELINE_TEST_POSTGRES_URL is set) PostgreSQL."""
 
-import os
-import uuid
 from datetime import date, datetime
 
 import pytest
@@ -15,7 +13,8 @@ from sqlmodel import SQLModel
 from wxpipeline import migrations
 from wxpipeline.cli import main
 
-PG = os.environ.get("WXPIPELINE_TEST_POSTGRES_URL")
+from .scratch_postgres import scratch_database
+
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -26,21 +25,9 @@ def store_url(request, tmp_path, monkeypatch):
         monkeypatch.setenv("WXPIPELINE_DATABASE_URL", url)
         yield url
         return
-    if not PG:
-        pytest.skip("WXPIPELINE_TEST_POSTGRES_URL not set (no PostgreSQL server)")
-    db = f"wx_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {db}"))
-    url = PG.rsplit("/", 1)[0] + f"/{db}"
-    monkeypatch.setenv("WXPIPELINE_DATABASE_URL", url)
-    yield url
-    from wxpipeline.resources.warehouse import _engine
-
-    _engine.cache_clear()
-    with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database("wx_mig") as url:
+        monkeypatch.setenv("WXPIPELINE_DATABASE_URL", url)
+        yield url
 
 
 def _diffs(url: str) -> list:

@@ -1,20 +1,19 @@
 """Triage rules of the findings store: which findings fail their check, waivers and their expiry,
 false positives, resolved cases recurring, and the audit trail in case_events."""
 
-import os
-import uuid
 from datetime import date, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from wxpipeline.checks.findings import FINDING_SCHEMA
 from wxpipeline.resources.tables import CaseEvent
 from wxpipeline.resources.warehouse import Warehouse, fingerprint_of
 
+from .scratch_postgres import scratch_database
+
 D = date(2026, 10, 12)
-PG = os.environ.get("WXPIPELINE_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,19 +22,8 @@ def wh(request, tmp_path):
     if request.param == "sqlite":
         yield Warehouse(database_url=f"sqlite:///{tmp_path / 'f.db'}")
         return
-    if not PG:
-        pytest.skip("WXPIPELINE_TEST_POSTGRES_URL not set (no PostgreSQL server)")
-    db = f"wx_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {db}"))
-    url = PG.rsplit("/", 1)[0] + f"/{db}"
-    yield Warehouse(database_url=url)
-    from wxpipeline.resources.warehouse import _engine
-
-    _engine(url).dispose()
-    with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+    with scratch_database() as url:
+        yield Warehouse(database_url=url)
 
 
 def write(wh: Warehouse, day: date, subjects: dict[str, str], clause: str = "PAY-02") -> None:

@@ -3,12 +3,10 @@
 Runs when WXPIPELINE_TEST_POSTGRES_URL names a server (`.ci/run` starts one); skips otherwise.
 """
 
-import os
-import uuid
 
 import dagster as dg
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
@@ -16,31 +14,19 @@ from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, Finding
 
+from ..scratch_postgres import PG, scratch_database
 from .conftest import stage
 from .exports_fixture import write_exports
 
-PG = os.environ.get("WXPIPELINE_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not PG, reason="WXPIPELINE_TEST_POSTGRES_URL not set (no PostgreSQL server)")
 
 
 @pytest.fixture()
-def pg_url(tmp_path, monkeypatch):
-    db = f"wx_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {db}"))
-    url = PG.rsplit("/", 1)[0] + f"/{db}"
-    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(tmp_path / "exports"))
-    monkeypatch.setenv("WXPIPELINE_DATABASE_URL", url)
-    monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
-    write_exports(tmp_path / "exports", bad_line=True)
-    yield url
-    from wxpipeline.resources.warehouse import _engine
-
-    _engine(url).dispose()
-    with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+def pg_url(isolated_home, monkeypatch):
+    with scratch_database() as url:
+        monkeypatch.setenv("WXPIPELINE_DATABASE_URL", url)
+        write_exports(isolated_home / "exports", bad_line=True)
+        yield url
 
 
 def materialize(day):

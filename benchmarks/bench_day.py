@@ -90,16 +90,17 @@ def sample_rss(proc: subprocess.Popen, samples: list[tuple[float, int]], every: 
 
 
 def step_stats(dagster_home: Path) -> dict[str, tuple[float, float]]:
-    """(start, end) wall clock of each step of the day's `judge_day` run."""
+    """(start, end) wall clock of each step of the judged day's `stage_day` and `judge_day` runs."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     import dagster as dg
 
+    out: dict[str, tuple[float, float]] = {}
     with dg.DagsterInstance.get() as instance:
-        runs = [r for r in instance.get_runs() if r.job_name == "judge_day"]
-        if not runs:
-            return {}
-        stats = instance.get_run_step_stats(runs[0].run_id)
-        return {s.step_key: (s.start_time or 0, s.end_time or 0) for s in stats}
+        for run in instance.get_runs():
+            if run.job_name in ("stage_day", "judge_day") and run.tags.get("dagster/partition") == DAY.isoformat():
+                for s in instance.get_run_step_stats(run.run_id):
+                    out[f"{run.job_name}: {s.step_key}"] = (s.start_time or 0, s.end_time or 0)
+    return out
 
 
 def main() -> None:
@@ -155,7 +156,9 @@ def main() -> None:
     print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
           f"seconds per million {wall / (args.messages / 1e6):.1f}")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
-    print("\nstep seconds and peak RSS sampled during the step (judge_day):")
+    print("\nthe run's own lines (one per Dagster run):")
+    print("\n".join("  " + ln for ln in out.splitlines() if "run " in ln and "(" in ln))
+    print("\nstep seconds and peak RSS sampled during the step (the judged day's runs):")
     for key, (start, end) in sorted(steps.items(), key=lambda kv: kv[1][0] - kv[1][1]):
         rss = max((b for t, b in samples if start <= t <= end), default=0)
         print(f"  {end - start:7.2f}s  {rss / 1e9:5.2f} GB  {key}")

@@ -274,7 +274,12 @@ def validate(table: str, staged: pl.DataFrame | pl.LazyFrame) -> ContractResult:
     # GE reads pandas; decimals become floats for the range expectations.
     sample = _ge_sample(lf, used or list(schema), flags, height)
     pdf = sample.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
-    result = _batch_definition().get_batch(batch_parameters={"dataframe": pdf}).validate(_suite(c))
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": pdf})
+    # A verdict alone costs GE half as much as counts and examples (~30 ms instead of ~65 ms a
+    # table, paid by every staged table of every day): those are asked for only when needed.
+    if not failures and batch.validate(_suite(c), result_format="BOOLEAN_ONLY").success:
+        return ContractResult(True, height, [])
+    result = batch.validate(_suite(c), result_format="SUMMARY")
     seen = {(f["expectation"], f["column"]) for f in failures}
     for r in result.results:
         cfg = r.expectation_config

@@ -16,6 +16,9 @@ def _defs():
     from wxpipeline.settings import relax_sqlite_wal_fsync
 
     relax_sqlite_wal_fsync()  # one run per day writes thousands of events: no fsync per event
+    from wxpipeline.dagster_engines import reuse_sqlite_engines
+
+    reuse_sqlite_engines()  # and no engine (empty statement cache) per event either
     from wxpipeline.definitions import build_defs
 
     return build_defs()

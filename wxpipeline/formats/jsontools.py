@@ -138,9 +138,9 @@ class Block:
             self._starts = np.concatenate(([0], nl + 1, [len(self.data) + 1])).astype(np.int64)
         return self._starts
 
-    def lines(self, index: np.ndarray | None = None) -> pl.Series | None:
+    def lines(self, index: np.ndarray | None = None, strip: bool = True) -> pl.Series | None:
         """The lines (0-based indices into the block; all by default) as String, line endings
-        removed; None if one of them is not UTF-8."""
+        removed (kept with `strip=False`, which saves a copy); None if one of them is not UTF-8."""
         starts = self.starts
         # each line keeps its "\n" inside the Arrow array (offsets must be contiguous): stripped below
         ends = np.append(starts[1:-1], len(self.data))
@@ -153,7 +153,7 @@ class Block:
             text = raw.cast(pl.String)
         except pl.exceptions.PolarsError:
             return None
-        return text.str.strip_suffix("\n").str.strip_suffix("\r")
+        return text.str.strip_suffix("\n").str.strip_suffix("\r") if strip else text
 
 
 def read_ndjson_block(block: Block, schema: pl.Schema) -> pl.DataFrame | None:

@@ -241,7 +241,7 @@ def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | 
     flat = read_ndjson_block(block, ENVELOPE)
     if flat is None:
         return None
-    lines = block.lines()
+    lines = block.lines(strip=False)  # line endings removed only from the rows decoded in full
     if lines is None:
         return None
     rich = lines.str.contains_any(_RICH_TOKENS)
@@ -250,7 +250,7 @@ def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | 
     staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
     rich_at = staged.filter(pl.col("_rich"))["_line"].to_numpy()
     if len(rich_at):
-        raw = lines.gather(rich_at)
+        raw = lines.gather(rich_at).str.strip_suffix("\n").str.strip_suffix("\r")
         try:
             decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(RECORD).alias("_j"))
         except pl.exceptions.PolarsError:

@@ -72,7 +72,7 @@ def cmd_run(args) -> int:
         return rc
     from wxpipeline import arrival
     from wxpipeline.cli import _days
-    from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_days_for_period
+    from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_assets_for_day, stage_days_for_period
     from wxpipeline.resources import build_resources
     from wxpipeline.settings import record_partitions_start
 
@@ -98,7 +98,11 @@ def cmd_run(args) -> int:
         if _reference_blocked(ex):
             return 1
         for i, day in enumerate(stage, 1):
-            ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat())
+            # a day around the period: only the tables the period's rules read of it (fewer steps)
+            assets = stage_assets_for_day(day, args.date_from, args.date_to)
+            if assets == []:
+                continue
+            ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets=assets)
         for i, day in enumerate(days, 1):
             ex.execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat(), {AS_OF_TAG: as_of})
         if ex.has_job("period_summaries"):

@@ -197,6 +197,20 @@ def stage_days_for_period(inv: dict, start: date, end: date, last: date, table: 
     return sorted(d for d in days if d <= last)
 
 
+def stage_assets_for_day(day: date, start: date, end: date, table: dict | None = None) -> list[str] | None:
+    """The staged assets `run --from start --to end` needs of `day`: all (None) on a judged day;
+    on a day around the period only those some judged day reads there (the declared offsets), so
+    a day 60 days back stages the archive and group snapshots its look-backs read, not its bills."""
+    from wxpipeline.lineage import STAGED
+
+    if start <= day <= end:
+        return None
+    table = table if table is not None else reads()
+    needed = {asset for ups in table.values() for asset, (lo, hi) in ups.items()
+              if asset in STAGED and start + timedelta(days=lo) <= day <= end + timedelta(days=hi)}
+    return None if needed >= set(STAGED) else sorted(needed)
+
+
 def last_partition() -> date:
     """The last daily partition that exists now (yesterday, Asia/Shanghai)."""
     return datetime.now(TZ).date() - timedelta(days=1)

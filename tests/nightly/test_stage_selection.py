@@ -1,0 +1,36 @@
+"""`run` stages, of a day around its period, only the staged tables the period's rules read there."""
+
+from datetime import date, timedelta
+
+from wxpipeline.lineage import STAGED
+from wxpipeline.nightly import stage_assets_for_day
+
+DAY = date(2026, 10, 12)
+# what each consumer reads, as offsets from the judged day (a small stand-in for lineage.reads())
+TABLE = {
+    "chat_findings": {"wecom_messages": (-60, 0), "wecom_groups": (-15, 14)},
+    "payments_findings": {"pay_bills": (-14, 14), "ledger_entries": (-14, 14)},
+    "wecom_membership_timeline": {"wecom_group_events": (-14, 14)},
+}
+
+
+def test_a_judged_day_stages_every_table():
+    assert stage_assets_for_day(DAY, DAY, DAY, TABLE) is None
+    assert stage_assets_for_day(DAY + timedelta(days=2), DAY, DAY + timedelta(days=5), TABLE) is None
+
+
+def test_a_day_around_the_period_stages_what_is_read_of_it():
+    assert stage_assets_for_day(DAY - timedelta(days=30), DAY, DAY, TABLE) == ["wecom_messages"]
+    assert stage_assets_for_day(DAY - timedelta(days=15), DAY, DAY, TABLE) == ["wecom_groups", "wecom_messages"]
+    # near miss: one day beyond the look-back of the period's first day
+    assert stage_assets_for_day(DAY - timedelta(days=61), DAY, DAY, TABLE) == []
+    assert stage_assets_for_day(DAY - timedelta(days=61), DAY - timedelta(days=1), DAY, TABLE) == ["wecom_messages"]
+    assert stage_assets_for_day(DAY + timedelta(days=1), DAY, DAY, TABLE) == [
+        "ledger_entries", "pay_bills", "wecom_group_events", "wecom_groups"]
+    assert stage_assets_for_day(DAY + timedelta(days=15), DAY, DAY, TABLE) == []
+
+
+def test_the_real_lineage_stages_only_staged_tables():
+    for k in range(-70, 20):
+        got = stage_assets_for_day(DAY + timedelta(days=k), DAY, DAY)
+        assert got is None or set(got) <= set(STAGED)

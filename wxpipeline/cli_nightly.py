@@ -77,7 +77,9 @@ def cmd_run(args) -> int:
     from wxpipeline.settings import record_partitions_start
 
     days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
-    inv = arrival.inventory(build_resources()["exports"])
+    t_read = time.monotonic()
+    inv = arrival.inventory(build_resources()["exports"])  # parses every new or changed file (parse cache)
+    print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
     # the period and the days before/after it that its rules read (sign-offs before a publish day,
     # membership history ...): the daily partitions must reach back to the first of those days
     # holding records, or an early day would be judged without them. Before the definitions are built.

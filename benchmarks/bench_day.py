@@ -140,7 +140,7 @@ def main() -> None:
         out, err = proc.communicate()
     wall = time.monotonic() - t0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the demo child is counted too: subtract it
-    peak_gb = usage.ru_maxrss / 1e6  # KiB on Linux
+    peak_gb = usage.ru_maxrss * 1024 / 1e9  # KiB on Linux; GB as the sampled figures below
     cpu = usage.ru_utime + usage.ru_stime - cpu_before
     load_after = os.getloadavg()
     if proc.returncode != 0:

@@ -240,8 +240,7 @@ def cmd_report(args) -> int:
     from datetime import timedelta
 
     from wxpipeline.assets.common import staged_store
-    from wxpipeline.assets.reports import findings_domains
-    from wxpipeline.definitions import ALL_ASSETS
+    from wxpipeline.checks.registry import domains as clause_domains
     from wxpipeline.policy import load_policy
     from wxpipeline.reports import collect_report, write_daily_report
     from wxpipeline.resources.calendar import PrcCalendar
@@ -255,7 +254,7 @@ def cmd_report(args) -> int:
     end = args.date_to or args.date
     cli_args.date_range(args.date, end, "--date")
     _warehouse()  # the store must exist
-    domains = [d for d, _ in findings_domains(ALL_ASSETS)]
+    domains = clause_domains()
     policies = load_policy(settings().policy or None)
     roster, registry = optional("roster"), optional("group_registry")
     day = args.date

@@ -22,3 +22,12 @@ def build_resources() -> dict:
         "calendar": CalendarResource(),
         "wecom": robot_from_env(),  # off when WXPIPELINE_WECOM_WEBHOOK is unset
     }
+
+
+def resource_defs():
+    """The resources as a Definitions object (merged into the code location)."""
+    import dagster as dg
+
+    from wxpipeline.assets.common import pipeline_resources
+
+    return dg.Definitions(resources=pipeline_resources())

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from wxpipeline.resources import warehouse
 from wxpipeline.cli import build_parser, main
 from wxpipeline.cli_table import display_width, render
-from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import settings
 
 from .reports.store_fixture import DAY, fill
@@ -24,7 +24,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
     monkeypatch.setenv("COLUMNS", "100")
     settings().home.mkdir(parents=True)
-    wh = Warehouse(database_url=settings().database_url)
+    wh = warehouse()
     fill(wh)
     return wh
 

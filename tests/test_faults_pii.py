@@ -7,7 +7,7 @@ import stat
 import polars as pl
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedStore, preview
+from wxpipeline.resources.staged_io import StagedStore, preview
 from wxpipeline.formats.common import Reject
 from wxpipeline.resources.tables import QuarantineRecord
 from wxpipeline.resources.warehouse import Warehouse

@@ -52,9 +52,9 @@ def cmd_demo(args) -> int:
 def refused_files() -> list[tuple[str, str]]:
     """(file, reason) of the export files refused whole as the folder is now (parse cache)."""
     from wxpipeline.formats.registry import EXPORT_KINDS
-    from wxpipeline.resources import build_resources
+    from wxpipeline.resources import exports_folder
 
-    exports = build_resources()["exports"]
+    exports = exports_folder()
     found = {}
     for kind in EXPORT_KINDS:
         for r in exports.scan(kind).rejects:

@@ -20,12 +20,10 @@ OUTPUT_FORMATS = ("table", "csv", "json")
 
 def _warehouse(create: bool = False):
     """The findings store; commands that only read refuse a SQLite file that does not exist."""
-    from wxpipeline.resources.warehouse import Warehouse
+    from wxpipeline.resources import warehouse
 
-    if create:
-        settings().home.mkdir(parents=True, exist_ok=True)  # the default SQLite store lives there
-        return Warehouse(database_url=settings().database_url)
-    return Warehouse(database_url=cli_args.existing_store_url())
+    # the resources module creates WXPIPELINE_HOME, where the default SQLite store lives
+    return warehouse() if create else cli_args.existing_store()
 
 
 def _emit(rows: list[dict], columns: list[str], fmt: str, what: str) -> None:
@@ -239,7 +237,7 @@ def cmd_report(args) -> int:
     """Re-render days' reports from the findings store (e.g. after triage) without re-judging."""
     from datetime import timedelta
 
-    from wxpipeline.assets.common import staged_store
+    from wxpipeline.resources.staged_io import staged_store
     from wxpipeline.checks.registry import domains as clause_domains
     from wxpipeline.policy import load_policy
     from wxpipeline.reports import collect_report, write_daily_report

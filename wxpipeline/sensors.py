@@ -78,7 +78,7 @@ def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, refere
                           asset_selection=[dg.AssetKey(a) for a in nightly.judge_selection(plan.assets.get(d))])
             for d, why in sorted(plan.judge.items())
         ], cursor=json.dumps(state, ensure_ascii=False))
-    from wxpipeline.assets.common import staged_store
+    from wxpipeline.resources.staged_io import staged_store
 
     nightly.stage_missing(plan, staged_store())
     batch = uuid.uuid4().hex[:12]

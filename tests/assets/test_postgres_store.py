@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
+from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources import build_resources
 from wxpipeline.resources.tables import Case, Finding
 
 from ..scratch_postgres import PG, scratch_database
@@ -32,14 +32,14 @@ def pg_url(isolated_home, monkeypatch):
 def materialize(day):
     # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
     stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
-    resources = pipeline_resources()
+    resources = build_resources()
     return dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
                           partition_key=day, resources=resources, raise_on_error=False)
 
 
 def test_postgres_store_is_idempotent_and_keeps_triage(pg_url):
     assert materialize("2026-09-22").success
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     assert wh.database_url.startswith("postgresql")
     with wh.session() as s:
         rows = sorted((f.clause_id, f.subject_id) for f in s.exec(select(Finding)).scalars())

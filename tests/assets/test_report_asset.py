@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from wxpipeline import cli
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.reports import build_daily_report
@@ -33,7 +33,7 @@ def env(isolated_home, tmp_path):
 
 def materialize(day: str):
     stage(ASSETS, *(f"2026-09-{d}" for d in range(21, 27)))  # PAY-04 reconciles across the days
-    resources = pipeline_resources()
+    resources = build_resources()
     result = dg.materialize(
         [*ASSETS, REPORT, *reference_checks, *payments_checks],
         partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from wxpipeline.assets.common import JudgeContext, build_findings_asset
+from wxpipeline.factories.findings import JudgeContext, build_findings_asset
 from wxpipeline.assets.reference import roster
 from wxpipeline.assets.wecom import (
     wecom_group_events,

@@ -18,7 +18,8 @@ import dagster as dg
 import polars as pl
 from sqlalchemy import select
 
-from wxpipeline.assets.common import OWNERS, markdown_table
+from wxpipeline.factories import OWNERS
+from wxpipeline.reports.markdown import markdown_table
 from wxpipeline.checks.pub import publications
 from wxpipeline.checks.registry import clauses_for
 from wxpipeline.resources.exports import ExportsFolder

@@ -11,7 +11,9 @@ from typing import Iterable
 import dagster as dg
 
 from wxpipeline.checks.registry import domains
-from wxpipeline.assets.common import DAILY, ONE_RUN_PER_DAY, OWNERS, partition_day, staged_store
+from wxpipeline.partitions import DAILY, ONE_RUN_PER_DAY, partition_day
+from wxpipeline.factories import OWNERS
+from wxpipeline.resources.staged_io import staged_store
 from wxpipeline.notify import NIGHTLY_TAG, WeComRobot, post_daily_summary
 from wxpipeline.reports import collect_report, write_daily_report
 from wxpipeline.reports.build import summary_markdown

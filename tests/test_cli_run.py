@@ -5,11 +5,12 @@ from sqlalchemy import select
 
 from wxpipeline.resources import warehouse
 from wxpipeline.cli import main
-from wxpipeline.resources.tables import Case, Finding
+from wxpipeline.store.tables import Case, Finding
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import settings
 
 from .assets.exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 
 @pytest.fixture()
@@ -44,7 +45,7 @@ def test_run_twice_changes_nothing_and_keeps_triage(env, capsys):
     wh = warehouse()
     with wh.session() as s:
         fingerprint = s.exec(select(Finding.fingerprint).where(Finding.finding_id == fp[0])).scalars().one()
-    wh.set_case_status(fingerprint, "false_positive", "entered on paper", "auditor")
+    case_store.set_case_status(wh, fingerprint, "false_positive", "entered on paper", "auditor")
     assert main(["run", "--from", "2026-09-22", "--to", "2026-09-23"]) == 0
     assert rows() == first
     with wh.session() as s:

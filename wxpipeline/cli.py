@@ -64,13 +64,16 @@ def refused_files() -> list[tuple[str, str]]:
 
 
 def print_summary(start: date, end: date) -> None:
+    from wxpipeline.store import findings as findings_store
+    from wxpipeline.store import quarantine as quarantine_store
+
     from wxpipeline.cli_table import render
 
     from wxpipeline.checks.registry import CLAUSES, load_all
-    from wxpipeline.resources.tables import Finding
+    from wxpipeline.store.tables import Finding
 
     load_all()
-    df = _warehouse().findings_frame([Finding.partition_date >= start, Finding.partition_date <= end])
+    df = findings_store.findings_frame(_warehouse(), [Finding.partition_date >= start, Finding.partition_date <= end])
     counts = {}
     if df.height:
         for row in df.group_by("clause_id").len().iter_rows(named=True):
@@ -81,7 +84,7 @@ def print_summary(start: date, end: date) -> None:
     ]
     print(f"\nfindings per clause, {start} .. {end}:")
     print(render(rows, ["clause", "title", "findings"]))
-    quarantined = _warehouse().quarantine_counts()
+    quarantined = quarantine_store.counts(_warehouse())
     if quarantined:
         print("\nquarantined input records (table `quarantine`): "
               + ", ".join(f"{src} {n}" for src, n in sorted(quarantined.items())))
@@ -96,10 +99,12 @@ def print_summary(start: date, end: date) -> None:
 
 
 def cmd_case_set(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     try:
         from wxpipeline.cli_args import fingerprint
 
-        case = _warehouse().set_case_status(fingerprint(args.fingerprint), args.status, args.note, args.by, owner=args.owner)
+        case = case_store.set_case_status(_warehouse(), fingerprint(args.fingerprint), args.status, args.note, args.by, owner=args.owner)
     except (KeyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

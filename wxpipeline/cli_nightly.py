@@ -107,6 +107,8 @@ def cmd_run(args) -> int:
 
 def cmd_nightly(args) -> int:
     """Judge `--date` (default yesterday) and every day whose inputs changed since last judged."""
+    from wxpipeline.store import findings as findings_store
+
     if rc := _require_exports():
         return rc
     from wxpipeline import arrival, nightly
@@ -126,7 +128,7 @@ def cmd_nightly(args) -> int:
     plan = nightly.plan_changes(changes, first, day, policy.for_day(day).windows.reference_rejudge_days)
     as_of_at = nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)
     # days judged while awaiting data whose tolerated delay passed since: re-judged to say overdue
-    nightly.plan_overdue(plan, warehouse().coverage_rows(first, day), policy.for_day, as_of_at)
+    nightly.plan_overdue(plan, findings_store.coverage_rows(warehouse(), first, day), policy.for_day, as_of_at)
     plan.judge.setdefault(day, set()).add(f"nightly {day}")
     plan.assets.setdefault(day, set()).add("*")  # the night's own day: everything
     from wxpipeline.resources.staged_io import staged_store
@@ -164,9 +166,11 @@ def cmd_nightly(args) -> int:
 
 def print_coverage(start: date, end: date) -> None:
     """Days whose inputs have not all arrived: never shown as passed."""
+    from wxpipeline.store import findings as findings_store
+
     from wxpipeline.cli import _warehouse
 
-    rows = _warehouse().coverage_rows(start, end)
+    rows = findings_store.coverage_rows(_warehouse(), start, end)
     pending = [r for r in rows if r["coverage_status"] not in (None, "complete")]
     if not pending:
         print(f"\ninputs complete for every judged domain-day {start} .. {end}")

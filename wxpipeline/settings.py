@@ -173,7 +173,7 @@ def open_dagster_instance():
     on a fresh home would otherwise both create them ("table secondary_indexes already exists")."""
     import dagster as dg
 
-    from wxpipeline.resources.concurrency import file_lock
+    from wxpipeline.store.concurrency import file_lock
 
     home = ensure_dagster_home()
     with file_lock(home / ".init-lock"):

@@ -19,7 +19,7 @@ from wxpipeline.assets.chat import chat_assets, chat_checks
 from wxpipeline.resources import build_resources
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
-from wxpipeline.resources.tables import Finding
+from wxpipeline.store.tables import Finding
 
 from .conftest import stage
 

@@ -17,7 +17,7 @@ from wxpipeline.resources import build_resources
 from wxpipeline.assets.groups import groups_assets, groups_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
-from wxpipeline.resources.tables import Finding
+from wxpipeline.store.tables import Finding
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAgrpdomain000000AAAA"  # department group, no externals

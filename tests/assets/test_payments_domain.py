@@ -9,11 +9,12 @@ from wxpipeline.resources import warehouse
 from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources.tables import Case, CaseEvent, Finding, QuarantineRecord
+from wxpipeline.store.tables import Case, CaseEvent, Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
 from .conftest import stage
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 
 @pytest.fixture()
@@ -66,7 +67,7 @@ def test_rerun_is_idempotent_and_keeps_triage(env):
     assert first == [("PAY-04", "bill:T102", "2026-09-23")]
     with wh.session() as s:
         fp = s.exec(select(Finding)).scalars().one().fingerprint
-    wh.set_case_status(fp, "false_positive", "booked on paper", "auditor")
+    case_store.set_case_status(wh, fp, "false_positive", "booked on paper", "auditor")
     result = materialize("2026-09-23")
     assert findings(wh) == first
     with wh.session() as s:

@@ -12,11 +12,12 @@ from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.policy import load_policy
-from wxpipeline.resources.tables import Case, CaseEvent, Finding
+from wxpipeline.store.tables import Case, CaseEvent, Finding
 from wxpipeline.revision import revision_report
 
 from .conftest import stage
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 DAYS = ["2026-09-21", "2026-09-22", "2026-09-23", "2026-09-24"]
 
@@ -57,7 +58,7 @@ def test_threshold_lowered_mid_period(env):
     confirmed = next(f for f in before if f[1] == "PAY-04")  # T102 on the 23rd, untouched by the revision
     with wh.session() as s:
         fp = s.exec(select(Finding.fingerprint).where(Finding.subject_id == confirmed[2])).scalars().one()
-    wh.set_case_status(fp, "confirmed", "ledger clerk informed", "auditor")
+    case_store.set_case_status(wh, fp, "confirmed", "ledger clerk informed", "auditor")
 
     text = (env / "default.yaml").read_text("utf-8")
     (env / "2026.2.yaml").write_text(

@@ -12,11 +12,12 @@ from wxpipeline.resources import warehouse
 from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources.tables import Case, Finding
+from wxpipeline.store.tables import Case, Finding
 
 from ..scratch_postgres import PG, scratch_database
 from .conftest import stage
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 pytestmark = pytest.mark.skipif(not PG, reason="WXPIPELINE_TEST_POSTGRES_URL not set (no PostgreSQL server)")
 
@@ -45,7 +46,7 @@ def test_postgres_store_is_idempotent_and_keeps_triage(pg_url):
         rows = sorted((f.clause_id, f.subject_id) for f in s.exec(select(Finding)).scalars())
         fp = s.exec(select(Finding.fingerprint).where(Finding.clause_id == "PAY-02")).scalars().one()
     assert rows == [("PAY-02", "T101"), ("PAY-03", "T300")]
-    wh.set_case_status(fp, "false_positive", "taxi home after overtime, approved", "auditor")
+    case_store.set_case_status(wh, fp, "false_positive", "taxi home after overtime, approved", "auditor")
     assert materialize("2026-09-22").success
     with wh.session() as s:
         assert sorted((f.clause_id, f.subject_id) for f in s.exec(select(Finding)).scalars()) == rows

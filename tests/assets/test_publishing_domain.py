@@ -9,7 +9,7 @@ from wxpipeline.resources import warehouse
 from wxpipeline.resources import build_resources
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources.tables import Finding, QuarantineRecord
+from wxpipeline.store.tables import Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
 from .conftest import stage

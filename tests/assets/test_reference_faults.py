@@ -10,7 +10,7 @@ from wxpipeline.resources import build_resources
 from wxpipeline.factories.findings import reference_blockers
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources.tables import Finding
+from wxpipeline.store.tables import Finding
 
 from .exports_fixture import write_exports
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wxpipeline.resources import warehouse
 from wxpipeline.resources import build_resources
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
-from wxpipeline.resources.tables import QuarantineRecord
+from wxpipeline.store.tables import QuarantineRecord
 from wxpipeline.settings import settings
 
 from .conftest import stage

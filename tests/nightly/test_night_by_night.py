@@ -16,7 +16,7 @@ from sqlalchemy import select
 from wxpipeline.resources import warehouse
 from wxpipeline.cli import main
 from wxpipeline.policy import PACKAGED_POLICY_DIR
-from wxpipeline.resources.tables import CaseEvent, Finding, Judgement
+from wxpipeline.store.tables import CaseEvent, Finding, Judgement
 
 from .arrival_fixture import ARRIVALS, FIRST, LAST, NIGHTS
 

@@ -26,6 +26,8 @@ from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.staged_io import StagedStore, staged_store
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import settings
+from wxpipeline.store import findings as findings_store
+from wxpipeline.store import triage as triage_store
 
 
 def reference_blockers(instance: dg.DagsterInstance, deps: list) -> list[str]:
@@ -196,11 +198,11 @@ def build_findings_asset(
         severities = {cid: cfg.severity for cid, cfg in pv.clauses.items()}
         cov = judge_coverage(domain, day, exports, pv, context, store)
         cause = context.run.tags.get(CAUSE_TAG)
-        diff = warehouse.replace_partition(
+        diff = findings_store.replace_partition(warehouse, 
             domain, day, findings, severities, pv.version, context.run_id, policy_hash=pv.content_hash,
             coverage_status=cov.status, inputs=cov.inputs_json(), cause=cause,
         )
-        triaged = warehouse.triage(domain, day)
+        triaged = triage_store.triage(warehouse, domain, day)
         context.log.info(
             f"{domain} {day}: {findings.height} finding(s), {len(diff.new)} new, {len(diff.resolved)} resolved "
             f"(policy {pv.version})"

@@ -10,6 +10,7 @@ from wxpipeline.partitions import DAILY, ONE_RUN_PER_DAY, partition_day
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.staged_io import preview
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import quarantine as quarantine_store
 
 
 def _ingest_metadata(df: pl.DataFrame | None, files: list[str], rejects: list, new_quarantined: int,
@@ -49,7 +50,7 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         require_exports(exports.exports_dir)  # a missing or empty folder is an error, never a clean day
         # streamed to the staged file by the IO manager, which adds row count and preview
         day, scan = exports.day_lazy(kind, partition_day(context))
-        fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
+        fresh = quarantine_store.record(warehouse, kind, scan.rejects, context.run_id)
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
         return dg.Output(day, metadata=_ingest_metadata(None, scan.files, scan.rejects, fresh, scan.encodings()))
@@ -76,7 +77,7 @@ def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDe
         # staged as read, duplicates included: the blocking contract must see a repeated key
         # (deduplicating first would let the last row win silently)
         df = scan.raw.collect()
-        fresh = warehouse.quarantine(kind, scan.rejects, context.run_id)
+        fresh = quarantine_store.record(warehouse, kind, scan.rejects, context.run_id)
         return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
 
     return _reference

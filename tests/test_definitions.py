@@ -1,6 +1,8 @@
 """Smoke test: the whole Definitions object loads and has what ops expect to see in the UI."""
 
 
+import dagster as dg
+
 from wxpipeline.checks.registry import CLAUSES, load_all
 
 
@@ -68,3 +70,22 @@ def test_secrets_never_reach_the_ui(monkeypatch, tmp_path):
     assert "pw-s3cret" not in ui and "k3y-s3cret" not in ui
     # resolved only where it is used
     assert open_resource("warehouse").database_url.endswith("pw-s3cret@db.internal/wxfindings")
+
+
+def test_staged_tables_carry_parser_version_and_columns():
+    """A parser change marks its staged tables changed (code_version); the UI lists their columns."""
+    from wxpipeline.definitions import defs
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.formats.schemas import SCHEMAS
+
+    from wxpipeline.lineage import DERIVED, REFERENCE_KINDS, STAGED
+
+    graph = defs.get_repository_def().asset_graph
+    staged = [dg.AssetKey(name) for name in [*STAGED, *DERIVED, *REFERENCE_KINDS]]
+    for key in staged:
+        meta = graph.get(key).metadata
+        assert "dagster/column_schema" in meta, f"{key} has no column schema"
+        kind = meta.get("export_kind")
+        if kind is not None:
+            assert graph.get(key).code_version == f"parser-v{EXPORT_KINDS[kind].version}"
+            assert [c.name for c in meta["dagster/column_schema"].columns] == list(SCHEMAS[kind])

@@ -29,6 +29,21 @@ def _ingest_metadata(df: pl.DataFrame | None, files: list[str], rejects: list, n
     return meta
 
 
+def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
+    """A staged table's columns for the UI (`dagster/column_schema`)."""
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
+
+
+def parser_definition(kind: str) -> dict:
+    """What a table cut from `kind` depends on besides the exports: its parser's version (bumped
+    when the parser's output changes, so the UI marks the staged table changed) and its columns."""
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.formats.schemas import SCHEMAS
+
+    return {"code_version": f"parser-v{EXPORT_KINDS[kind].version}",
+            "metadata": {"dagster/column_schema": column_schema(SCHEMAS[kind]), "export_kind": kind}}
+
+
 def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:
     """A daily-partitioned staged table: the records of `kind` whose own timestamp is that day."""
     from wxpipeline.assets.exports_specs import export_key
@@ -43,6 +58,7 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         kinds={"polars", "parquet"},
         owners=OWNERS,
         description=description,
+        **parser_definition(kind),
     )
     def _staged(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
         from wxpipeline.arrival import require_exports
@@ -71,6 +87,7 @@ def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDe
         kinds={"polars", "parquet"},
         owners=OWNERS,
         description=description,
+        **parser_definition(kind),
     )
     def _reference(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
         scan = exports.scan(kind)

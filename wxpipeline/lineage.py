@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import polars as pl
+from wxpipeline.times import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 
 # staged asset -> (export kind it is cut from, its record-time column)
 STAGED: dict[str, tuple[str, str]] = {
@@ -137,10 +136,6 @@ def dependents(changed: dict[str, set[date]], table: dict | None = None) -> dict
                         nxt.setdefault(consumer, set()).update(fresh)
         frontier = nxt
     return out
-
-
-def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=TZ)
 
 
 class Upstream:

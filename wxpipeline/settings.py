@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 # Every environment variable, for `--help` and the README (name, what it sets).
 ENVIRONMENT = (
@@ -62,7 +61,9 @@ def settings() -> Settings:
 def _default_start() -> str:
     """No data judged yet: the first day of last month, so yesterday (what the nightly schedule
     judges) always has a partition and a new installation shows weeks, not years, of empty days."""
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    from wxpipeline.times import today as local_today
+
+    today = local_today()
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1).isoformat()
 
 

@@ -33,7 +33,8 @@ from wxpipeline.assets.wecom import (
     wecom_messages,
 )
 from wxpipeline.checks.accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
-from wxpipeline.checks.chat import MESSAGE_COLUMNS, day_bounds, prepare_messages
+from wxpipeline.checks.chat import MESSAGE_COLUMNS, prepare_messages
+from wxpipeline.times import day_bounds
 from wxpipeline.checks.chat_ack import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline

@@ -30,7 +30,8 @@ from wxpipeline.assets.wecom import (
     wecom_membership_timeline,
     wecom_messages,
 )
-from wxpipeline.checks.grp import SIGHTING_SCHEMA, day_bounds
+from wxpipeline.checks.grp import SIGHTING_SCHEMA
+from wxpipeline.times import day_bounds
 from wxpipeline.derive import membership
 from wxpipeline.formats.schemas import SCHEMAS
 

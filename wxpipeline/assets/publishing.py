@@ -9,7 +9,7 @@ from wxpipeline.factories.findings import JudgeContext, build_findings_asset
 from wxpipeline.factories.staged import build_contract_check, build_staged_asset
 from wxpipeline.assets.publishing_review import publishing_quarterly_review
 from wxpipeline.checks.wordlists import load_word_lists
-from wxpipeline.lineage import day_start
+from wxpipeline.times import day_start
 
 mp_articles = build_staged_asset(
     "mp_articles", "mp_published", "publishing",

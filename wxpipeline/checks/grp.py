@@ -34,17 +34,15 @@ When a finding lands (one finding per day, clause and subject, each breach once)
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import polars as pl
 from pydantic import field_validator
 
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
+from wxpipeline.times import TS, day_bounds, fmt_ts, midnight
 
-TZ = ZoneInfo("Asia/Shanghai")
-TS = pl.Datetime("us", "Asia/Shanghai")
 SAME_JOIN = timedelta(seconds=60)  # an add_member event and the snapshot's join_time of the same join
 SOURCE_NICK = "工作微信(群)管理办法 四(一)3; 公司微信群管理办法 第五条(二); 公司微信工作群管理规定 3"
 SOURCE_LEAVE = "公司微信群管理办法 第五条(一); 工作微信(群)管理办法 三3"
@@ -53,21 +51,6 @@ SOURCE_OUTSIDER = "公司微信工作群管理规定 2; 公司微信群管理制
 PERSON_COLUMNS = ["employee_id", "name", "department", "position", "hire_date", "leave_date"]
 SIGHTING_SCHEMA = {"group_id": pl.String, "group_name": pl.String, "first_seen_at": TS, "seen_in": pl.String,
                    "first_snapshot_at": TS}
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), TZ)
-    return start, start + timedelta(days=1)
-
-
-def midnight(col: str | pl.Expr) -> pl.Expr:
-    """A date column as 00:00 Asia/Shanghai of that day."""
-    e = pl.col(col) if isinstance(col, str) else col
-    return e.cast(pl.Datetime("us")).dt.replace_time_zone("Asia/Shanghai")
-
-
-def fmt_ts(col: str) -> pl.Expr:
-    return pl.col(col).dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def subject(*cols: str) -> pl.Expr:

@@ -28,7 +28,8 @@ from datetime import date, timedelta
 import polars as pl
 
 from wxpipeline.checks.findings import evidence_json
-from wxpipeline.checks.grp import day_bounds, fmt_ts, midnight, subject, with_person
+from wxpipeline.checks.grp import subject, with_person
+from wxpipeline.times import day_bounds, fmt_ts, midnight
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width
 

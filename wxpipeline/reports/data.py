@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -23,12 +22,12 @@ from wxpipeline.store.tables import Finding
 from wxpipeline.store import cases as case_store
 from wxpipeline.store import findings as findings_store
 from wxpipeline.store import triage as triage_store
+from wxpipeline import times
 
 if TYPE_CHECKING:  # the report code never needs Dagster; the resource is only a findings store here
     from wxpipeline.policy import PolicyVersion
     from wxpipeline.resources.warehouse import Warehouse
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 WINDOW_DAYS = 30
 TOP_N = 10
 EXPIRY_WARNING_DAYS = 7
@@ -290,7 +289,7 @@ def collect_report(
 
     return ReportData(
         day=day,
-        generated_at=generated_at or datetime.now(LOCAL_TZ),
+        generated_at=generated_at or times.now(),
         domains=domains,
         clauses=summaries,
         findings=today,

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from wxpipeline.settings import record_partitions_start, secure_process, settings
+from wxpipeline.store.statuses import CASE_STATUSES
 
 
 def _day(s: str) -> date:
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     csub = c.add_subparsers(dest="case_command", required=True)
     cs = csub.add_parser("set", help="set a case's status")
     cs.add_argument("fingerprint", help="the case's fingerprint or a unique prefix of it (at least 4 digits)")
-    cs.add_argument("--status", required=True, choices=["open", "confirmed", "false_positive", "resolved"],
+    cs.add_argument("--status", required=True, choices=CASE_STATUSES,
                     help="new status; false_positive stays suppressed while the evidence is unchanged")
     cs.add_argument("--note", help="why (kept in case_events)")
     cs.add_argument("--by", required=True, help="who decides")

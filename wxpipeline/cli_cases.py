@@ -13,8 +13,8 @@ from pathlib import Path
 from wxpipeline import cli_args
 from wxpipeline.cli_args import UsageError
 from wxpipeline.settings import settings
+from wxpipeline.store.statuses import FINDING_STATUSES
 
-FINDING_STATUSES = ("open", "confirmed", "false_positive", "resolved", "waived")
 OUTPUT_FORMATS = ("table", "csv", "json")
 
 

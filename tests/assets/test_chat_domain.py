@@ -10,18 +10,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 
 from wxpipeline.resources import warehouse
 from wxpipeline.assets.chat import chat_assets, chat_checks
-from wxpipeline.resources import build_resources
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.store.tables import Finding
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAchatdomain00000AAAA"
@@ -90,12 +88,8 @@ def env(isolated_home, tmp_path):
 
 
 def materialize(day: str):
-    resources = build_resources()
-    return dg.materialize(
-        [*reference_assets, *wecom_assets, *chat_assets, *reference_checks, *wecom_checks, *chat_checks],
-        partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
-    )
-
+    return materialize_day(
+        [*reference_assets, *wecom_assets, *chat_assets, *reference_checks, *wecom_checks, *chat_checks], day)
 
 def findings(day: str) -> list[tuple[str, str]]:
     with warehouse().session() as s:

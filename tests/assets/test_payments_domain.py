@@ -1,18 +1,16 @@
 """In-process materialization of the payments domain on a small exports folder."""
 
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 
 from wxpipeline.resources import warehouse
-from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.store.tables import Case, CaseEvent, Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .exports_fixture import write_exports
 from wxpipeline.store import cases as case_store
 
@@ -26,15 +24,7 @@ def env(isolated_home, tmp_path):
 def materialize(day: str):
     # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
     stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
-    resources = build_resources()
-    return dg.materialize(
-        [*reference_assets, *payments_assets, *reference_checks, *payments_checks],
-        partition_key=day,
-        resources=resources,
-        selection=dg.AssetSelection.all(),
-        raise_on_error=False,
-    )
-
+    return materialize_day([*reference_assets, *payments_assets, *reference_checks, *payments_checks], day)
 
 def findings(wh):
     with wh.session() as s:

@@ -4,18 +4,16 @@ Runs when WXPIPELINE_TEST_POSTGRES_URL names a server (`.ci/run` starts one); sk
 """
 
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 
 from wxpipeline.resources import warehouse
-from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.store.tables import Case, Finding
 
 from ..scratch_postgres import PG, scratch_database
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .exports_fixture import write_exports
 from wxpipeline.store import cases as case_store
 
@@ -33,10 +31,7 @@ def pg_url(isolated_home, monkeypatch):
 def materialize(day):
     # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
     stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
-    resources = build_resources()
-    return dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
-                          partition_key=day, resources=resources, raise_on_error=False)
-
+    return materialize_day([*reference_assets, *payments_assets, *reference_checks, *payments_checks], day)
 
 def test_postgres_store_is_idempotent_and_keeps_triage(pg_url):
     assert materialize("2026-09-22").success

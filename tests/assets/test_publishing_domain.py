@@ -1,18 +1,16 @@
 """In-process materialization of the publishing domain on a small exports folder."""
 
-import dagster as dg
 import polars as pl
 import pytest
 from sqlalchemy import select
 
 from wxpipeline.resources import warehouse
-from wxpipeline.resources import build_resources
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.store.tables import Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .publishing_fixture import write_publishing_exports
 
 
@@ -25,12 +23,7 @@ def env(isolated_home, tmp_path):
 def materialize(day: str):
     # sign-offs are made on the days before publishing: stage them first (as `run` and the sensor do)
     stage([*publishing_assets], *(f"2026-09-{d}" for d in range(19, 26)))
-    resources = build_resources()
-    return dg.materialize(
-        [*reference_assets, *publishing_assets, *reference_checks, *publishing_checks],
-        partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
-    )
-
+    return materialize_day([*reference_assets, *publishing_assets, *reference_checks, *publishing_checks], day)
 
 def findings(day=None):
     with warehouse().session() as s:

@@ -8,13 +8,12 @@ import pytest
 from openpyxl import load_workbook
 
 from wxpipeline import cli
-from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.reports import build_daily_report
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .exports_fixture import write_exports
 
 EXTRA = [
@@ -33,14 +32,9 @@ def env(isolated_home, tmp_path):
 
 def materialize(day: str):
     stage(ASSETS, *(f"2026-09-{d}" for d in range(21, 27)))  # PAY-04 reconciles across the days
-    resources = build_resources()
-    result = dg.materialize(
-        [*ASSETS, REPORT, *reference_checks, *payments_checks],
-        partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
-    )
+    result = materialize_day([*ASSETS, REPORT, *reference_checks, *payments_checks], day)
     assert result.success
     return result
-
 
 def checks(result) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}

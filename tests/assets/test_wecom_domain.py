@@ -2,18 +2,16 @@
 
 from datetime import datetime
 
-import dagster as dg
 import polars as pl
 import pytest
 from sqlalchemy import select
 
 from wxpipeline.resources import warehouse
-from wxpipeline.resources import build_resources
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.store.tables import QuarantineRecord
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .wecom_fixture import ROOM, SH, write_wecom_exports
 
 
@@ -25,10 +23,7 @@ def env(isolated_home, tmp_path):
 
 def materialize(day: str):
     stage(wecom_assets, "2026-10-11", "2026-10-12", "2026-10-13")  # the timeline reads the days around
-    resources = build_resources()
-    return dg.materialize([*wecom_assets, *wecom_checks], partition_key=day, resources=resources,
-                          selection=dg.AssetSelection.all(), raise_on_error=False)
-
+    return materialize_day([*wecom_assets, *wecom_checks], day)
 
 def staged(name: str, day: str) -> pl.DataFrame:
     return pl.read_parquet(settings().staged_dir / name / f"{day}.parquet")

@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # the report code never needs Dagster; the resource is only a
 WINDOW_DAYS = 30
 TOP_N = 10
 EXPIRY_WARNING_DAYS = 7
-NO_EMPLOYEE = "（未关联员工）"
 NOT_IN_ROSTER = "（花名册中无此员工）"
 
 

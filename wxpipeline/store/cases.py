@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from wxpipeline.store.engine import now_utc
 from wxpipeline.store.findings import fingerprint_of
-from wxpipeline.store.tables import CASE_STATUSES, Case, CaseEvent, Finding, Waiver
+from wxpipeline.store.statuses import CASE_STATUSES
+from wxpipeline.store.tables import Case, CaseEvent, Finding, Waiver
 from wxpipeline.store.triage import _waiver_matches, facts_hash, glob_escape
 from wxpipeline.times import today
 

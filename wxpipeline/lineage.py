@@ -54,7 +54,7 @@ def kind_assets(kind: str) -> list[str]:
 
 def compute_reads(policies) -> dict[str, dict[str, tuple[int, int]]]:
     """consumer asset -> {upstream daily asset: (start_offset, end_offset)} in days."""
-    from wxpipeline.checks.chat_ack import lookback_days
+    from wxpipeline.checks.chat_06_07_replies import lookback_days
 
     def widest(field: str) -> int:
         return max(getattr(p.windows, field) for p in policies)

@@ -19,7 +19,7 @@ import polars as pl
 
 from wxpipeline.factories import OWNERS
 from wxpipeline.reports.markdown import markdown_table
-from wxpipeline.checks.pub import publications
+from wxpipeline.checks.pub_01_06_publishing import publications
 from wxpipeline.checks.registry import clauses_for
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.warehouse import Warehouse

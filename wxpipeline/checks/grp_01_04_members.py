@@ -1,4 +1,4 @@
-"""Work-group clauses about members, GRP-01..GRP-04 (工作微信群管理); GRP-05..08 are in `grp_groups.py`.
+"""Work-group clauses about members, GRP-01..GRP-04 (工作微信群管理); GRP-05..08 are in `grp_05_08_groups.py`.
 
 Frames (built by `assets/groups.py` for the judged day D; Asia/Shanghai):
 
@@ -8,7 +8,7 @@ Frames (built by `assets/groups.py` for the judged day D; Asia/Shanghai):
   member_type, group_nickname, group_name) of the snapshots taken on D and of each group's last
   snapshot before D.
 * `events`: `wecom_group_events` rows of D and the membership look-back before it.
-* `sightings`: the groups seen on D with the first time the exports show them (see `grp_groups.py`).
+* `sightings`: the groups seen on D with the first time the exports show them (see `grp_05_08_groups.py`).
 * `roster`, `group_registry`, `calendar` (date, is_workday, calendar_known; from 60 days before D
   to a month after it).
 

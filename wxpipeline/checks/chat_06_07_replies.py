@@ -2,7 +2,7 @@
 
 Frames:
 
-* `messages`: the judged day's archive records (see `chat.py`).
+* `messages`: the judged day's archive records (see `chat_01_03_05_content.py`).
 * `earlier_messages`: the group records of the `ack_lookback(policy)` before the judged day
   (msgid, action, sender, roomid, sent_at, text, revoked_msgid; the asset keeps `text` only where
   it holds an `@`). A mention made the evening before is judged on the day its window ends.
@@ -35,7 +35,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from wxpipeline.checks.chat import active_on
+from wxpipeline.checks.chat_01_03_05_content import active_on
 from wxpipeline.times import day_bounds, fmt_ts
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause

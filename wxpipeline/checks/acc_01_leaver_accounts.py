@@ -20,7 +20,7 @@ from datetime import date
 
 import polars as pl
 
-from wxpipeline.checks.chat import active_on
+from wxpipeline.checks.chat_01_03_05_content import active_on
 from wxpipeline.times import TS, day_bounds, fmt_ts
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import clause

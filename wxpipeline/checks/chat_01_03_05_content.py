@@ -1,7 +1,7 @@
 """Message content clauses CHAT-01, CHAT-02, CHAT-03, CHAT-05, and what every message rule shares.
 
-CHAT-04 (sensitive data) is in `sensitive.py`, CHAT-06 / CHAT-07 (acknowledging a leader's @) in
-`chat_ack.py`, ACC-01 (account used after departure) in `accounts.py`.
+CHAT-04 (sensitive data) is in `chat_04_sensitive_data.py`, CHAT-06 / CHAT-07 (acknowledging a leader's @) in
+`chat_06_07_replies.py`, ACC-01 (account used after departure) in `acc_01_leaver_accounts.py`.
 
 Frames (staged columns of `wecom_messages`, see `wxpipeline/formats/wecom_archive.py`):
 
@@ -10,7 +10,7 @@ Frames (staged columns of `wecom_messages`, see `wxpipeline/formats/wecom_archiv
   `text_norm` = `textnorm.normalise(text)`. The asset normalises once for all rules
   (`prepare_messages`); a frame without `text_norm` is normalised by the rule itself.
 * `roster` (reference/roster.csv), `word_lists` (category, term, file, line), `members` (the
-  membership timeline, see `chat_ack.py`: only the group names of the day are read here).
+  membership timeline, see `chat_06_07_replies.py`: only the group names of the day are read here).
 
 A message is judged on the day it was sent; `switch` records (log-in switches) and `recall`
 records carry no text and are never content findings. The finding's `employee_id` is the

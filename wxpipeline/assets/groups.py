@@ -30,7 +30,7 @@ from wxpipeline.assets.wecom import (
     wecom_membership_timeline,
     wecom_messages,
 )
-from wxpipeline.checks.grp_01_04_members import SIGHTING_SCHEMA
+from wxpipeline.checks.grp_people import SIGHTING_SCHEMA
 from wxpipeline.times import day_bounds
 from wxpipeline.derive import membership
 from wxpipeline.formats.schemas import SCHEMAS

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from wxpipeline.checks.findings import evidence_json
-from wxpipeline.checks.grp_01_04_members import subject, with_person
+from wxpipeline.checks.grp_people import subject, with_person
 from wxpipeline.times import day_bounds, fmt_ts, midnight
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width

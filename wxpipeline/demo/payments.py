@@ -14,31 +14,13 @@ amount); the planted cases and near-misses are added on top and recorded on `ctx
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from . import DemoContext
 
-BILL_HEADER = ["交易时间", "交易类型", "交易对方", "商品", "收/支", "金额(元)", "支付方式", "当前状态", "交易单号", "商户单号", "备注"]
-LEDGER_HEADER = ["entry_id", "employee_id", "paid_at", "amount", "transaction_id", "counterparty", "purpose"]
-MARKER = "----------------------微信支付账单明细列表--------------------"
-CSV_NOTES = [
-    "1. 充值/提现/理财通购买/零钱通存取/信用卡还款等交易，将计入中性交易",
-    "2. 本明细仅展示当前账单中的交易，不包括已删除的记录",
-    "3. 本明细仅供个人对账使用",
-]
-XLSX_NOTES = [  # the newer app version, as in the real .xlsx sample
-    "1. 充值/提现/理财通购买/零钱通存取/信用卡还款等交易，将计入中性交易",
-    "2. 若交易记录明细无有效内容，则代表该时间段内此微信号无交易。",
-    "3. 本明细仅供个人对账使用",
-    "4. 本账单中所有时间均为UTC+08:00时间",
-]
-YEN = "\u00a5"  # ¥ in amounts
 FULLWIDTH_YEN = "\uffe5"  # ￥ in refund statuses
 DAILY_CAP_CENTS = 300_000  # ordinary spending per employee-day stays far below the 5000 limit
 SPAN_DAYS = 10
@@ -351,218 +333,6 @@ def _pick_ordinary(book: _Book, eid: str, preferred: date, frac: float,
     return book.rng.choice(pool) if pool else None
 
 
-def _ledger(book: _Book) -> list[dict[str, Any]]:
-    from . import is_workday
-
-    ctx, rng = book.ctx, book.rng
-    # PAY-04 plants on ordinary transactions
-    marks = [
-        ("none", "E0012", date(2026, 10, 14), 0.87),
-        ("dup", "E0009", date(2026, 9, 30), 0.45),
-        ("mismatch", "E0006", date(2026, 10, 12), 0.8),
-    ]
-    for mark, eid, preferred, frac in marks:
-        tx = _pick_ordinary(book, eid, preferred, frac)
-        if tx:
-            tx.ledger = mark
-            ctx.plant("PAY-04", f"bill:{tx.tid}")
-    tx = _pick_ordinary(book, "E0013", date(2026, 10, 9), 0.6, ok=lambda t: t.ts.date() + timedelta(days=3) <= ctx.end)
-    if tx:
-        tx.ledger = "lag3"
-        ctx.near_miss("PAY-04", f"bill:{tx.tid}: ledger entry booked 3 days later (matches)")
-
-    entries: list[dict[str, Any]] = []
-    unique: dict[str, Tx] = {}
-    for t in book.txs:
-        unique.setdefault(t.tid, t)
-    for t in sorted(unique.values(), key=lambda t: (t.ts, t.tid)):
-        if not t.spending or t.ledger == "none":
-            continue
-        day = t.ts.date()
-        if t.ledger == "lag3":
-            lag = 3
-        else:
-            lags = [n for n in range(4) if day + timedelta(days=n) <= ctx.end and is_workday(day + timedelta(days=n))]
-            lag = rng.choices(lags, [4, 3, 2, 1][: len(lags)])[0] if lags else 0
-        if lag == 0:
-            paid = t.ts + timedelta(minutes=rng.randint(10, 90))
-        else:
-            s = rng.randrange(9 * 3600 + 1800, 17 * 3600 + 1800)
-            paid = _at(day + timedelta(days=lag), s // 3600, s // 60 % 60, s % 60)
-        cents = t.cents
-        if t.ledger == "mismatch":
-            y, c = divmod(cents, 100)
-            swapped = int(str(y)[:-2] + str(y)[-1] + str(y)[-2]) if y >= 10 else y
-            cents = (swapped if swapped != y else y + 10) * 100 + c
-        entry = dict(employee_id=t.employee_id, paid_at=paid, cents=cents, tid=t.tid,
-                     counterparty=t.counterparty, purpose=t.purpose, plant=None)
-        entries.append(entry)
-        if t.ledger == "dup":  # booked again on the next working day
-            later = next((paid + timedelta(days=n) for n in range(1, 8)
-                          if (paid + timedelta(days=n)).date() <= ctx.end and is_workday((paid + timedelta(days=n)).date())),
-                         paid + timedelta(hours=1))
-            entries.append({**entry, "paid_at": later})
-
-    day = ctx.pick_workday(date(2026, 10, 15), 0.9)
-    if day:  # no such transaction in any bill
-        entries.append(dict(employee_id="E0012", paid_at=_at(day, 11, 20, 0), cents=45600,
-                            tid=book.ids.tx("商户消费", _at(day, 11, 20, 0)), counterparty="京东商城平台商户",
-                            purpose="办公用品", plant="PAY-04"))
-    day = ctx.pick_workday(date(2026, 9, 28), 0.4)
-    if day:  # booked without a transaction id
-        entries.append(dict(employee_id="E0004", paid_at=_at(day, 16, 5, 0), cents=8500, tid="",
-                            counterparty="顺丰速运", purpose="快递费(现金垫付)", plant="PAY-04"))
-
-    entries.sort(key=lambda e: (e["paid_at"], e["tid"], e["cents"]))
-    seq: dict[str, int] = {}
-    for e in entries:
-        month = f"{e['paid_at']:%Y%m}"
-        seq[month] = seq.get(month, 0) + 1
-        e["entry_id"] = f"JZ{month}-{seq[month]:04d}"
-        if e["plant"]:
-            ctx.plant(e["plant"], f"ledger:{e['entry_id']}")
-    return entries
-
-
-# --------------------------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------------------------
-
-def _csv_field(value: str, quote: bool = False) -> str:
-    if quote or any(ch in value for ch in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _preamble(nick: str, s: date, e: date, exported: datetime, rows: list[Tx], notes: list[str]) -> list[str]:
-    income = [t for t in rows if t.direction == "收入"]
-    spent = [t for t in rows if t.direction == "支出" and t.status != "支付失败"]
-    return [
-        "微信支付账单明细",
-        f"微信昵称：[{nick}]",
-        f"起始时间：[{s} 00:00:00] 终止时间：[{e} 23:59:59]",
-        "导出类型：[全部]",
-        f"导出时间：[{exported:%Y-%m-%d %H:%M:%S}]",
-        "",
-        f"共{len(rows)}笔记录",
-        f"收入：{len(income)}笔 {_yuan(sum(t.cents for t in income))}元",
-        f"支出：{len(spent)}笔 {_yuan(sum(t.cents for t in spent))}元",
-        "中性交易：0笔 0.00元",
-        "注：",
-        *notes,
-        "",
-        MARKER,
-    ]
-
-
-def _bill_csv(nick: str, s: date, e: date, exported: datetime, rows: list[Tx], style: str) -> bytes:
-    pad = "," * (len(BILL_HEADER) - 1)
-    lines = [line + pad for line in _preamble(nick, s, e, exported, rows, CSV_NOTES)]
-    lines.append(",".join(BILL_HEADER))
-    for t in rows:
-        text = [t.kind, t.counterparty, t.goods, t.direction]
-        if style == "trim21":  # BOM + CRLF, IDs quoted with the TAB inside the quotes
-            ids = [_csv_field(t.tid + "\t", True), _csv_field(t.mid + "\t", True)]
-            quoted = False
-        else:  # deb-sig: LF, bare IDs followed by a TAB, text quoted on merchant rows only
-            ids = [t.tid + "\t", t.mid + "\t"]
-            quoted = t.kind == "商户消费"
-        fields = [f"{t.ts:%Y-%m-%d %H:%M:%S}"] + [_csv_field(v, quoted) for v in text]
-        fields += [YEN + _yuan(t.cents), _csv_field(t.method, quoted), _csv_field(t.status, quoted)]
-        fields += ids + [_csv_field(t.note, quoted)]
-        lines.append(",".join(fields))
-    if style == "trim21":
-        return b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode("utf-8")
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _bill_xlsx(nick: str, s: date, e: date, exported: datetime, rows: list[Tx]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Sheet1"
-    for line in _preamble(nick, s, e, exported, rows, XLSX_NOTES):
-        ws.append([line or None])
-    ws.append(BILL_HEADER)
-    for t in rows:
-        amount: float | int = t.cents // 100 if t.cents % 100 == 0 else t.cents / 100
-        ws.append([f"{t.ts:%Y-%m-%d %H:%M:%S}", t.kind, t.counterparty, t.goods, t.direction, amount,
-                   t.method, t.status, t.tid + "\t", t.mid + "\t", t.note])
-    fixed = datetime(exported.year, exported.month, exported.day, exported.hour, exported.minute, exported.second)
-    wb.properties.creator = "微信支付"
-    wb.properties.created = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _deterministic_zip(buf.getvalue(), fixed)
-
-
-def _deterministic_zip(data: bytes, stamp: datetime) -> bytes:
-    """openpyxl stamps the save time into docProps/core.xml and the zip entries: pin both."""
-    iso = f"{stamp:%Y-%m-%dT%H:%M:%SZ}"
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            payload = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                payload = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                 rb"\g<1>" + iso.encode() + rb"\g<2>", payload)
-            zi = zipfile.ZipInfo(info.filename, date_time=(stamp.year, stamp.month, stamp.day,
-                                                             stamp.hour, stamp.minute, stamp.second))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, payload)
-    return out.getvalue()
-
-
-def _spans(ctx: DemoContext) -> list[tuple[date, date]]:
-    spans = []
-    s = ctx.start
-    while s <= ctx.end:
-        e = min(s + timedelta(days=SPAN_DAYS - 1), ctx.end)
-        spans.append((s, e))
-        s = e + timedelta(days=1)
-    return spans
-
-
-def _write_bills(book: _Book) -> None:
-    ctx, rng = book.ctx, book.rng
-    spans = _spans(ctx)
-    with_bills = [a for a in book.accounts if any(t.nickname == a["nickname"] for t in book.txs)]
-    for i, acct in enumerate(with_bills):
-        nick = acct["nickname"]
-        mine = sorted((t for t in book.txs if t.nickname == nick), key=lambda t: (t.ts, t.tid), reverse=True)
-        style = "trim21" if i % 2 == 0 else "deg"
-        for k, (s, e) in enumerate(spans):
-            if nick == OVERLAP_ACCOUNT and k == 1:
-                # start the 2nd export on the last OVERLAP_DAYS active days of the 1st one
-                p_s, p_e = spans[0]
-                active = sorted({t.ts.date() for t in mine if p_s <= t.ts.date() <= p_e})
-                if active:
-                    s = active[-min(OVERLAP_DAYS, len(active))]
-            rows = [t for t in mine if s <= t.ts.date() <= e]
-            if not rows:
-                continue
-            exported = _at(e + timedelta(days=1), rng.randint(8, 21), rng.randint(0, 59), rng.randint(0, 59))
-            rel = f"wechat_pay/wxpay_{acct['slug']}_{s:%Y%m%d}-{e:%Y%m%d}.csv"
-            ctx.write_bytes(rel, _bill_csv(nick, s, e, exported, rows, style), len(rows))
-        if nick == XLSX_ACCOUNT:
-            exported = _at(ctx.end + timedelta(days=1), 9, 30, 12)
-            rel = f"wechat_pay/wxpay_{acct['slug']}_{ctx.start:%Y%m%d}-{ctx.end:%Y%m%d}.xlsx"
-            ctx.write_bytes(rel, _bill_xlsx(nick, ctx.start, ctx.end, exported, mine), len(mine))
-
-
-def _write_ledger(ctx: DemoContext, entries: list[dict[str, Any]]) -> None:
-    months: dict[str, list[list[str]]] = {}
-    for e in entries:
-        months.setdefault(f"{e['paid_at']:%Y-%m}", []).append([
-            e["entry_id"], e["employee_id"], f"{e['paid_at']:%Y-%m-%d %H:%M:%S}", _yuan(e["cents"]),
-            e["tid"], e["counterparty"], e["purpose"],
-        ])
-    for month, rows in sorted(months.items()):
-        ctx.write_csv(f"ledger/ledger_{month}.csv", LEDGER_HEADER, rows)
-
-
 def generate(ctx: DemoContext) -> None:
     book = _Book(ctx)
     plan = ctx.shared["pay_plan"]
@@ -576,8 +346,12 @@ def generate(ctx: DemoContext) -> None:
     _plant_hours(book, designed)
     _plant_payers(book)
     _specials_and_income(book, designed)
-    entries = _ledger(book)
-    _write_bills(book)
-    _write_ledger(ctx, entries)
+    from wxpipeline.demo.ledger import ledger_entries
+
+    entries = ledger_entries(book)
+    from wxpipeline.demo.payments_files import write_bills, write_ledger
+
+    write_bills(book)
+    write_ledger(ctx, entries)
     ctx.shared["pay_transactions"] = book.txs
     ctx.shared["ledger_entries"] = entries

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from wxpipeline.demo.payments import Tx, _Book, _at, _pick_ordinary
+from wxpipeline.demo.payments import Tx, PayBook, at_time, pick_ordinary
 
 
-def ledger_entries(book: _Book) -> list[dict[str, Any]]:
+def ledger_entries(book: PayBook) -> list[dict[str, Any]]:
     from . import is_workday
 
     ctx, rng = book.ctx, book.rng
@@ -20,11 +20,11 @@ def ledger_entries(book: _Book) -> list[dict[str, Any]]:
         ("mismatch", "E0006", date(2026, 10, 12), 0.8),
     ]
     for mark, eid, preferred, frac in marks:
-        tx = _pick_ordinary(book, eid, preferred, frac)
+        tx = pick_ordinary(book, eid, preferred, frac)
         if tx:
             tx.ledger = mark
             ctx.plant("PAY-04", f"bill:{tx.tid}")
-    tx = _pick_ordinary(book, "E0013", date(2026, 10, 9), 0.6, ok=lambda t: t.ts.date() + timedelta(days=3) <= ctx.end)
+    tx = pick_ordinary(book, "E0013", date(2026, 10, 9), 0.6, ok=lambda t: t.ts.date() + timedelta(days=3) <= ctx.end)
     if tx:
         tx.ledger = "lag3"
         ctx.near_miss("PAY-04", f"bill:{tx.tid}: ledger entry booked 3 days later (matches)")
@@ -46,7 +46,7 @@ def ledger_entries(book: _Book) -> list[dict[str, Any]]:
             paid = t.ts + timedelta(minutes=rng.randint(10, 90))
         else:
             s = rng.randrange(9 * 3600 + 1800, 17 * 3600 + 1800)
-            paid = _at(day + timedelta(days=lag), s // 3600, s // 60 % 60, s % 60)
+            paid = at_time(day + timedelta(days=lag), s // 3600, s // 60 % 60, s % 60)
         cents = t.cents
         if t.ledger == "mismatch":
             y, c = divmod(cents, 100)
@@ -63,12 +63,12 @@ def ledger_entries(book: _Book) -> list[dict[str, Any]]:
 
     day = ctx.pick_workday(date(2026, 10, 15), 0.9)
     if day:  # no such transaction in any bill
-        entries.append(dict(employee_id="E0012", paid_at=_at(day, 11, 20, 0), cents=45600,
-                            tid=book.ids.tx("商户消费", _at(day, 11, 20, 0)), counterparty="京东商城平台商户",
+        entries.append(dict(employee_id="E0012", paid_at=at_time(day, 11, 20, 0), cents=45600,
+                            tid=book.ids.tx("商户消费", at_time(day, 11, 20, 0)), counterparty="京东商城平台商户",
                             purpose="办公用品", plant="PAY-04"))
     day = ctx.pick_workday(date(2026, 9, 28), 0.4)
     if day:  # booked without a transaction id
-        entries.append(dict(employee_id="E0004", paid_at=_at(day, 16, 5, 0), cents=8500, tid="",
+        entries.append(dict(employee_id="E0004", paid_at=at_time(day, 16, 5, 0), cents=8500, tid="",
                             counterparty="顺丰速运", purpose="快递费(现金垫付)", plant="PAY-04"))
 
     entries.sort(key=lambda e: (e["paid_at"], e["tid"], e["cents"]))

@@ -99,7 +99,7 @@ class _Ids:
         return self._unique(lambda: f"10000{self._d(5)}{ts:%Y%m%d}{self._d(14)}")
 
 
-def _yuan(cents: int) -> str:
+def yuan(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
@@ -107,7 +107,7 @@ def _yuan(cents: int) -> str:
 # generation
 # --------------------------------------------------------------------------------------------
 
-class _Book:
+class PayBook:
     def __init__(self, ctx: DemoContext):
         self.ctx = ctx
         self.rng = ctx.rng
@@ -158,11 +158,11 @@ class _Book:
         ]
 
 
-def _at(day: date, hh: int, mm: int, ss: int) -> datetime:
+def at_time(day: date, hh: int, mm: int, ss: int) -> datetime:
     return datetime.combine(day, time(hh, mm, ss))
 
 
-def _ordinary(book: _Book, designed: dict[str, set[date]]) -> None:
+def _ordinary(book: PayBook, designed: dict[str, set[date]]) -> None:
     ctx, rng = book.ctx, book.rng
     payers = sorted({a["employee_id"] for a in book.accounts if a["registered"]})
     keys = list(CATALOG)
@@ -183,7 +183,7 @@ def _ordinary(book: _Book, designed: dict[str, set[date]]) -> None:
             secs = sorted(rng.sample(range(lo_s, hi_s + 1), len(items)))
             for (key, cents), s in zip(items, secs):
                 acct = rng.choice(accts)
-                book.add(acct["nickname"], _at(day, s // 3600, s // 60 % 60, s % 60), key, cents,
+                book.add(acct["nickname"], at_time(day, s // 3600, s // 60 % 60, s % 60), key, cents,
                          origin="ordinary")
 
 
@@ -206,76 +206,76 @@ def _makeup_workday(ctx: DemoContext, preferred: date) -> date | None:
     return preferred if preferred in days else (days[0] if days else None)
 
 
-def _plant_limits(book: _Book) -> None:
+def _plant_limits(book: PayBook) -> None:
     ctx, plan = book.ctx, book.ctx.shared["pay_plan"]
 
     eid, day = plan["limit_two_accounts"]
     if day:
-        book.add("张伟-财务", _at(day, 10, 12, 31), "jd", 268000, goods="京东-订单编号" + book.ids._d(12) + "(激光打印机)", purpose="办公设备")
-        book.add("小张", _at(day, 11, 5, 47), "hotel", 235000, goods="携程-酒店预订(3间3晚)")
-        book.add("张伟-财务", _at(day, 14, 36, 5), "sf", 4600)
-        book.add("小张", _at(day, 16, 20, 13), "didi", 24040, purpose="市内交通(接送客户)")
+        book.add("张伟-财务", at_time(day, 10, 12, 31), "jd", 268000, goods="京东-订单编号" + book.ids._d(12) + "(激光打印机)", purpose="办公设备")
+        book.add("小张", at_time(day, 11, 5, 47), "hotel", 235000, goods="携程-酒店预订(3间3晚)")
+        book.add("张伟-财务", at_time(day, 14, 36, 5), "sf", 4600)
+        book.add("小张", at_time(day, 16, 20, 13), "didi", 24040, purpose="市内交通(接送客户)")
         ctx.plant("PAY-01", f"{eid}/{day.isoformat()}")  # 5316.40 over two accounts, each < 5000
 
     eid, day = plan["limit_approved"]
     if day:
-        book.add("李娜-行政", _at(day, 9, 48, 10), "jd", 482000, goods="京东-订单编号" + book.ids._d(12) + "(国庆活动物资)", purpose="活动物资")
-        book.add("李娜-行政", _at(day, 13, 15, 42), "sf", 18000)
-        book.add("李娜-行政", _at(day, 15, 2, 9), None, 100000, kind="扫二维码付款", counterparty="宏达广告制作",
+        book.add("李娜-行政", at_time(day, 9, 48, 10), "jd", 482000, goods="京东-订单编号" + book.ids._d(12) + "(国庆活动物资)", purpose="活动物资")
+        book.add("李娜-行政", at_time(day, 13, 15, 42), "sf", 18000)
+        book.add("李娜-行政", at_time(day, 15, 2, 9), None, 100000, kind="扫二维码付款", counterparty="宏达广告制作",
                  goods="收款方备注:二维码收款", purpose="活动横幅制作")
         ctx.near_miss("PAY-01", f"{eid}/{day.isoformat()}: 6000.00 covered by an approval of 8000")
 
     eid, day = plan["limit_exact"]
     if day:
-        book.add("王芳-市场", _at(day, 10, 20, 0), "jd", 360000, goods="京东-订单编号" + book.ids._d(12) + "(宣传物料)", purpose="宣传物料")
-        hotel = book.add("王芳-市场", _at(day, 11, 20, 5), "hotel", 180000, status="已全额退款", origin="special")
-        book.add("王芳-市场", _at(day, 12, 31, 18), "meituan", 131350, purpose="团队工作餐")
-        book.add("王芳-市场", _at(day, 15, 10, 44), None, 180000, kind="携程旅行网-退款", counterparty="携程旅行网",
+        book.add("王芳-市场", at_time(day, 10, 20, 0), "jd", 360000, goods="京东-订单编号" + book.ids._d(12) + "(宣传物料)", purpose="宣传物料")
+        hotel = book.add("王芳-市场", at_time(day, 11, 20, 5), "hotel", 180000, status="已全额退款", origin="special")
+        book.add("王芳-市场", at_time(day, 12, 31, 18), "meituan", 131350, purpose="团队工作餐")
+        book.add("王芳-市场", at_time(day, 15, 10, 44), None, 180000, kind="携程旅行网-退款", counterparty="携程旅行网",
                  goods=hotel.goods, direction="收入", status=f"已退款{FULLWIDTH_YEN}1800.00", origin="income")
-        book.add("王芳-市场", _at(day, 16, 45, 2), "didi", 8650)
+        book.add("王芳-市场", at_time(day, 16, 45, 2), "didi", 8650)
         ctx.near_miss("PAY-01", f"{eid}/{day.isoformat()}: exactly 5000.00 (plus a 1800.00 已全额退款 row that is not spending)")
         ctx.near_miss("PAY-04", f"bill:{hotel.tid}: 已全额退款, no ledger entry needed")
 
     eid, day = plan["limit_over_approval"]
     if day:
-        book.add("陈刚-销售", _at(day, 12, 10, 26), None, 238000, kind="扫二维码付款", counterparty="粤海酒家",
+        book.add("陈刚-销售", at_time(day, 12, 10, 26), None, 238000, kind="扫二维码付款", counterparty="粤海酒家",
                  goods="收款方备注:二维码收款", purpose="业务招待")
-        book.add("陈刚-销售", _at(day, 15, 33, 40), "jd", 462000, goods="京东-订单编号" + book.ids._d(12) + "(客户礼品)", purpose="客户礼品")
+        book.add("陈刚-销售", at_time(day, 15, 33, 40), "jd", 462000, goods="京东-订单编号" + book.ids._d(12) + "(客户礼品)", purpose="客户礼品")
         ctx.plant("PAY-01", f"{eid}/{day.isoformat()}")  # 7000.00, approval only 6000
 
 
-def _plant_hours(book: _Book, designed: dict[str, set[date]]) -> None:
+def _plant_hours(book: PayBook, designed: dict[str, set[date]]) -> None:
     ctx = book.ctx
     day = ctx.pick_workday(date(2026, 9, 23), 0.25, avoid=designed.get("E0003", ()))
     if day:
-        tx = book.add("周杰-总经办", _at(day, 20, 15, 37), None, 46800, kind="扫二维码付款", counterparty="湘味轩",
+        tx = book.add("周杰-总经办", at_time(day, 20, 15, 37), None, 46800, kind="扫二维码付款", counterparty="湘味轩",
                       goods="收款方备注:二维码收款", purpose="业务招待")
         ctx.plant("PAY-02", tx.tid)
     day = _pure_weekend(ctx, date(2026, 10, 11))
     if day:
-        ctx.plant("PAY-02", book.add("黄磊-市场", _at(day, 15, 22, 10), "didi", 5800).tid)
+        ctx.plant("PAY-02", book.add("黄磊-市场", at_time(day, 15, 22, 10), "didi", 5800).tid)
     day = _weekday_holiday(ctx, date(2026, 10, 5))
     if day:
-        ctx.plant("PAY-02", book.add("行政采购-孙丽", _at(day, 10, 0, 0), "jd", 32600).tid)
+        ctx.plant("PAY-02", book.add("行政采购-孙丽", at_time(day, 10, 0, 0), "jd", 32600).tid)
     day = _makeup_workday(ctx, date(2026, 9, 20))
     if day:
-        tx = book.add("吴静-财务", _at(day, 10, 0, 0), "sf", 2300)
+        tx = book.add("吴静-财务", at_time(day, 10, 0, 0), "sf", 2300)
         ctx.near_miss("PAY-02", f"{tx.tid}: 10:00 on {day} (weekend make-up working day)")
     day = ctx.pick_workday(date(2026, 10, 15), 0.9, avoid=designed.get("E0007", ()))
     if day:
-        tx = book.add("李娜-行政", _at(day, 18, 0, 0), "sf", 3800)
+        tx = book.add("李娜-行政", at_time(day, 18, 0, 0), "sf", 3800)
         ctx.near_miss("PAY-02", f"{tx.tid}: exactly 18:00:00 on a working day")
     day = ctx.pick_workday(date(2026, 10, 14), 0.85, avoid=designed.get("E0010", ()))
     if day:
-        tx = book.add("王芳-市场", _at(day, 9, 0, 0), "coffee", 3200)
+        tx = book.add("王芳-市场", at_time(day, 9, 0, 0), "coffee", 3200)
         ctx.near_miss("PAY-02", f"{tx.tid}: exactly 09:00:00 on a working day")
     day = ctx.pick_workday(date(2026, 9, 29), 0.45, avoid=designed.get("E0004", ()))
     if day:
-        tx = book.add("张伟-财务", _at(day, 19, 40, 12), "jd", 12000, status="支付失败", origin="special")
+        tx = book.add("张伟-财务", at_time(day, 19, 40, 12), "jd", 12000, status="支付失败", origin="special")
         ctx.near_miss("PAY-02", f"{tx.tid}: 19:40 but 支付失败 (not spending)")
 
 
-def _plant_payers(book: _Book) -> None:
+def _plant_payers(book: PayBook) -> None:
     ctx, plan = book.ctx, book.ctx.shared["pay_plan"]
     for preferred, frac, hms, key, cents in [
         (date(2026, 9, 21), 0.1, (11, 32, 8), "didi", 3500),
@@ -283,23 +283,23 @@ def _plant_payers(book: _Book) -> None:
     ]:
         day = ctx.pick_workday(preferred, frac)
         if day:
-            ctx.plant("PAY-03", book.add("阿强", _at(day, *hms), key, cents).tid)  # unregistered
+            ctx.plant("PAY-03", book.add("阿强", at_time(day, *hms), key, cents).tid)  # unregistered
     nick, revoked_on, day = plan["revoked_mid_period"]
     if day:
-        ctx.plant("PAY-03", book.add(nick, _at(day, 15, 40, 22), "jd", 19900).tid)
+        ctx.plant("PAY-03", book.add(nick, at_time(day, 15, 40, 22), "jd", 19900).tid)
         ctx.near_miss("PAY-03", f"{nick}: ordinary spending up to the day before revoked_on {revoked_on}")
     nick, approved_on, day = plan["approved_mid_period"]
     if day:
-        ctx.plant("PAY-03", book.add(nick, _at(day, 10, 47, 35), "sf", 2300).tid)
+        ctx.plant("PAY-03", book.add(nick, at_time(day, 10, 47, 35), "sf", 2300).tid)
         ctx.near_miss("PAY-03", f"{nick}: ordinary spending from approved_on {approved_on} on")
 
 
-def _specials_and_income(book: _Book, designed: dict[str, set[date]]) -> None:
+def _specials_and_income(book: PayBook, designed: dict[str, set[date]]) -> None:
     ctx, rng = book.ctx, book.rng
     day = ctx.pick_workday(date(2026, 9, 24), 0.3, avoid=designed.get("E0012", ()))
     if day:
-        tx = book.add("黄磊-市场", _at(day, 10, 5, 33), "jd", 15900, status=f"已退款({FULLWIDTH_YEN}20.00)", origin="special")
-        book.add("黄磊-市场", _at(day, 14, 12, 9), None, 2000, kind="京东-退款", counterparty="京东商城平台商户",
+        tx = book.add("黄磊-市场", at_time(day, 10, 5, 33), "jd", 15900, status=f"已退款({FULLWIDTH_YEN}20.00)", origin="special")
+        book.add("黄磊-市场", at_time(day, 14, 12, 9), None, 2000, kind="京东-退款", counterparty="京东商城平台商户",
                  goods=tx.goods, direction="收入", status=f"已退款{FULLWIDTH_YEN}20.00", origin="income")
         ctx.near_miss("PAY-04", f"bill:{tx.tid}: partial refund 已退款(￥20.00), ledger books the bill amount")
 
@@ -311,7 +311,7 @@ def _specials_and_income(book: _Book, designed: dict[str, set[date]]) -> None:
         for _ in range(rng.randint(1, 2)):
             day = rng.choice(period)
             s = rng.randrange(8 * 3600, 23 * 3600)
-            ts = _at(day, s // 3600, s // 60 % 60, s % 60)
+            ts = at_time(day, s // 3600, s // 60 % 60, s % 60)
             if rng.random() < 0.6:
                 book.add(acct["nickname"], ts, None, rng.choice([666, 888, 1680, 5200, 6600, 8800]),
                          kind="微信红包", counterparty=rng.choice(names), goods="/", direction="收入",
@@ -322,7 +322,7 @@ def _specials_and_income(book: _Book, designed: dict[str, set[date]]) -> None:
                          status="已收钱", method="/", origin="income")
 
 
-def _pick_ordinary(book: _Book, eid: str, preferred: date, frac: float,
+def pick_ordinary(book: PayBook, eid: str, preferred: date, frac: float,
                    ok: Callable[[Tx], bool] = lambda tx: True) -> Tx | None:
     ctx = book.ctx
     pool = [t for t in book.txs if t.origin == "ordinary" and t.ledger == "normal" and t.spending and ok(t)]
@@ -334,7 +334,7 @@ def _pick_ordinary(book: _Book, eid: str, preferred: date, frac: float,
 
 
 def generate(ctx: DemoContext) -> None:
-    book = _Book(ctx)
+    book = PayBook(ctx)
     plan = ctx.shared["pay_plan"]
     designed: dict[str, set[date]] = {}
     for key in ("limit_two_accounts", "limit_approved", "limit_exact", "limit_over_approval"):

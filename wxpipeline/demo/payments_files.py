@@ -10,7 +10,7 @@ import zipfile
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from wxpipeline.demo.payments import OVERLAP_ACCOUNT, OVERLAP_DAYS, SPAN_DAYS, Tx, XLSX_ACCOUNT, _Book, _at, _yuan
+from wxpipeline.demo.payments import OVERLAP_ACCOUNT, OVERLAP_DAYS, SPAN_DAYS, Tx, XLSX_ACCOUNT, PayBook, at_time, yuan
 
 BILL_HEADER = ["交易时间", "交易类型", "交易对方", "商品", "收/支", "金额(元)", "支付方式", "当前状态", "交易单号", "商户单号", "备注"]
 LEDGER_HEADER = ["entry_id", "employee_id", "paid_at", "amount", "transaction_id", "counterparty", "purpose"]
@@ -49,8 +49,8 @@ def _preamble(nick: str, s: date, e: date, exported: datetime, rows: list[Tx], n
         f"导出时间：[{exported:%Y-%m-%d %H:%M:%S}]",
         "",
         f"共{len(rows)}笔记录",
-        f"收入：{len(income)}笔 {_yuan(sum(t.cents for t in income))}元",
-        f"支出：{len(spent)}笔 {_yuan(sum(t.cents for t in spent))}元",
+        f"收入：{len(income)}笔 {yuan(sum(t.cents for t in income))}元",
+        f"支出：{len(spent)}笔 {yuan(sum(t.cents for t in spent))}元",
         "中性交易：0笔 0.00元",
         "注：",
         *notes,
@@ -72,7 +72,7 @@ def _bill_csv(nick: str, s: date, e: date, exported: datetime, rows: list[Tx], s
             ids = [t.tid + "\t", t.mid + "\t"]
             quoted = t.kind == "商户消费"
         fields = [f"{t.ts:%Y-%m-%d %H:%M:%S}"] + [_csv_field(v, quoted) for v in text]
-        fields += [YEN + _yuan(t.cents), _csv_field(t.method, quoted), _csv_field(t.status, quoted)]
+        fields += [YEN + yuan(t.cents), _csv_field(t.method, quoted), _csv_field(t.status, quoted)]
         fields += ids + [_csv_field(t.note, quoted)]
         lines.append(",".join(fields))
     if style == "trim21":
@@ -129,7 +129,7 @@ def _spans(ctx: DemoContext) -> list[tuple[date, date]]:
     return spans
 
 
-def write_bills(book: _Book) -> None:
+def write_bills(book: PayBook) -> None:
     ctx, rng = book.ctx, book.rng
     spans = _spans(ctx)
     with_bills = [a for a in book.accounts if any(t.nickname == a["nickname"] for t in book.txs)]
@@ -147,11 +147,11 @@ def write_bills(book: _Book) -> None:
             rows = [t for t in mine if s <= t.ts.date() <= e]
             if not rows:
                 continue
-            exported = _at(e + timedelta(days=1), rng.randint(8, 21), rng.randint(0, 59), rng.randint(0, 59))
+            exported = at_time(e + timedelta(days=1), rng.randint(8, 21), rng.randint(0, 59), rng.randint(0, 59))
             rel = f"wechat_pay/wxpay_{acct['slug']}_{s:%Y%m%d}-{e:%Y%m%d}.csv"
             ctx.write_bytes(rel, _bill_csv(nick, s, e, exported, rows, style), len(rows))
         if nick == XLSX_ACCOUNT:
-            exported = _at(ctx.end + timedelta(days=1), 9, 30, 12)
+            exported = at_time(ctx.end + timedelta(days=1), 9, 30, 12)
             rel = f"wechat_pay/wxpay_{acct['slug']}_{ctx.start:%Y%m%d}-{ctx.end:%Y%m%d}.xlsx"
             ctx.write_bytes(rel, _bill_xlsx(nick, ctx.start, ctx.end, exported, mine), len(mine))
 
@@ -160,7 +160,7 @@ def write_ledger(ctx: DemoContext, entries: list[dict[str, Any]]) -> None:
     months: dict[str, list[list[str]]] = {}
     for e in entries:
         months.setdefault(f"{e['paid_at']:%Y-%m}", []).append([
-            e["entry_id"], e["employee_id"], f"{e['paid_at']:%Y-%m-%d %H:%M:%S}", _yuan(e["cents"]),
+            e["entry_id"], e["employee_id"], f"{e['paid_at']:%Y-%m-%d %H:%M:%S}", yuan(e["cents"]),
             e["tid"], e["counterparty"], e["purpose"],
         ])
     for month, rows in sorted(months.items()):

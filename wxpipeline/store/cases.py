@@ -12,7 +12,7 @@ from wxpipeline.store.engine import now_utc
 from wxpipeline.store.findings import fingerprint_of
 from wxpipeline.store.statuses import CASE_STATUSES
 from wxpipeline.store.tables import Case, CaseEvent, Finding, Waiver
-from wxpipeline.store.triage import _waiver_matches, facts_hash, glob_escape
+from wxpipeline.store.triage import waiver_matches, facts_hash, glob_escape
 from wxpipeline.times import today
 
 
@@ -64,7 +64,7 @@ def list_cases(db, status: str | None = None, clause_id: str | None = None, doma
         waivers = active_waivers(db, on or today(), session=s)
     out = []
     for c in cases:
-        w = next((w for w in waivers if _waiver_matches(w, c)), None)
+        w = next((w for w in waivers if waiver_matches(w, c)), None)
         if status == "waived" and w is None:
             continue
         out.append({**c.model_dump(), "waiver_id": w.id if w else None})
@@ -136,7 +136,7 @@ def _waiver_events(db, s: Session, w: Waiver, kind: str, who: str, at: datetime,
     else:
         stmt = select(Case).where(Case.clause_id == w.clause_id)
     for c in s.exec(stmt).scalars():
-        if _waiver_matches(w, c):
+        if waiver_matches(w, c):
             s.add(CaseEvent(
                 fingerprint=c.fingerprint, clause_id=c.clause_id, subject_id=c.subject_id, event=kind,
                 old_status=c.status, new_status=c.status, who=who, at=at, note=note,

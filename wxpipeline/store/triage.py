@@ -66,7 +66,7 @@ def reopen_reason(case: Case | None, evidence: str, day: date, old_evidence: str
     return None
 
 
-def _waiver_matches(w: Waiver, f: Finding | Case) -> bool:
+def waiver_matches(w: Waiver, f: Finding | Case) -> bool:
     if w.fingerprint:
         return w.fingerprint == f.fingerprint
     return w.clause_id == f.clause_id and fnmatch.fnmatchcase(f.subject_id, w.subject_pattern or "")
@@ -93,7 +93,7 @@ def effective_status(f: Finding, case: Case | None, waivers: list[Waiver]) -> tu
     if status not in ("open", "confirmed"):
         return status, None
     waiver = next(
-        (w for w in waivers if w.revoked_at is None and w.expires_on > f.partition_date and _waiver_matches(w, f)),
+        (w for w in waivers if w.revoked_at is None and w.expires_on > f.partition_date and waiver_matches(w, f)),
         None,
     )
     return ("waived", waiver) if waiver else (status, None)

@@ -3,7 +3,7 @@
 
     python3 tasks.py demo   # venv + install + demo exports + run the whole demo period
     python3 tasks.py test   # venv + install + the test suite
-    python3 tasks.py ui     # the Dagster UI on http://127.0.0.1:3000 (persistent instance)
+    python3 tasks.py ui     # the Dagster UI through `dg dev` on http://127.0.0.1:3000 (persistent instance)
 """
 
 import hashlib
@@ -70,17 +70,18 @@ def ui() -> None:
        "from wxpipeline.stale_runs import sweep_stale_runs as s; i = o(); "
        "print(*(f'stale run {r} marked failed' for r in s(i, 'tasks.py ui')), sep='\\n')",
        WXPIPELINE_HOME=str(h), DAGSTER_HOME=dagster_home)
-    env = {**os.environ, "WXPIPELINE_HOME": str(h), "DAGSTER_HOME": dagster_home,
-           # `dagster dev` announces it is superseded by `dg dev` (a separate package, not installed)
+    # `dg dev` loads the project from [tool.dg] in pyproject.toml (workspace.yaml still serves
+    # `dagster dev`); VIRTUAL_ENV + --use-active-venv: the code server runs in this venv
+    env = {**os.environ, "WXPIPELINE_HOME": str(h), "DAGSTER_HOME": dagster_home, "VIRTUAL_ENV": str(VENV),
            "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning"}
-    cmd = [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", "3000"]
+    cmd = [str(BIN / "dg"), "dev", "--use-active-venv", "-h", "127.0.0.1", "-p", "3000"]
     print("+", " ".join(cmd), flush=True)
     sys.exit(run_process_group(cmd, env))
 
 
 def run_process_group(cmd: list[str], env: dict, grace_s: float = 20.0) -> int:
     """Run `cmd` in its own process group and stop the whole group on Ctrl-C or SIGTERM: the
-    leader gets SIGINT (dagster dev then shuts its webserver, daemon and code servers down),
+    leader gets SIGINT (dg dev then shuts its webserver, daemon and code servers down),
     and whatever is still alive after `grace_s` is killed, so nothing is left running."""
     import signal
     import time

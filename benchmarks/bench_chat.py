@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from wxpipeline.checks.chat import prepare_messages
-from wxpipeline.checks.chat_ack import EARLIER_COLUMNS
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS
 from wxpipeline.checks.registry import CLAUSES, clauses_for
 from wxpipeline.checks.textnorm import traditional_chars
 from wxpipeline.checks.wordlists import load_word_lists

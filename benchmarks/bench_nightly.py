@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 
+
 def timed(label: str, fn) -> float:
     out = io.StringIO()
     t0 = time.perf_counter()
@@ -52,7 +53,7 @@ def main() -> int:
                       WXPIPELINE_PARTITIONS_START="2026-09-01", DAGSTER_HOME=str(home / "dagster"))
     from wxpipeline.cli import main as cli
     from wxpipeline import arrival
-    from wxpipeline.resources import build_resources
+    from wxpipeline.resources import exports_folder
 
     end = date.fromisoformat(args.end)
     night = ["nightly", "--date", end.isoformat()]
@@ -61,7 +62,7 @@ def main() -> int:
             cli(["demo", "--end", end.isoformat()])
         timed("first night (every file new)", lambda: cli(night))
     t0 = time.perf_counter()
-    arrival.diff(arrival.manifest(arrival.inventory(build_resources()["exports"])), {})
+    arrival.diff(arrival.manifest(arrival.inventory(exports_folder())), {})
     print(f"{'  planning alone (inventory + diff)':<44} {time.perf_counter() - t0:7.2f} s", flush=True)
     timed("night with no changed file", lambda: cli(night))
 

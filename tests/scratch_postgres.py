@@ -23,7 +23,7 @@ def scratch_database(prefix: str = "wx"):
     try:
         yield PG.rsplit("/", 1)[0] + f"/{db}"
     finally:
-        from wxpipeline.resources.warehouse import _engine
+        from wxpipeline.store.engine import engine_for as _engine
 
         _engine.cache_clear()  # forget its pooled engine; FORCE ends the connections still open
         with admin.connect() as c:

@@ -3,12 +3,14 @@
 import pytest
 from sqlalchemy import select
 
+from wxpipeline.resources import warehouse
 from wxpipeline.cli import main
-from wxpipeline.resources.tables import Case, Finding
+from wxpipeline.store.tables import Case, Finding
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import settings
 
 from .assets.exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 
 @pytest.fixture()
@@ -24,7 +26,7 @@ def env(tmp_path, monkeypatch):
 
 
 def rows():
-    with Warehouse(database_url=settings().database_url).session() as s:
+    with warehouse().session() as s:
         return sorted((f.finding_id, f.clause_id, f.subject_id, str(f.partition_date), f.summary, f.evidence)
                       for f in s.exec(select(Finding)).scalars())
 
@@ -40,10 +42,10 @@ def test_run_twice_changes_nothing_and_keeps_triage(env, capsys):
     first = rows()
     assert {r[1] for r in first} == {"PAY-02", "PAY-03", "PAY-04"}
     fp = next(r for r in first if r[1] == "PAY-04")
-    wh = Warehouse(database_url=settings().database_url)
+    wh = warehouse()
     with wh.session() as s:
         fingerprint = s.exec(select(Finding.fingerprint).where(Finding.finding_id == fp[0])).scalars().one()
-    wh.set_case_status(fingerprint, "false_positive", "entered on paper", "auditor")
+    case_store.set_case_status(wh, fingerprint, "false_positive", "entered on paper", "auditor")
     assert main(["run", "--from", "2026-09-22", "--to", "2026-09-23"]) == 0
     assert rows() == first
     with wh.session() as s:

@@ -9,12 +9,13 @@ import sys
 
 import pytest
 
+from wxpipeline.resources import warehouse
 from wxpipeline.cli import build_parser, main
 from wxpipeline.cli_table import display_width, render
-from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import settings
 
 from .reports.store_fixture import DAY, fill
+from wxpipeline.store import findings as findings_store
 
 
 @pytest.fixture()
@@ -24,7 +25,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.delenv("WXPIPELINE_POLICY", raising=False)
     monkeypatch.setenv("COLUMNS", "100")
     settings().home.mkdir(parents=True)
-    wh = Warehouse(database_url=settings().database_url)
+    wh = warehouse()
     fill(wh)
     return wh
 
@@ -142,7 +143,7 @@ def test_findings_csv_cells_are_formula_safe(store, capsys):
     from wxpipeline.resources.warehouse import Warehouse as _W
     from .reports.store_fixture import frame
 
-    _W(database_url=settings().database_url).replace_partition("payments", DAY, frame([dict(
+    findings_store.replace_partition(_W(database_url=settings().database_url), "payments", DAY, frame([dict(
         clause_id="PAY-03", subject_id="=cmd|' /C calc'!A0", partition_date=DAY, summary="@SUM(1+1)",
         evidence=_json.dumps({"account": "-2+3"}))]), {"PAY-03": "high"}, "2026.1", "run-x")
     code, out, _ = run(capsys, "findings", "--date", str(DAY), "--format", "csv")

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from wxpipeline.checks.chat import prepare_messages
-from wxpipeline.checks.chat_ack import EARLIER_COLUMNS, MEMBER_COLUMNS
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS
 from wxpipeline.checks.registry import CLAUSES, clauses_for
 from wxpipeline.checks.wordlists import find_terms, load_word_lists
 from wxpipeline.demo import write_demo

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from wxpipeline.assets.common import JudgeContext, StagedStore
+from wxpipeline.factories.findings import JudgeContext
+from wxpipeline.resources.staged_io import StagedStore
 from wxpipeline.assets.groups import groups_frames
 from wxpipeline.checks.registry import clauses_for
 from wxpipeline.demo import write_demo

@@ -7,11 +7,12 @@ import stat
 import polars as pl
 from sqlalchemy import select
 
-from wxpipeline.assets.common import StagedStore, preview
+from wxpipeline.resources.staged_io import StagedStore, preview
 from wxpipeline.formats.common import Reject
-from wxpipeline.resources.tables import QuarantineRecord
+from wxpipeline.store.tables import QuarantineRecord
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import secure_process
+from wxpipeline.store import quarantine as quarantine_store
 
 RESIDENT_ID = "110105199003071234"
 
@@ -20,8 +21,8 @@ def test_quarantine_raw_line_is_masked_and_concurrent_inserts_do_not_collide(tmp
     wh = Warehouse(database_url=f"sqlite:///{tmp_path / 'f.db'}")
     raw = f'{{"msgid": "m1", "text": {{"content": "我的身份证 {RESIDENT_ID} 手机 13800138000"}}, "msgtime": "x"}}'
     bad = [Reject("/x/archive.jsonl", 7, "msgtime: cannot parse", raw)]
-    assert wh.quarantine("wecom_archive", bad, "run1") == 1
-    assert wh.quarantine("wecom_archive", bad, "run2") == 0  # a second process finding it new: no error
+    assert quarantine_store.record(wh, "wecom_archive", bad, "run1") == 1
+    assert quarantine_store.record(wh, "wecom_archive", bad, "run2") == 0  # a second process finding it new: no error
     with wh.session() as s:
         (row,) = s.exec(select(QuarantineRecord)).scalars().all()
     assert RESIDENT_ID not in row.raw and "13800138000" not in row.raw
@@ -45,7 +46,7 @@ def test_files_and_folders_written_are_private(tmp_path, monkeypatch):
         secure_process()
         p = StagedStore(tmp_path / "home" / "staged").write("roster", None, pl.DataFrame({"a": [1]}))
         db = Warehouse(database_url=f"sqlite:///{tmp_path / 'home' / 'findings.db'}")
-        db.quarantine("ledger", [Reject("f", 1, "r", "x")], None)
+        quarantine_store.record(db, "ledger", [Reject("f", 1, "r", "x")], None)
         for path in (tmp_path / "home", p.parent, p, tmp_path / "home" / "findings.db"):
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} {oct(path.stat().st_mode)}"
     finally:

@@ -18,7 +18,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.resources.tables import Finding, QuarantineRecord
+from wxpipeline.store.tables import Finding, QuarantineRecord
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.stale_runs import HOST_TAG, PID_TAG, stale_run_sweeper, sweep_stale_runs
 

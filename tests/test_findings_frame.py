@@ -5,7 +5,9 @@ from datetime import date
 import polars as pl
 
 from wxpipeline.checks.findings import FINDING_SCHEMA
-from wxpipeline.resources.warehouse import FINDINGS_FRAME_SCHEMA, Warehouse
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store.findings import FINDINGS_FRAME_SCHEMA
+from wxpipeline.store import findings as findings_store
 
 DAY = date(2026, 9, 23)
 
@@ -16,12 +18,12 @@ def test_a_busy_day_whose_first_findings_have_no_group(tmp_path, capsys, monkeyp
     rows = [("CHAT-01", f"a{i:04d}", DAY, f"u{i}", None, "s", "{}") for i in range(150)]
     rows += [("CHAT-01", f"z{i}", DAY, f"u{i}", f"wr{i}", "s", "{}") for i in range(3)]
     findings = pl.DataFrame(rows, schema=FINDING_SCHEMA, orient="row")
-    wh.replace_partition("chat", DAY, findings, {"CHAT-01": "high"}, "2026.1", "run1")
+    findings_store.replace_partition(wh, "chat", DAY, findings, {"CHAT-01": "high"}, "2026.1", "run1")
 
-    df = wh.findings_frame()
+    df = findings_store.findings_frame(wh)
     assert df.schema == FINDINGS_FRAME_SCHEMA and df.height == 153
     assert sorted(df["group_id"].drop_nulls().to_list()) == ["wr0", "wr1", "wr2"]
-    assert wh.findings_frame([False]).schema == FINDINGS_FRAME_SCHEMA  # no rows: same schema
+    assert findings_store.findings_frame(wh, [False]).schema == FINDINGS_FRAME_SCHEMA  # no rows: same schema
 
     # the run summary reads the same frame
     from wxpipeline import cli

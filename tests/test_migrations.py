@@ -14,6 +14,7 @@ from wxpipeline import migrations
 from wxpipeline.cli import main
 
 from .scratch_postgres import scratch_database
+from wxpipeline.store import cases as case_store
 
 
 
@@ -101,16 +102,17 @@ def test_previous_release_store_keeps_every_row_and_its_triage(store_url, capsys
     _assert_rows_kept(store_url)
     assert _diffs(store_url) == []
     # the pipeline's own store reads the triage back through the new columns
-    from wxpipeline.resources.warehouse import Warehouse, _engine
+    from wxpipeline.resources.warehouse import Warehouse
+    from wxpipeline.store.engine import engine_for as _engine
 
     _engine.cache_clear()
-    cases = Warehouse(database_url=store_url).list_cases(status="false_positive")
+    cases = case_store.list_cases(Warehouse(database_url=store_url), status="false_positive")
     assert [c["fingerprint"] for c in cases] == ["fp1"]
 
 
 def test_pre_alembic_store_is_stamped_then_upgraded_when_the_pipeline_opens_it(store_url):
     _make_baseline_store(store_url, keep_version=False)
-    from wxpipeline.resources.warehouse import _engine
+    from wxpipeline.store.engine import engine_for as _engine
 
     _engine.cache_clear()
     _engine(store_url)  # what every run does first: stamps 0001_baseline, then upgrades

@@ -96,17 +96,17 @@ def test_retries_then_gives_up_without_raising():
 
 
 def _report_defs():
-    from wxpipeline.definitions import ALL_ASSETS
+    from wxpipeline.assets.reports import daily_report
 
-    return [a for a in ALL_ASSETS if "daily_report" in {k.path[-1] for k in a.keys}]
+    return [daily_report]
 
 
 @pytest.mark.parametrize("answers", [[], [(500, {})] * 2, [(200, {"errcode": 93000, "errmsg": "bad"})] * 2])
 def test_nightly_report_run_posts_and_never_fails(isolated_home, answers):
-    from wxpipeline.assets.common import pipeline_resources
+    from wxpipeline.resources import build_resources
 
     with Robot(answers) as robot:
-        resources = {**pipeline_resources(), "wecom": WeComRobot(webhook=robot.url, retries=1, backoff_s=0)}
+        resources = {**build_resources(), "wecom": WeComRobot(webhook=robot.url, retries=1, backoff_s=0)}
         result = dg.materialize(_report_defs(), partition_key="2026-10-12", resources=resources,
                                 tags={NIGHTLY_TAG: "true"})
         assert result.success
@@ -145,8 +145,9 @@ def test_failure_alert_is_received(tmp_path):
 
 
 def test_off_when_unset(monkeypatch):
-    from wxpipeline.notify import post_daily_summary, robot_from_env
+    from wxpipeline.notify import post_daily_summary
+    from wxpipeline.resources import open_resource
 
     monkeypatch.delenv("WXPIPELINE_WECOM_WEBHOOK", raising=False)
-    assert not robot_from_env().enabled
+    assert not open_resource("wecom").enabled
     assert post_daily_summary(date(2026, 10, 12)) is False

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wxpipeline.assets.common import findings_code_version
+from wxpipeline.factories.findings import findings_code_version
 from wxpipeline.policy import PACKAGED_POLICY_DIR, PolicyError, load_policy
 from wxpipeline.policy.diff import diff_versions
 

@@ -8,10 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from wxpipeline.checks.findings import FINDING_SCHEMA
-from wxpipeline.resources.tables import CaseEvent
-from wxpipeline.resources.warehouse import Warehouse, fingerprint_of
+from wxpipeline.store.tables import CaseEvent
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store.findings import fingerprint_of
 
 from .scratch_postgres import scratch_database
+from wxpipeline.store import cases as case_store
+from wxpipeline.store import findings as findings_store
+from wxpipeline.store import triage as triage_store
 
 D = date(2026, 10, 12)
 
@@ -32,17 +36,17 @@ def write(wh: Warehouse, day: date, subjects: dict[str, str], clause: str = "PAY
           "summary": s, "evidence": ev} for s, ev in subjects.items()],
         schema=FINDING_SCHEMA,
     )
-    wh.replace_partition("payments", day, df, {clause: "medium"}, "2026.1", f"run-{day}")
+    findings_store.replace_partition(wh, "payments", day, df, {clause: "medium"}, "2026.1", f"run-{day}")
 
 
 def status(wh: Warehouse, day: date) -> dict[str, tuple[str, bool]]:
-    return {r["subject_id"]: (r["case_status"], r["counted"]) for rows in wh.triage("payments", day).values()
+    return {r["subject_id"]: (r["case_status"], r["counted"]) for rows in triage_store.triage(wh, "payments", day).values()
             for r in rows}
 
 
 def test_false_positive_holds_while_evidence_unchanged(wh):
     write(wh, D, {"A": '{"v": 1}'})
-    wh.set_case_status(fingerprint_of("PAY-02", "A"), "false_positive", "ok", "auditor")
+    case_store.set_case_status(wh, fingerprint_of("PAY-02", "A"), "false_positive", "ok", "auditor")
     write(wh, D, {"A": '{"v": 1}'})  # re-run, same evidence
     assert status(wh, D) == {"A": ("false_positive", False)}
     write(wh, D + timedelta(days=1), {"A": '{"v": 2}'})  # evidence changed: counts again
@@ -52,7 +56,7 @@ def test_false_positive_holds_while_evidence_unchanged(wh):
 def test_resolved_reopens_on_later_days_only(wh):
     old = date(2020, 1, 6)  # resolving happens "today", long after this day
     write(wh, old, {"A": "{}"})
-    wh.set_case_status(fingerprint_of("PAY-02", "A"), "resolved", "fixed", "auditor")
+    case_store.set_case_status(wh, fingerprint_of("PAY-02", "A"), "resolved", "fixed", "auditor")
     write(wh, old, {"A": "{}"})
     assert status(wh, old) == {"A": ("resolved", False)}
     future = date.today() + timedelta(days=2)
@@ -64,17 +68,17 @@ def test_waiver_expiry_boundary_subject_escape_and_revoke(wh):
     days = [D + timedelta(days=i) for i in range(3)]
     for d in days:
         write(wh, d, {"x*": "{}", "xy": "{}"})
-    w = wh.add_waiver("PAY-02", "reason", "王芳", days[2], subject_id="x*", by="李娜")
+    w = case_store.add_waiver(wh, "PAY-02", "reason", "王芳", days[2], subject_id="x*", by="李娜")
     # the subject is exact: `x*` does not cover `xy`; the waiver covers days before its expiry day
     assert [status(wh, d) for d in days] == [
         {"x*": ("waived", False), "xy": ("open", True)},
         {"x*": ("waived", False), "xy": ("open", True)},
         {"x*": ("open", True), "xy": ("open", True)},
     ]
-    assert [x.id for x in wh.waivers_expiring(days[0])] == [w.id]  # expires in 2 days
-    assert wh.waivers_expiring(days[2]) == [] and wh.waivers_expiring(days[0] - timedelta(days=6)) == []
-    assert [c["subject_id"] for c in wh.list_cases(status="waived", on=days[1])] == ["x*"]
-    wh.revoke_waiver(w.id, "王芳", "no longer needed")
+    assert [x.id for x in case_store.waivers_expiring(wh, days[0])] == [w.id]  # expires in 2 days
+    assert case_store.waivers_expiring(wh, days[2]) == [] and case_store.waivers_expiring(wh, days[0] - timedelta(days=6)) == []
+    assert [c["subject_id"] for c in case_store.list_cases(wh, status="waived", on=days[1])] == ["x*"]
+    case_store.revoke_waiver(wh, w.id, "王芳", "no longer needed")
     assert status(wh, days[0])["x*"] == ("open", True)
     with wh.session() as s:
         events = [(e.event, e.who) for e in s.exec(select(CaseEvent).where(CaseEvent.subject_id == "x*")).scalars()
@@ -85,9 +89,9 @@ def test_waiver_expiry_boundary_subject_escape_and_revoke(wh):
 def test_confirmed_counts_and_status_change_is_audited(wh):
     write(wh, D, {"A": "{}"})
     fp = fingerprint_of("PAY-02", "A")
-    wh.set_case_status(fp, "confirmed", "told the clerk", "auditor", owner="财务部")
+    case_store.set_case_status(wh, fp, "confirmed", "told the clerk", "auditor", owner="财务部")
     assert status(wh, D) == {"A": ("confirmed", True)}
-    case, events = wh.case_history(fp)
+    case, events = case_store.case_history(wh, fp)
     assert case.owner == "财务部"
     assert [(e.event, e.old_status, e.new_status, e.who) for e in events] == [
         ("new", None, None, "pipeline"), ("status", "open", "confirmed", "auditor"),

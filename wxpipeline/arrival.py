@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from wxpipeline.formats.registry import EXPORT_KINDS
-from wxpipeline.lineage import TZ
+from wxpipeline.times import TZ, TZ_NAME
 
 
 class ExportsFolderError(RuntimeError):
@@ -51,7 +51,7 @@ def _summarise(kind_name: str, pq: Path | None) -> dict:
         return {}
     ts = pl.col(kind.time_column)
     lf = pl.scan_parquet(pq)
-    days = lf.select(ts.dt.convert_time_zone("Asia/Shanghai").dt.date().unique().sort()).collect().to_series()
+    days = lf.select(ts.dt.convert_time_zone(TZ_NAME).dt.date().unique().sort()).collect().to_series()
     latest = lf.select(ts.max()).collect().item()
     out = {"days": [d.isoformat() for d in days.drop_nulls()], "latest": latest.isoformat() if latest else None}
     if kind_name == "wechat_pay":

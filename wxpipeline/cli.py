@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from wxpipeline.settings import record_partitions_start, secure_process, settings
+from wxpipeline.store.statuses import CASE_STATUSES
 
 
 def _day(s: str) -> date:
@@ -52,9 +53,9 @@ def cmd_demo(args) -> int:
 def refused_files() -> list[tuple[str, str]]:
     """(file, reason) of the export files refused whole as the folder is now (parse cache)."""
     from wxpipeline.formats.registry import EXPORT_KINDS
-    from wxpipeline.resources import build_resources
+    from wxpipeline.resources import exports_folder
 
-    exports = build_resources()["exports"]
+    exports = exports_folder()
     found = {}
     for kind in EXPORT_KINDS:
         for r in exports.scan(kind).rejects:
@@ -64,13 +65,16 @@ def refused_files() -> list[tuple[str, str]]:
 
 
 def print_summary(start: date, end: date) -> None:
+    from wxpipeline.store import findings as findings_store
+    from wxpipeline.store import quarantine as quarantine_store
+
     from wxpipeline.cli_table import render
 
     from wxpipeline.checks.registry import CLAUSES, load_all
-    from wxpipeline.resources.tables import Finding
+    from wxpipeline.store.tables import Finding
 
     load_all()
-    df = _warehouse().findings_frame([Finding.partition_date >= start, Finding.partition_date <= end])
+    df = findings_store.findings_frame(_warehouse(), [Finding.partition_date >= start, Finding.partition_date <= end])
     counts = {}
     if df.height:
         for row in df.group_by("clause_id").len().iter_rows(named=True):
@@ -81,7 +85,7 @@ def print_summary(start: date, end: date) -> None:
     ]
     print(f"\nfindings per clause, {start} .. {end}:")
     print(render(rows, ["clause", "title", "findings"]))
-    quarantined = _warehouse().quarantine_counts()
+    quarantined = quarantine_store.counts(_warehouse())
     if quarantined:
         print("\nquarantined input records (table `quarantine`): "
               + ", ".join(f"{src} {n}" for src, n in sorted(quarantined.items())))
@@ -96,10 +100,12 @@ def print_summary(start: date, end: date) -> None:
 
 
 def cmd_case_set(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     try:
         from wxpipeline.cli_args import fingerprint
 
-        case = _warehouse().set_case_status(fingerprint(args.fingerprint), args.status, args.note, args.by, owner=args.owner)
+        case = case_store.set_case_status(_warehouse(), fingerprint(args.fingerprint), args.status, args.note, args.by, owner=args.owner)
     except (KeyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -137,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     csub = c.add_subparsers(dest="case_command", required=True)
     cs = csub.add_parser("set", help="set a case's status")
     cs.add_argument("fingerprint", help="the case's fingerprint or a unique prefix of it (at least 4 digits)")
-    cs.add_argument("--status", required=True, choices=["open", "confirmed", "false_positive", "resolved"],
+    cs.add_argument("--status", required=True, choices=CASE_STATUSES,
                     help="new status; false_positive stays suppressed while the evidence is unchanged")
     cs.add_argument("--note", help="why (kept in case_events)")
     cs.add_argument("--by", required=True, help="who decides")

@@ -82,19 +82,22 @@ def existing_store_url() -> str:
     return s.database_url
 
 
+def existing_store():
+    """The findings store (the one `warehouse` resource) after `existing_store_url`'s check."""
+    from wxpipeline.resources import warehouse
+
+    existing_store_url()
+    return warehouse()
+
+
 def fingerprint(prefix: str) -> str:
     """A full case fingerprint from a unique prefix of it."""
-    from sqlmodel import select
-
-    from wxpipeline.resources.tables import Case
-    from wxpipeline.resources.warehouse import Warehouse
+    from wxpipeline.store.cases import fingerprints_starting
 
     p = prefix.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{4,64}", p):
         raise UsageError(f"{prefix!r} is not a fingerprint (hex digits; at least the first 4)")
-    wh = Warehouse(database_url=existing_store_url())
-    with wh.session() as s:
-        found = list(s.exec(select(Case.fingerprint).where(Case.fingerprint.startswith(p)).limit(6)))
+    found = fingerprints_starting(existing_store(), p, limit=6)
     if not found:
         raise UsageError(f"no case with fingerprint {prefix!r} (see `wxpipeline case list`)")
     if len(found) > 1:

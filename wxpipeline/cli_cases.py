@@ -13,19 +13,17 @@ from pathlib import Path
 from wxpipeline import cli_args
 from wxpipeline.cli_args import UsageError
 from wxpipeline.settings import settings
+from wxpipeline.store.statuses import FINDING_STATUSES
 
-FINDING_STATUSES = ("open", "confirmed", "false_positive", "resolved", "waived")
 OUTPUT_FORMATS = ("table", "csv", "json")
 
 
 def _warehouse(create: bool = False):
     """The findings store; commands that only read refuse a SQLite file that does not exist."""
-    from wxpipeline.resources.warehouse import Warehouse
+    from wxpipeline.resources import warehouse
 
-    if create:
-        settings().home.mkdir(parents=True, exist_ok=True)  # the default SQLite store lives there
-        return Warehouse(database_url=settings().database_url)
-    return Warehouse(database_url=cli_args.existing_store_url())
+    # the resources module creates WXPIPELINE_HOME, where the default SQLite store lives
+    return warehouse() if create else cli_args.existing_store()
 
 
 def _emit(rows: list[dict], columns: list[str], fmt: str, what: str) -> None:
@@ -59,8 +57,10 @@ def _error(msg: str) -> int:
 
 
 def cmd_findings(args) -> int:
+    from wxpipeline.store import triage as triage_store
+
     from wxpipeline.reports.masking import evidence_text, mask_text, masked_evidence
-    from wxpipeline.resources.tables import Finding
+    from wxpipeline.store.tables import Finding
 
     args.clause, args.domain = cli_args.clause_id(args.clause), cli_args.domain(args.domain)
     cli_args.date_range(args.date_from, args.date_to)
@@ -77,7 +77,7 @@ def cmd_findings(args) -> int:
                      (Finding.employee_id, args.employee), (Finding.group_id, args.group)):
         if val:
             where.append(col == val)
-    rows = _warehouse().findings_status(where or None)
+    rows = triage_store.findings_status(_warehouse(), where or None)
     if args.status:
         rows = [r for r in rows if r["case_status"] in args.status]
     rows.sort(key=lambda r: (r["partition_date"], r["domain"], r["clause_id"], r["subject_id"]))
@@ -135,16 +135,20 @@ def _findings_xlsx(rows: list[dict], args) -> int:
 
 
 def cmd_case_list(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     args.clause, args.domain = cli_args.clause_id(args.clause), cli_args.domain(args.domain)
-    rows = _warehouse().list_cases(status=args.status, clause_id=args.clause, domain=args.domain, on=args.on)
+    rows = case_store.list_cases(_warehouse(), status=args.status, clause_id=args.clause, domain=args.domain, on=args.on)
     _emit(rows, ["fingerprint", "clause_id", "subject_id", "status", "first_seen", "last_seen", "owner",
                  "updated_by", "waiver_id", "note"], args.format, "case(s)")
     return 0
 
 
 def cmd_case_show(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     try:
-        case, events = _warehouse().case_history(cli_args.fingerprint(args.fingerprint))
+        case, events = case_store.case_history(_warehouse(), cli_args.fingerprint(args.fingerprint))
     except KeyError as e:
         return _error(e.args[0])
     from wxpipeline.cli_table import render
@@ -166,12 +170,14 @@ def cmd_case_show(args) -> int:
 
 
 def cmd_waiver_add(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     from wxpipeline.checks.registry import CLAUSES, load_all
 
     load_all()
     args.clause = cli_args.clause_id(args.clause)
     try:
-        w = _warehouse(create=True).add_waiver(
+        w = case_store.add_waiver(_warehouse(create=True), 
             args.clause, args.reason, args.approver, args.expires, subject_id=args.subject, pattern=args.pattern,
             by=args.by,
         )
@@ -189,23 +195,22 @@ def cmd_waiver_add(args) -> int:
 
 
 def _waiver_covers_any_case(clause_id: str, subject: str | None, pattern: str | None) -> bool:
+    from wxpipeline.store import cases as case_store
+
     import fnmatch
 
-    from sqlmodel import select
-
-    from wxpipeline.resources.tables import Case
-
-    with _warehouse(create=True).session() as s:
-        subjects = s.exec(select(Case.subject_id).where(Case.clause_id == clause_id)).all()
+    subjects = case_store.case_subjects(_warehouse(create=True), clause_id)
     if subject is not None:
         return subject in subjects
     return any(fnmatch.fnmatchcase(x, pattern) for x in subjects)
 
 
 def cmd_waiver_list(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     today = args.on or date.today()
     rows = []
-    for w in _warehouse().list_waivers(include_revoked=args.all):
+    for w in case_store.list_waivers(_warehouse(), include_revoked=args.all):
         state = "revoked" if w.revoked_at else ("active" if w.expires_on > today else "expired")
         rows.append({
             "id": w.id, "clause_id": w.clause_id,
@@ -224,8 +229,10 @@ def _unescape(pattern: str | None) -> str:
 
 
 def cmd_waiver_revoke(args) -> int:
+    from wxpipeline.store import cases as case_store
+
     try:
-        w = _warehouse().revoke_waiver(args.id, args.by, args.note)
+        w = case_store.revoke_waiver(_warehouse(), args.id, args.by, args.note)
     except (KeyError, ValueError) as e:
         return _error(e.args[0])
     print(f"waiver #{w.id} revoked by {w.revoked_by}; it no longer applies to any day (re-run days to update checks)")
@@ -239,9 +246,8 @@ def cmd_report(args) -> int:
     """Re-render days' reports from the findings store (e.g. after triage) without re-judging."""
     from datetime import timedelta
 
-    from wxpipeline.assets.common import staged_store
-    from wxpipeline.assets.reports import findings_domains
-    from wxpipeline.definitions import ALL_ASSETS
+    from wxpipeline.resources.staged_io import staged_store
+    from wxpipeline.checks.registry import domains as clause_domains
     from wxpipeline.policy import load_policy
     from wxpipeline.reports import collect_report, write_daily_report
     from wxpipeline.resources.calendar import PrcCalendar
@@ -255,7 +261,7 @@ def cmd_report(args) -> int:
     end = args.date_to or args.date
     cli_args.date_range(args.date, end, "--date")
     _warehouse()  # the store must exist
-    domains = [d for d, _ in findings_domains(ALL_ASSETS)]
+    domains = clause_domains()
     policies = load_policy(settings().policy or None)
     roster, registry = optional("roster"), optional("group_registry")
     day = args.date

@@ -17,7 +17,7 @@ def _store():
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        from wxpipeline.resources.concurrency import serialise_sqlite_writes
+        from wxpipeline.store.concurrency import serialise_sqlite_writes
 
         serialise_sqlite_writes(engine)  # BEGIN IMMEDIATE: a migration is one transaction, DDL included
     return engine

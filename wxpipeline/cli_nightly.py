@@ -73,12 +73,12 @@ def cmd_run(args) -> int:
     from wxpipeline import arrival
     from wxpipeline.cli import _days
     from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_assets_for_day, stage_days_for_period
-    from wxpipeline.resources import build_resources
+    from wxpipeline.resources import exports_folder
     from wxpipeline.settings import record_partitions_start
 
     days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
     t_read = time.monotonic()
-    inv = arrival.inventory(build_resources()["exports"])  # parses every new or changed file (parse cache)
+    inv = arrival.inventory(exports_folder())  # parses every new or changed file (parse cache)
     print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
     # the period and the days before/after it that its rules read (sign-offs before a publish day,
     # membership history ...): the daily partitions must reach back to the first of those days
@@ -116,11 +116,13 @@ def cmd_run(args) -> int:
 
 def cmd_nightly(args) -> int:
     """Judge `--date` (default yesterday) and every day whose inputs changed since last judged."""
+    from wxpipeline.store import findings as findings_store
+
     if rc := _require_exports():
         return rc
     from wxpipeline import arrival, nightly
     from wxpipeline.policy import load_policy
-    from wxpipeline.resources import build_resources
+    from wxpipeline.resources import exports_folder, warehouse
 
     day = args.date or nightly.last_partition()
     if day > nightly.last_partition():
@@ -128,18 +130,17 @@ def cmd_nightly(args) -> int:
         return 2
     defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
-    resources = build_resources()
     old = nightly.load_state()
-    new = arrival.manifest(arrival.inventory(resources["exports"]))
+    new = arrival.manifest(arrival.inventory(exports_folder()))
     changes = arrival.diff(old, new)
     policy = load_policy(settings().policy or None)
     plan = nightly.plan_changes(changes, first, day, policy.for_day(day).windows.reference_rejudge_days)
     as_of_at = nightly.night_as_of(day) if args.date else datetime.now(arrival.TZ)
     # days judged while awaiting data whose tolerated delay passed since: re-judged to say overdue
-    nightly.plan_overdue(plan, resources["warehouse"].coverage_rows(first, day), policy.for_day, as_of_at)
+    nightly.plan_overdue(plan, findings_store.coverage_rows(warehouse(), first, day), policy.for_day, as_of_at)
     plan.judge.setdefault(day, set()).add(f"nightly {day}")
     plan.assets.setdefault(day, set()).add("*")  # the night's own day: everything
-    from wxpipeline.assets.common import staged_store
+    from wxpipeline.resources.staged_io import staged_store
 
     nightly.stage_missing(plan, staged_store())  # the night's own day too, when not staged yet
     as_of = as_of_at.isoformat()
@@ -174,9 +175,11 @@ def cmd_nightly(args) -> int:
 
 def print_coverage(start: date, end: date) -> None:
     """Days whose inputs have not all arrived: never shown as passed."""
+    from wxpipeline.store import findings as findings_store
+
     from wxpipeline.cli import _warehouse
 
-    rows = _warehouse().coverage_rows(start, end)
+    rows = findings_store.coverage_rows(_warehouse(), start, end)
     pending = [r for r in rows if r["coverage_status"] not in (None, "complete")]
     if not pending:
         print(f"\ninputs complete for every judged domain-day {start} .. {end}")

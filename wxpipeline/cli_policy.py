@@ -52,13 +52,12 @@ def cmd_policy_diff(args) -> int:
 
 
 def cmd_revision_report(args) -> int:
-    from wxpipeline.resources.warehouse import Warehouse
     from wxpipeline.revision import revision_report
 
-    from wxpipeline.cli_args import date_range, existing_store_url
+    from wxpipeline.cli_args import date_range, existing_store
 
     date_range(args.date_from, args.date_to)
-    report = revision_report(Warehouse(database_url=existing_store_url()), _policies(), args.date_from, args.date_to)
+    report = revision_report(existing_store(), _policies(), args.date_from, args.date_to)
     if args.format == "json":
         json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
         print()

@@ -16,7 +16,8 @@ import dagster as dg
 import polars as pl
 
 from wxpipeline.arrival import FileInfo
-from wxpipeline.lineage import DOMAIN_KINDS, day_start
+from wxpipeline.lineage import DOMAIN_KINDS
+from wxpipeline.times import day_start
 
 COMPLETE, AWAITING, OVERDUE, NOT_EXPECTED = "complete", "awaiting_data", "overdue", "not_expected"
 LABELS_ZH = {COMPLETE: "数据齐全", AWAITING: "等待数据", OVERDUE: "数据逾期", NOT_EXPECTED: "不要求"}

@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import polars as pl
+from wxpipeline.times import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 
 # staged asset -> (export kind it is cut from, its record-time column)
 STAGED: dict[str, tuple[str, str]] = {
@@ -55,7 +54,7 @@ def kind_assets(kind: str) -> list[str]:
 
 def compute_reads(policies) -> dict[str, dict[str, tuple[int, int]]]:
     """consumer asset -> {upstream daily asset: (start_offset, end_offset)} in days."""
-    from wxpipeline.checks.chat_ack import lookback_days
+    from wxpipeline.checks.chat_06_07_replies import lookback_days
 
     def widest(field: str) -> int:
         return max(getattr(p.windows, field) for p in policies)
@@ -137,10 +136,6 @@ def dependents(changed: dict[str, set[date]], table: dict | None = None) -> dict
                         nxt.setdefault(consumer, set()).update(fresh)
         frontier = nxt
     return out
-
-
-def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=TZ)
 
 
 class Upstream:

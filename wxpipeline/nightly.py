@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from wxpipeline import arrival
-from wxpipeline.lineage import REFERENCE_KINDS, TZ, dependents, kind_assets, reads
+from wxpipeline.lineage import REFERENCE_KINDS, dependents, kind_assets, reads
+from wxpipeline.times import TZ
 
 CAUSE_TAG = "wxpipeline/cause"  # files whose arrival or change made the run (comma-separated)
 AS_OF_TAG = "wxpipeline/as_of"  # the moment coverage is judged at (a simulated night in tests)
@@ -69,7 +70,7 @@ def plan_overdue(plan: Plan, judged: list[dict], policy_for_day, as_of: datetime
     """Domain-days judged while *awaiting data* whose tolerated delay (the policy's `arrival:`) has
     passed since, with the data still missing: re-judged once, so that the check, `judgements`,
     the report and the CLI say *overdue*. `judged`: `Warehouse.coverage_rows`."""
-    from wxpipeline.lineage import day_start
+    from wxpipeline.times import day_start
 
     for row in judged:
         if row["coverage_status"] != "awaiting_data":

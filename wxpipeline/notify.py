@@ -99,14 +99,6 @@ class WeComRobot(dg.ConfigurableResource):
         return post_markdown(self.webhook, content, retries=self.retries, backoff_s=self.backoff_s, log=log)
 
 
-def robot_from_env() -> WeComRobot:
-    from wxpipeline.settings import settings
-
-    if settings().wecom_webhook:
-        return WeComRobot(webhook=dg.EnvVar("WXPIPELINE_WECOM_WEBHOOK"))
-    return WeComRobot(webhook="")
-
-
 # ---- messages ---------------------------------------------------------------------------------
 
 
@@ -158,16 +150,19 @@ def post_daily_summary(day: date, *, robot: WeComRobot | None = None, warehouse:
     `report_path` to the day's report.html under WXPIPELINE_HOME; `awaiting_data` lists the
     domains whose inputs have not arrived (shown as such, never as passed).
     """
-    robot = robot or robot_from_env()
+    if robot is None:
+        from wxpipeline.resources import open_resource
+
+        robot = open_resource("wecom")
     if not robot.enabled:
         return False
     from wxpipeline.settings import settings
 
     if data is None:
         from wxpipeline.reports import collect_report
-        from wxpipeline.resources.warehouse import Warehouse
+        from wxpipeline.resources import warehouse as open_warehouse
 
-        data = collect_report(warehouse or Warehouse(database_url=settings().database_url), day)
+        data = collect_report(warehouse or open_warehouse(), day)
     if report_path is None:
         candidate = settings().reports_dir / day.isoformat() / "report.html"
         report_path = candidate if candidate.exists() else None

@@ -11,39 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import select
-
 from wxpipeline.policy import PolicySet
-from wxpipeline.resources.tables import CaseEvent, Judgement
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import findings as findings_store
 
 
 def revision_report(warehouse: Warehouse, policies: PolicySet, start: date, end: date) -> dict:
-    with warehouse.session() as s:
-        judgements = list(s.exec(
-            select(Judgement)
-            .where(Judgement.partition_date >= start, Judgement.partition_date <= end)
-            .order_by(Judgement.id)
-        ).scalars())
-        latest: dict[tuple, Judgement] = {}
-        revision: dict[tuple, Judgement] = {}
-        for j in judgements:
-            key = (j.domain, j.partition_date)
-            latest[key] = j
-            if j.old_policy_version is not None and (j.old_policy_version, j.old_policy_hash) != (
-                j.policy_version, j.policy_hash
-            ):
-                revision[key] = j
-        run_days = {(j.run_id, j.partition_date) for j in revision.values()}
-        events = [
-            e for e in s.exec(
-                select(CaseEvent).where(
-                    CaseEvent.run_id.in_({r for r, _ in run_days}),
-                    CaseEvent.event.in_(["new", "resolved", "kept"]),
-                )
-            ).scalars()
-            if (e.run_id, e.partition_date) in run_days
-        ]
+    latest, revision, events = findings_store.revisions(warehouse, start, end)
     per_clause: dict[str, dict] = defaultdict(lambda: {"new": 0, "resolved": 0, "kept": 0, "examples": []})
     for e in events:
         row = per_clause[e.clause_id]

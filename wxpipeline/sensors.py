@@ -22,6 +22,7 @@ from wxpipeline import arrival, nightly
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import findings as findings_store
 
 BATCH_TAG = "wxpipeline/batch"
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -78,7 +79,7 @@ def evaluate(context: dg.SensorEvaluationContext, exports: ExportsFolder, refere
                           asset_selection=[dg.AssetKey(a) for a in nightly.judge_selection(plan.assets.get(d))])
             for d, why in sorted(plan.judge.items())
         ], cursor=json.dumps(state, ensure_ascii=False))
-    from wxpipeline.assets.common import staged_store
+    from wxpipeline.resources.staged_io import staged_store
 
     nightly.stage_missing(plan, staged_store())
     batch = uuid.uuid4().hex[:12]
@@ -119,7 +120,7 @@ def build_exports_sensor(jobs: list) -> dg.SensorDefinition:
         reference_days = policy.for_day(last).windows.reference_rejudge_days
 
         def overdue(plan) -> None:
-            rows = warehouse.coverage_rows(_first_partition(), last)
+            rows = findings_store.coverage_rows(warehouse, _first_partition(), last)
             nightly.plan_overdue(plan, rows, policy.for_day, datetime.now(nightly.TZ))
 
         return evaluate(context, exports, reference_days, overdue=overdue)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 # Every environment variable, for `--help` and the README (name, what it sets).
 ENVIRONMENT = (
@@ -62,7 +61,9 @@ def settings() -> Settings:
 def _default_start() -> str:
     """No data judged yet: the first day of last month, so yesterday (what the nightly schedule
     judges) always has a partition and a new installation shows weeks, not years, of empty days."""
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    from wxpipeline.times import today as local_today
+
+    today = local_today()
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1).isoformat()
 
 
@@ -173,7 +174,7 @@ def open_dagster_instance():
     on a fresh home would otherwise both create them ("table secondary_indexes already exists")."""
     import dagster as dg
 
-    from wxpipeline.resources.concurrency import file_lock
+    from wxpipeline.store.concurrency import file_lock
 
     home = ensure_dagster_home()
     with file_lock(home / ".init-lock"):

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import build_resources
 from wxpipeline.policy import PACKAGED_POLICY_DIR
 
 
@@ -22,7 +22,7 @@ def policy_folder(isolated_home, monkeypatch):
 
 def materialize_day(definitions: list, day: str, **kwargs):
     """Materialize assets and checks for one partition with resources from the current env."""
-    return dg.materialize(definitions, partition_key=day, resources=pipeline_resources(),
+    return dg.materialize(definitions, partition_key=day, resources=build_resources(),
                           raise_on_error=False, **kwargs)
 
 
@@ -34,6 +34,6 @@ def stage(definitions: list, *days: str) -> None:
     names = [k.path[-1] for a in definitions if isinstance(a, dg.AssetsDefinition) for k in a.keys
              if k.path[-1] in STAGED]
     for day in days:
-        result = dg.materialize(definitions, partition_key=day, resources=pipeline_resources(),
+        result = dg.materialize(definitions, partition_key=day, resources=build_resources(),
                                 selection=dg.AssetSelection.assets(*names), raise_on_error=False)
         assert result.success, day

@@ -10,18 +10,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 
+from wxpipeline.resources import warehouse
 from wxpipeline.assets.chat import chat_assets, chat_checks
-from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import Finding
+from wxpipeline.store.tables import Finding
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAchatdomain00000AAAA"
@@ -90,15 +88,11 @@ def env(isolated_home, tmp_path):
 
 
 def materialize(day: str):
-    resources = pipeline_resources()
-    return dg.materialize(
-        [*reference_assets, *wecom_assets, *chat_assets, *reference_checks, *wecom_checks, *chat_checks],
-        partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
-    )
-
+    return materialize_day(
+        [*reference_assets, *wecom_assets, *chat_assets, *reference_checks, *wecom_checks, *chat_checks], day)
 
 def findings(day: str) -> list[tuple[str, str]]:
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         rows = s.exec(select(Finding)).scalars()
         return sorted((f.clause_id, f.subject_id) for f in rows if str(f.partition_date) == day)
 
@@ -120,7 +114,7 @@ def test_two_days_of_chat(env):
         ("ACC-01", "wangfang"), ("CHAT-01", "C1"), ("CHAT-02", "C2"), ("CHAT-03", "C6"), ("CHAT-04", "C7"),
         ("CHAT-05", "C8"),
     ]
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         f = next(f for f in s.exec(select(Finding)).scalars() if f.clause_id == "CHAT-04")
         assert "13812345678" not in f.evidence and f.employee_id == "E0001" and f.group_id == ROOM
         acc = next(f for f in s.exec(select(Finding)).scalars() if f.clause_id == "ACC-01")

@@ -5,7 +5,7 @@ PLANNED), so the UI's check history lists days."""
 import dagster as dg
 import pytest
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 
@@ -27,7 +27,7 @@ def test_clause_check_executions_carry_their_day(env):
         for day in days:
             result = dg.materialize(
                 [*reference_assets, *payments_assets, *reference_checks, *payments_checks],
-                partition_key=day, resources=pipeline_resources(), instance=instance, raise_on_error=False,
+                partition_key=day, resources=build_resources(), instance=instance, raise_on_error=False,
             )
             assert result.success
         storage = instance.event_log_storage

@@ -12,12 +12,12 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
+from wxpipeline.resources import build_resources
 from wxpipeline.assets.groups import groups_assets, groups_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import Finding
+from wxpipeline.store.tables import Finding
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAgrpdomain000000AAAA"  # department group, no externals
@@ -91,13 +91,13 @@ def env(isolated_home, tmp_path):
 
 
 def test_one_day_with_every_group_clause(env):
-    resources = pipeline_resources()
+    resources = build_resources()
     result = dg.materialize(
         [*reference_assets, *wecom_assets, *groups_assets, *reference_checks, *wecom_checks, *groups_checks],
         partition_key="2026-10-12", resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
     )
     assert result.success
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         rows = list(s.exec(select(Finding)).scalars())
     assert sorted((f.clause_id, f.subject_id) for f in rows) == [
         ("GRP-01", f"{ROOM}/zhangwei"),  # renamed today (yesterday's snapshot, read from the exports, was fine)

@@ -1,19 +1,18 @@
 """In-process materialization of the payments domain on a small exports folder."""
 
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import Case, CaseEvent, Finding, QuarantineRecord
+from wxpipeline.store.tables import Case, CaseEvent, Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 
 @pytest.fixture()
@@ -25,15 +24,7 @@ def env(isolated_home, tmp_path):
 def materialize(day: str):
     # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
     stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
-    resources = pipeline_resources()
-    return dg.materialize(
-        [*reference_assets, *payments_assets, *reference_checks, *payments_checks],
-        partition_key=day,
-        resources=resources,
-        selection=dg.AssetSelection.all(),
-        raise_on_error=False,
-    )
-
+    return materialize_day([*reference_assets, *payments_assets, *reference_checks, *payments_checks], day)
 
 def findings(wh):
     with wh.session() as s:
@@ -43,7 +34,7 @@ def findings(wh):
 def test_day_materializes_findings_checks_and_quarantine(env):
     result = materialize("2026-09-22")
     assert result.success
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     assert findings(wh) == [
         ("PAY-02", "T101", "2026-09-22"),
         ("PAY-03", "T300", "2026-09-22"),
@@ -61,12 +52,12 @@ def test_day_materializes_findings_checks_and_quarantine(env):
 
 def test_rerun_is_idempotent_and_keeps_triage(env):
     materialize("2026-09-23")
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     first = findings(wh)
     assert first == [("PAY-04", "bill:T102", "2026-09-23")]
     with wh.session() as s:
         fp = s.exec(select(Finding)).scalars().one().fingerprint
-    wh.set_case_status(fp, "false_positive", "booked on paper", "auditor")
+    case_store.set_case_status(wh, fp, "false_positive", "booked on paper", "auditor")
     result = materialize("2026-09-23")
     assert findings(wh) == first
     with wh.session() as s:
@@ -81,7 +72,7 @@ def test_rerun_is_idempotent_and_keeps_triage(env):
 
 def test_ledger_side_lands_on_its_own_day(env):
     materialize("2026-09-24")
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     assert findings(wh) == []  # L2 matches T101 booked two days later
 
 
@@ -95,4 +86,4 @@ def test_broken_contract_blocks_findings(env, monkeypatch):
     assert evals["pay_bills_contract"] is False
     mats = {m.asset_key.path[-1] for m in result.get_asset_materialization_events() if True for m in [m.event_specific_data.materialization]}
     assert "payments_findings" not in mats
-    assert findings(build_resources()["warehouse"]) == []
+    assert findings(warehouse()) == []

@@ -7,16 +7,17 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
+from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.policy import load_policy
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import Case, CaseEvent, Finding
+from wxpipeline.store.tables import Case, CaseEvent, Finding
 from wxpipeline.revision import revision_report
 
 from .conftest import stage
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 DAYS = ["2026-09-21", "2026-09-22", "2026-09-23", "2026-09-24"]
 
@@ -36,7 +37,7 @@ def env(tmp_path, policy_folder):
 
 def run_all():
     stage([*reference_assets, *payments_assets], *DAYS)  # PAY-04 reconciles across the days
-    resources = pipeline_resources()
+    resources = build_resources()
     for day in DAYS:
         r = dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
                            partition_key=day, resources=resources, raise_on_error=False)
@@ -51,13 +52,13 @@ def snapshot(wh):
 
 def test_threshold_lowered_mid_period(env):
     run_all()
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     before = snapshot(wh)
     assert not any(k[1] == "PAY-01" for k in before)
     confirmed = next(f for f in before if f[1] == "PAY-04")  # T102 on the 23rd, untouched by the revision
     with wh.session() as s:
         fp = s.exec(select(Finding.fingerprint).where(Finding.subject_id == confirmed[2])).scalars().one()
-    wh.set_case_status(fp, "confirmed", "ledger clerk informed", "auditor")
+    case_store.set_case_status(wh, fp, "confirmed", "ledger clerk informed", "auditor")
 
     text = (env / "default.yaml").read_text("utf-8")
     (env / "2026.2.yaml").write_text(

@@ -4,19 +4,18 @@ Runs when WXPIPELINE_TEST_POSTGRES_URL names a server (`.ci/run` starts one); sk
 """
 
 
-import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import Case, Finding
+from wxpipeline.store.tables import Case, Finding
 
 from ..scratch_postgres import PG, scratch_database
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
 
 pytestmark = pytest.mark.skipif(not PG, reason="WXPIPELINE_TEST_POSTGRES_URL not set (no PostgreSQL server)")
 
@@ -32,20 +31,17 @@ def pg_url(isolated_home, monkeypatch):
 def materialize(day):
     # the neighbouring days PAY-04 reconciles against, staged first (as `run` and the sensor do)
     stage([*reference_assets, *payments_assets], "2026-09-22", "2026-09-23", "2026-09-24")
-    resources = pipeline_resources()
-    return dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
-                          partition_key=day, resources=resources, raise_on_error=False)
-
+    return materialize_day([*reference_assets, *payments_assets, *reference_checks, *payments_checks], day)
 
 def test_postgres_store_is_idempotent_and_keeps_triage(pg_url):
     assert materialize("2026-09-22").success
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     assert wh.database_url.startswith("postgresql")
     with wh.session() as s:
         rows = sorted((f.clause_id, f.subject_id) for f in s.exec(select(Finding)).scalars())
         fp = s.exec(select(Finding.fingerprint).where(Finding.clause_id == "PAY-02")).scalars().one()
     assert rows == [("PAY-02", "T101"), ("PAY-03", "T300")]
-    wh.set_case_status(fp, "false_positive", "taxi home after overtime, approved", "auditor")
+    case_store.set_case_status(wh, fp, "false_positive", "taxi home after overtime, approved", "auditor")
     assert materialize("2026-09-22").success
     with wh.session() as s:
         assert sorted((f.clause_id, f.subject_id) for f in s.exec(select(Finding)).scalars()) == rows

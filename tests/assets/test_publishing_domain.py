@@ -1,18 +1,16 @@
 """In-process materialization of the publishing domain on a small exports folder."""
 
-import dagster as dg
 import polars as pl
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
 from wxpipeline.assets.publishing import publishing_assets, publishing_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import Finding, QuarantineRecord
+from wxpipeline.store.tables import Finding, QuarantineRecord
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .publishing_fixture import write_publishing_exports
 
 
@@ -25,15 +23,10 @@ def env(isolated_home, tmp_path):
 def materialize(day: str):
     # sign-offs are made on the days before publishing: stage them first (as `run` and the sensor do)
     stage([*publishing_assets], *(f"2026-09-{d}" for d in range(19, 26)))
-    resources = pipeline_resources()
-    return dg.materialize(
-        [*reference_assets, *publishing_assets, *reference_checks, *publishing_checks],
-        partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
-    )
-
+    return materialize_day([*reference_assets, *publishing_assets, *reference_checks, *publishing_checks], day)
 
 def findings(day=None):
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         rows = s.exec(select(Finding)).scalars()
         return sorted((f.clause_id, f.subject_id, str(f.partition_date)) for f in rows
                       if day is None or str(f.partition_date) == day)
@@ -51,7 +44,7 @@ def test_publish_day_and_next_day(env):
     assert [checks[f"PUB_0{i}"] for i in range(1, 7)] == [False, False, True, False, False, False]
     staged = pl.read_parquet(settings().staged_dir / "mp_articles" / "2026-09-24.parquet")
     assert sorted(staged.select("article_id", "idx").rows()) == [("A1", 1), ("A2", 1), ("A3", 1), ("A4", 1), ("A4", 2)]
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         reasons = sorted(q.reason.split(":")[0] for q in s.exec(select(QuarantineRecord)).scalars())
     assert reasons == ["draft DRAFT1 #1", "flags"]  # the draft in the folder, the bad flag in the CSV
 

@@ -5,12 +5,12 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources, reference_blockers
+from wxpipeline.resources import warehouse
+from wxpipeline.resources import build_resources
+from wxpipeline.factories.findings import reference_blockers
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources.tables import Finding
-from wxpipeline.resources.warehouse import Warehouse
-from wxpipeline.settings import settings
+from wxpipeline.store.tables import Finding
 
 from .exports_fixture import write_exports
 
@@ -36,7 +36,7 @@ def test_bad_reference_data_blocks_judging(isolated_home, defect):
     exports = write_exports(isolated_home / "exports")
     file, old, new, contract = DEFECTS[defect]
     _edit(exports / "reference" / file, old, new)
-    resources = pipeline_resources()
+    resources = build_resources()
     with dg.DagsterInstance.ephemeral() as instance:
         ref = dg.materialize([*reference_assets, *reference_checks], resources=resources, instance=instance,
                              raise_on_error=False)
@@ -48,7 +48,7 @@ def test_bad_reference_data_blocks_judging(isolated_home, defect):
     assert not day.success
     failure = next(e for e in day.all_events if e.event_type_value == "STEP_FAILURE")
     assert contract in str(failure.event_specific_data.error)
-    with Warehouse(database_url=settings().database_url).session() as s:
+    with warehouse().session() as s:
         assert list(s.exec(select(Finding)).scalars()) == []
 
 
@@ -56,7 +56,7 @@ def test_unknown_group_type_blocks_the_domains_reading_the_registry(isolated_hom
     exports = write_exports(isolated_home / "exports")
     _edit(exports / "reference/group_registry.csv", ",department,", ",committee,")
     with dg.DagsterInstance.ephemeral() as instance:
-        dg.materialize([*reference_assets, *reference_checks], resources=pipeline_resources(), instance=instance,
+        dg.materialize([*reference_assets, *reference_checks], resources=build_resources(), instance=instance,
                        raise_on_error=False)
         by_name = {a.key.path[-1]: a for a in reference_assets}
         assert reference_blockers(instance, [by_name["group_registry"], by_name["roster"]]) == ["group_registry_contract"]

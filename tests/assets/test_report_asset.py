@@ -8,13 +8,12 @@ import pytest
 from openpyxl import load_workbook
 
 from wxpipeline import cli
-from wxpipeline.assets.common import pipeline_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.assets.reports import build_daily_report, findings_domains
+from wxpipeline.assets.reports import build_daily_report
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .exports_fixture import write_exports
 
 EXTRA = [
@@ -22,7 +21,7 @@ EXTRA = [
     ("2026-09-24 20:00:00", "18.00", "T103"),  # PAY-02 on the 24th, the waiver's expiry day
 ]
 ASSETS = [*reference_assets, *payments_assets]
-REPORT = build_daily_report(ASSETS)
+REPORT = build_daily_report(["payments"])
 
 
 @pytest.fixture()
@@ -33,14 +32,9 @@ def env(isolated_home, tmp_path):
 
 def materialize(day: str):
     stage(ASSETS, *(f"2026-09-{d}" for d in range(21, 27)))  # PAY-04 reconciles across the days
-    resources = pipeline_resources()
-    result = dg.materialize(
-        [*ASSETS, REPORT, *reference_checks, *payments_checks],
-        partition_key=day, resources=resources, selection=dg.AssetSelection.all(), raise_on_error=False,
-    )
+    result = materialize_day([*ASSETS, REPORT, *reference_checks, *payments_checks], day)
     assert result.success
     return result
-
 
 def checks(result) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
@@ -53,20 +47,20 @@ def run_cli(capsys, *argv) -> str:
 
 
 def test_report_depends_on_every_findings_asset():
-    extra = dg.AssetSpec("chat_findings", group_name="chat")
-    report = build_daily_report([*ASSETS, extra])
+    report = build_daily_report(["payments", "chat"])
     deps = {k.to_user_string() for k in report.asset_deps[report.key]}
-    assert {"payments_findings", "chat_findings", "roster", "group_registry"} <= deps
-    assert [d for d, _ in findings_domains([*ASSETS, extra])] == ["payments", "chat"]
+    assert deps == {"payments_findings", "chat_findings", "roster", "group_registry"}
 
 
 def test_definitions_report_covers_all_domains():
-    from wxpipeline.definitions import ALL_ASSETS, defs
+    from wxpipeline.checks.registry import domains
+    from wxpipeline.definitions import defs
 
     graph = defs.get_repository_def().asset_graph
     report = dg.AssetKey("daily_report")
-    findings_keys = {k for a in ALL_ASSETS for k in a.keys if k.path[-1].endswith("_findings")}
-    assert findings_keys and findings_keys <= graph.get(report).parent_keys
+    findings_keys = {k for k in graph.get_all_asset_keys() if k.path[-1].endswith("_findings")}
+    assert findings_keys == {dg.AssetKey(f"{d}_findings") for d in domains()}
+    assert findings_keys <= graph.get(report).parent_keys
 
 
 def test_report_files_and_metadata(env):

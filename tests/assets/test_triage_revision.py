@@ -4,35 +4,37 @@ its evidence; a change of the facts reopens it, with a case event saying why."""
 import dagster as dg
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
+from wxpipeline.resources import build_resources
 from wxpipeline.assets.payments import payments_assets, payments_checks
 from wxpipeline.assets.reference import reference_assets, reference_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import CaseEvent, Finding
+from wxpipeline.store.tables import CaseEvent, Finding
 
 from .exports_fixture import write_exports
+from wxpipeline.store import cases as case_store
+from wxpipeline.store import triage as triage_store
 
 DAY = "2026-09-22"
 
 
 def judge():
     r = dg.materialize([*reference_assets, *payments_assets, *reference_checks, *payments_checks],
-                       partition_key=DAY, resources=pipeline_resources(), raise_on_error=False)
+                       partition_key=DAY, resources=build_resources(), raise_on_error=False)
     assert r.success
 
 
 def pay02(wh):
-    return next(r for r in wh.findings_status([Finding.clause_id == "PAY-02"]) if r["subject_id"].startswith("T101"))
+    return next(r for r in triage_store.findings_status(wh, [Finding.clause_id == "PAY-02"]) if r["subject_id"].startswith("T101"))
 
 
 def test_false_positive_survives_a_parameter_revision_and_reopens_on_new_facts(tmp_path, policy_folder):
     pol = policy_folder
     exports = write_exports(tmp_path / "exports")
     judge()
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     finding = pay02(wh)
     assert '"working_hours":"09:00:00-18:00:00"' in finding["evidence"]
-    wh.set_case_status(finding["fingerprint"], "false_positive", "加班审批在纸面上", "王芳")
+    case_store.set_case_status(wh, finding["fingerprint"], "false_positive", "加班审批在纸面上", "王芳")
 
     # revision: working day ends at 19:00; 20:30 is still after hours, the evidence restates 19:00
     text = (pol / "default.yaml").read_text("utf-8")

@@ -2,18 +2,16 @@
 
 from datetime import datetime
 
-import dagster as dg
 import polars as pl
 import pytest
 from sqlalchemy import select
 
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import warehouse
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import QuarantineRecord
+from wxpipeline.store.tables import QuarantineRecord
 from wxpipeline.settings import settings
 
-from .conftest import stage
+from .conftest import materialize_day, stage
 from .wecom_fixture import ROOM, SH, write_wecom_exports
 
 
@@ -25,10 +23,7 @@ def env(isolated_home, tmp_path):
 
 def materialize(day: str):
     stage(wecom_assets, "2026-10-11", "2026-10-12", "2026-10-13")  # the timeline reads the days around
-    resources = pipeline_resources()
-    return dg.materialize([*wecom_assets, *wecom_checks], partition_key=day, resources=resources,
-                          selection=dg.AssetSelection.all(), raise_on_error=False)
-
+    return materialize_day([*wecom_assets, *wecom_checks], day)
 
 def staged(name: str, day: str) -> pl.DataFrame:
     return pl.read_parquet(settings().staged_dir / name / f"{day}.parquet")
@@ -52,7 +47,7 @@ def test_day_stages_every_valid_record_once_and_quarantines_bad_lines(env):
     assert text["M4"] == "群聊的聊天记录\n第一句\n第二句"  # chatrecord: title and its text items
     assert msgs.filter(pl.col("msgid") == "M8")["roomid"].item() is None
 
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         q = sorted((r.source, r.file.rsplit("/", 1)[-1], r.line, r.reason.split(":")[0])
                    for r in s.exec(select(QuarantineRecord)).scalars())
     assert q == [("wecom_archive", "a.jsonl", 6, "not a valid JSON record"), ("wecom_archive", "a.jsonl", 7, "msgid missing")]
@@ -90,7 +85,7 @@ def test_rerun_is_idempotent(env):
     first = staged("wecom_messages", "2026-10-12")
     assert materialize("2026-10-12").success
     assert staged("wecom_messages", "2026-10-12").equals(first)
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         assert len(list(s.exec(select(QuarantineRecord)).scalars())) == 2
 
 

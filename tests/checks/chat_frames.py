@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import polars as pl
 
-from wxpipeline.checks.chat import prepare_messages
-from wxpipeline.checks.chat_ack import EARLIER_COLUMNS
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS
 from wxpipeline.checks.registry import CLAUSES
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.derive.membership import SCHEMA as TIMELINE_SCHEMA

@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 
-from wxpipeline.checks.grp import SIGHTING_SCHEMA
+from wxpipeline.checks.grp_people import SIGHTING_SCHEMA
 from wxpipeline.checks.registry import CLAUSES
 from wxpipeline.derive.membership import SCHEMA as TIMELINE_SCHEMA
 from wxpipeline.policy import load_policy

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from wxpipeline.checks.pay import DailyLimit, pay_01_daily_limit
+from wxpipeline.checks.pay_01_04_payments import DailyLimit, pay_01_daily_limit
 from wxpipeline.checks.registry import CLAUSES
 
 from .frames import accounts, approvals, bill, bills

@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from wxpipeline.checks.pay import WorkingHours
+from wxpipeline.checks.pay_01_04_payments import WorkingHours
 from wxpipeline.checks.registry import CLAUSES
 
 from .frames import accounts, bill, bills, calendar

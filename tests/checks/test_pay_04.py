@@ -4,7 +4,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from wxpipeline.checks.pay import Reconciliation
+from wxpipeline.checks.pay_01_04_payments import Reconciliation
 from wxpipeline.checks.registry import CLAUSES
 
 from .frames import accounts, bill, bills, ledger

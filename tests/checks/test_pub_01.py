@@ -1,6 +1,6 @@
 """PUB-01 sign-off chain: violating cases and near-misses."""
 
-from wxpipeline.checks.pub import pub_01_signoffs
+from wxpipeline.checks.pub_01_06_publishing import pub_01_signoffs
 from wxpipeline.checks.registry import CLAUSES
 
 from .pub_frames import DAY, article, articles, evidence, full_chain, reviews, run, signoff

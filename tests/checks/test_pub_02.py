@@ -1,6 +1,6 @@
 """PUB-02 draft lead time: violating cases and near-misses."""
 
-from wxpipeline.checks.pub import DraftLeadTime
+from wxpipeline.checks.pub_01_06_publishing import DraftLeadTime
 
 from .pub_frames import article, articles, evidence, full_chain, reviews, run, signoff
 

@@ -13,7 +13,7 @@ from dagster._core.utils import make_new_run_id
 import pytest
 
 from tests.assets.exports_fixture import write_exports
-from wxpipeline.assets.common import pipeline_resources
+from wxpipeline.resources import build_resources
 
 
 @pytest.fixture()
@@ -27,7 +27,7 @@ def evaluate(defs, instance, cursor):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctx = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                                      resources=pipeline_resources())
+                                      resources=build_resources())
         return sensor.evaluate_tick(ctx)
 
 
@@ -37,12 +37,12 @@ def test_new_file_restages_its_days_then_judges_dependents(env):
 
     defs = build_defs()
     # a deployment whose days were staged by the backfill that set it up (empty days here)
-    from wxpipeline.assets.common import _empty_staged, staged_store
+    from wxpipeline.resources.staged_io import empty_staged, staged_store
     from wxpipeline.lineage import STAGED
 
     for i in range(45):
         for asset in STAGED:
-            staged_store().write(asset, (date(2026, 9, 1) + timedelta(days=i)).isoformat(), _empty_staged(asset, None))
+            staged_store().write(asset, (date(2026, 9, 1) + timedelta(days=i)).isoformat(), empty_staged(asset, None))
     with dg.instance_for_test() as instance:
         first = evaluate(defs, instance, None)  # baseline: the folder as the backfill judged it
         assert first.run_requests == [] and first.cursor

@@ -42,7 +42,7 @@ def test_a_changed_day_rejudges_the_days_whose_windows_hold_it():
 
 
 def test_reads_outside_the_declared_window_are_refused(tmp_path):
-    from wxpipeline.assets.common import StagedStore
+    from wxpipeline.resources.staged_io import StagedStore
 
     up = Upstream("payments_findings", date(2026, 10, 10), StagedStore(tmp_path))
     width = reads()["payments_findings"]["pay_bills"][1]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from wxpipeline.resources import warehouse
 from wxpipeline.cli import main
 from wxpipeline.policy import PACKAGED_POLICY_DIR
-from wxpipeline.resources import build_resources
-from wxpipeline.resources.tables import CaseEvent, Finding, Judgement
+from wxpipeline.store.tables import CaseEvent, Finding, Judgement
 
 from .arrival_fixture import ARRIVALS, FIRST, LAST, NIGHTS
 
@@ -54,7 +54,7 @@ def deliver(root: Path, night, tick: list[int]) -> None:
 
 
 def findings() -> set[tuple[str, str, str]]:
-    with build_resources()["warehouse"].session() as s:
+    with warehouse().session() as s:
         return {(f.clause_id, f.subject_id, str(f.partition_date)) for f in s.exec(select(Finding)).scalars()}
 
 
@@ -75,7 +75,7 @@ def test_nights_end_where_one_run_ends(tmp_path, monkeypatch, capsys):
     assert re.search(r"judge 2026-10-02 because of: .*wecom_archive/holiday_1001_1003.jsonl \(new\)", outputs[LAST])
     assert "awaiting_data" in outputs[FIRST + timedelta(days=2)]  # on holiday: no archive yet
 
-    wh = build_resources()["warehouse"]
+    wh = warehouse()
     with wh.session() as s:
         events = list(s.exec(select(CaseEvent)).scalars())
         judgements = list(s.exec(select(Judgement)).scalars())

@@ -4,7 +4,7 @@
 from datetime import date, datetime
 
 from wxpipeline import nightly
-from wxpipeline.lineage import TZ
+from wxpipeline.times import TZ
 from wxpipeline.policy import load_policy
 
 POLICY = load_policy(None)  # packaged: ledger tolerated 10 days, bills 35, archive 2

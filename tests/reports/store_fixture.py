@@ -9,6 +9,7 @@ import polars as pl
 
 from wxpipeline.checks.findings import FINDING_SCHEMA
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import findings as findings_store
 
 DAY = date(2026, 10, 15)
 PHONE, ID_NO, CARD = "13812345678", "11010519491231002X", "6222021234567890128"
@@ -55,4 +56,4 @@ def fill(wh: Warehouse, days: int = 3) -> None:
     for i in range(days - 1, -1, -1):
         d = DAY - timedelta(days=i)
         for domain in ("payments", "groups"):
-            wh.replace_partition(domain, d, frame(day_rows(domain, d)), SEVERITIES, "2026.1", f"run-{d}")
+            findings_store.replace_partition(wh, domain, d, frame(day_rows(domain, d)), SEVERITIES, "2026.1", f"run-{d}")

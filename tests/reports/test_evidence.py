@@ -17,6 +17,7 @@ from wxpipeline.reports.build import render_html
 from wxpipeline.reports.evidence import LABELS, UNLABELLED, format_evidence
 from wxpipeline.reports.masking import evidence_text
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import findings as findings_store
 
 SAMPLES = json.loads((Path(__file__).parent / "evidence_samples.json").read_text("utf-8"))
 DAY = date(2026, 10, 12)
@@ -67,7 +68,7 @@ def test_report_html_has_no_evidence_keys(tmp_path):
     wh = Warehouse(database_url=f"sqlite:///{tmp_path / 'f.db'}")
     for domain in sorted({f["domain"] for f in SAMPLES.values()}):
         part = pl.DataFrame([r for r in rows if SAMPLES[r["clause_id"]]["domain"] == domain], schema=FINDING_SCHEMA)
-        wh.replace_partition(domain, DAY, part, {cid: "medium" for cid in SAMPLES}, "2026.1", "run-1")
+        findings_store.replace_partition(wh, domain, DAY, part, {cid: "medium" for cid in SAMPLES}, "2026.1", "run-1")
     html = render_html(collect_report(wh, DAY))
     assert "付款时间 " in html and "群昵称「" in html
     leaked = sorted(k for f in SAMPLES.values() for k in _keys(f["evidence"])

@@ -13,6 +13,9 @@ from wxpipeline.reports.build import summary_markdown
 from wxpipeline.resources.warehouse import Warehouse
 
 from .store_fixture import CARD, DAY, ID_NO, PHONE, REGISTRY, ROSTER, fill
+from wxpipeline.store import cases as case_store
+from wxpipeline.store import findings as findings_store
+from wxpipeline.store import triage as triage_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -26,10 +29,10 @@ def wh(tmp_path):
 
 @pytest.fixture()
 def report(wh, tmp_path):
-    fp = next(r for r in wh.findings_status() if r["subject_id"] == "wrG2/u0")["fingerprint"]
-    wh.set_case_status(fp, "false_positive", "昵称已核实", "auditor")
-    wh.add_waiver("GRP-01", "项目群过渡期", "王芳", DAY + timedelta(days=3), pattern="wrG2/u1")
-    wh.add_waiver("PAY-02", "已过期", "王芳", DAY, subject_id="T-late")  # stops on DAY: not applied
+    fp = next(r for r in triage_store.findings_status(wh) if r["subject_id"] == "wrG2/u0")["fingerprint"]
+    case_store.set_case_status(wh, fp, "false_positive", "昵称已核实", "auditor")
+    case_store.add_waiver(wh, "GRP-01", "项目群过渡期", "王芳", DAY + timedelta(days=3), pattern="wrG2/u1")
+    case_store.add_waiver(wh, "PAY-02", "已过期", "王芳", DAY, subject_id="T-late")  # stops on DAY: not applied
     data = collect_report(wh, DAY, ["payments", "groups"], roster=ROSTER, group_registry=REGISTRY,
                           calendar_known=False)
     return data, write_daily_report(data, tmp_path / "reports")
@@ -97,7 +100,7 @@ def test_new_domain_needs_no_change(wh, tmp_path):
     """A domain with no registered clauses and no labels still gets its section and sheet."""
     from .store_fixture import frame
 
-    wh.replace_partition("newdomain", DAY, frame([dict(
+    findings_store.replace_partition(wh, "newdomain", DAY, frame([dict(
         clause_id="NEW-01", subject_id="x", partition_date=DAY, summary="新领域发现", evidence="{}")]),
         {"NEW-01": "low"}, "2026.1", "run-x")
     data = collect_report(wh, DAY, ["payments", "groups", "newdomain"])

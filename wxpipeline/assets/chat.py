@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from wxpipeline.assets.common import JudgeContext, build_findings_asset
+from wxpipeline.factories.findings import JudgeContext, build_findings_asset
 from wxpipeline.assets.reference import roster
 from wxpipeline.assets.wecom import (
     wecom_group_events,
@@ -32,9 +32,10 @@ from wxpipeline.assets.wecom import (
     wecom_membership_timeline,
     wecom_messages,
 )
-from wxpipeline.checks.accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
-from wxpipeline.checks.chat import MESSAGE_COLUMNS, day_bounds, prepare_messages
-from wxpipeline.checks.chat_ack import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
+from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
+from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages
+from wxpipeline.times import day_bounds
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream

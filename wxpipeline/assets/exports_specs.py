@@ -4,7 +4,7 @@ materialize these; the exports sensor notices their files changing (sensors.py).
 
 import dagster as dg
 
-from wxpipeline.assets.common import OWNERS
+from wxpipeline.factories import OWNERS
 from wxpipeline.formats.registry import EXPORT_KINDS
 
 # a group snapshot file feeds two staged tables; it is one export

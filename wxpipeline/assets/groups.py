@@ -1,6 +1,6 @@
 """Groups domain: work-group governance GRP-01..GRP-08 over the staged WeCom tables.
 
-What judging day D reads (see `checks/grp.py` and `checks/grp_groups.py` for the frames):
+What judging day D reads (see `checks/grp_01_04_members.py` and `checks/grp_05_08_groups.py` for the frames):
 
 * the staged partitions of D: `wecom_membership_timeline`, `wecom_groups`, `wecom_group_members`,
   `wecom_group_events`, `wecom_messages` (group ids and times only);
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from wxpipeline.assets.common import JudgeContext, build_findings_asset
+from wxpipeline.factories.findings import JudgeContext, build_findings_asset
 from wxpipeline.assets.reference import group_registry, roster
 from wxpipeline.assets.wecom import (
     wecom_group_events,
@@ -30,7 +30,8 @@ from wxpipeline.assets.wecom import (
     wecom_membership_timeline,
     wecom_messages,
 )
-from wxpipeline.checks.grp import SIGHTING_SCHEMA, day_bounds
+from wxpipeline.checks.grp_people import SIGHTING_SCHEMA
+from wxpipeline.times import day_bounds
 from wxpipeline.derive import membership
 from wxpipeline.formats.schemas import SCHEMAS
 

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import polars as pl
 
-from wxpipeline.assets.common import JudgeContext, build_contract_check, build_findings_asset, build_staged_asset
+from wxpipeline.factories.findings import JudgeContext, build_findings_asset
+from wxpipeline.factories.staged import build_contract_check, build_staged_asset
 from wxpipeline.assets.reference import pay_accounts, pay_approvals, roster
-from wxpipeline.lineage import day_start
+from wxpipeline.times import day_start
 
 pay_bills = build_staged_asset(
     "pay_bills", "wechat_pay", "payments",

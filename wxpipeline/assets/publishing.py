@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import polars as pl
 
-from wxpipeline.assets.common import JudgeContext, build_contract_check, build_findings_asset, build_staged_asset
+from wxpipeline.factories.findings import JudgeContext, build_findings_asset
+from wxpipeline.factories.staged import build_contract_check, build_staged_asset
 from wxpipeline.assets.publishing_review import publishing_quarterly_review
 from wxpipeline.checks.wordlists import load_word_lists
-from wxpipeline.lineage import day_start
+from wxpipeline.times import day_start
 
 mp_articles = build_staged_asset(
     "mp_articles", "mp_published", "publishing",

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import dagster as dg
 import polars as pl
-from sqlalchemy import select
 
-from wxpipeline.assets.common import OWNERS, markdown_table
-from wxpipeline.checks.pub import publications
+from wxpipeline.factories import OWNERS
+from wxpipeline.reports.markdown import markdown_table
+from wxpipeline.checks.pub_01_06_publishing import publications
 from wxpipeline.checks.registry import clauses_for
 from wxpipeline.resources.exports import ExportsFolder
-from wxpipeline.resources.tables import Finding
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import triage as triage_store
 
 TRIAGED_SCHEMA = {"clause_id": pl.String, "subject_id": pl.String, "partition_date": pl.Date,
                   "case_status": pl.String, "counted": pl.Boolean}
@@ -87,12 +87,7 @@ def quarterly_review(articles: pl.DataFrame, reviews: pl.DataFrame, findings: pl
 
 def _triaged(warehouse: Warehouse) -> pl.DataFrame:
     """Every publishing finding with its triage, as the asset checks count it."""
-    with warehouse.session() as s:
-        days = sorted({d for d in s.exec(select(Finding.partition_date).where(Finding.domain == "publishing")).scalars()})
-    rows = [
-        {k: r[k] for k in TRIAGED_SCHEMA}
-        for day in days for found in warehouse.triage("publishing", day).values() for r in found
-    ]
+    rows = [{k: r[k] for k in TRIAGED_SCHEMA} for r in triage_store.domain_status(warehouse, "publishing")]
     return pl.DataFrame(rows, schema=TRIAGED_SCHEMA)
 
 

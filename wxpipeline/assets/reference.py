@@ -3,7 +3,7 @@
 Rules read these as of the partition day (e.g. "active on day D" from hire/leave dates).
 """
 
-from wxpipeline.assets.common import build_contract_check, build_reference_asset
+from wxpipeline.factories.staged import build_contract_check, build_reference_asset
 
 roster = build_reference_asset(
     "roster", "roster",

@@ -1,6 +1,6 @@
 """The daily report asset: one partition per day, downstream of every `{domain}_findings` asset.
 
-It is built from the list of assets in `definitions.py` (`build_daily_report(ALL_ASSETS)`), so a
+It depends on the findings asset of every domain with a clause in the registry (`domains()`), so a
 new domain's findings asset joins the report — as a dependency, a section, a trend chart and a
 workbook sheet — without any change here. Rendering lives in `wxpipeline.reports` (no Dagster).
 """
@@ -10,7 +10,10 @@ from typing import Iterable
 
 import dagster as dg
 
-from wxpipeline.assets.common import DAILY, ONE_RUN_PER_DAY, OWNERS, partition_day, staged_store
+from wxpipeline.checks.registry import domains
+from wxpipeline.partitions import DAILY, ONE_RUN_PER_DAY, partition_day
+from wxpipeline.factories import OWNERS
+from wxpipeline.resources.staged_io import staged_store
 from wxpipeline.notify import NIGHTLY_TAG, WeComRobot, post_daily_summary
 from wxpipeline.reports import collect_report, write_daily_report
 from wxpipeline.reports.build import summary_markdown
@@ -19,28 +22,7 @@ from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import settings
 
-FINDINGS_SUFFIX = "_findings"
 REFERENCE_INPUTS = ("roster", "group_registry")  # for department and group names
-
-
-def _keys(assets: Iterable) -> list[dg.AssetKey]:
-    keys: list[dg.AssetKey] = []
-    for a in assets:
-        if isinstance(a, dg.AssetsDefinition):
-            keys += list(a.keys)
-        elif isinstance(a, dg.AssetSpec):
-            keys.append(a.key)
-    return keys
-
-
-def findings_domains(assets: Iterable) -> list[tuple[str, dg.AssetKey]]:
-    """(domain, key) of every `{domain}_findings` asset among `assets`, in the order given."""
-    out = {}
-    for k in _keys(assets):
-        name = k.path[-1]
-        if name.endswith(FINDINGS_SUFFIX) and len(name) > len(FINDINGS_SUFFIX):
-            out.setdefault(name[: -len(FINDINGS_SUFFIX)], k)
-    return list(out.items())
 
 
 def _read_optional(name: str):
@@ -50,20 +32,17 @@ def _read_optional(name: str):
         return None
 
 
-def build_daily_report(assets: Iterable) -> dg.AssetsDefinition:
-    """`daily_report`, depending on every `*_findings` asset in `assets` (and the roster and
-    group registry, which give department and group names)."""
-    assets = list(assets)
-    found = findings_domains(assets)
-    domains = [d for d, _ in found]
-    refs = [k for k in _keys(assets) if k.path[-1] in REFERENCE_INPUTS]
+def build_daily_report(domains: Iterable[str]) -> dg.AssetsDefinition:
+    """`daily_report`, depending on the `{domain}_findings` asset of every domain in `domains` (and
+    the roster and group registry, which give department and group names)."""
+    domains = list(domains)
 
     @dg.asset(
         name="daily_report",
         group_name="reports",
         partitions_def=DAILY,
         backfill_policy=ONE_RUN_PER_DAY,
-        deps=[k for _, k in found] + refs,
+        deps=[dg.AssetKey(f"{d}_findings") for d in domains] + [dg.AssetKey(r) for r in REFERENCE_INPUTS],
         kinds={"html", "excel"},
         owners=OWNERS,
         description=(
@@ -122,3 +101,6 @@ def build_daily_report(assets: Iterable) -> dg.AssetsDefinition:
         )
 
     return daily_report
+
+
+daily_report = build_daily_report(domains())

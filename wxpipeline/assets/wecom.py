@@ -10,15 +10,10 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from wxpipeline.assets.common import (
-    DAILY,
-    ONE_RUN_PER_DAY,
-    OWNERS,
-    build_contract_check,
-    build_staged_asset,
-    partition_day,
-    staged_store,
-)
+from wxpipeline.partitions import DAILY, ONE_RUN_PER_DAY, partition_day
+from wxpipeline.factories import OWNERS
+from wxpipeline.factories.staged import column_schema, build_contract_check, build_staged_asset
+from wxpipeline.resources.staged_io import staged_store
 from wxpipeline.derive import membership
 from wxpipeline.lineage import Upstream, asset_dep
 from wxpipeline.resources.policy import PolicyResource
@@ -61,6 +56,7 @@ wecom_group_events = build_staged_asset(
     io_manager_key="staged_io",
     kinds={"polars", "parquet"},
     owners=OWNERS,
+    metadata={"dagster/column_schema": column_schema(dict(membership.SCHEMA))},
     description="群成员时间线: " + inspect.cleandoc(membership.membership_timeline.__doc__ or ""),
 )
 def wecom_membership_timeline(context: dg.AssetExecutionContext, policy: PolicyResource) -> dg.Output:

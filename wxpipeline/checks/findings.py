@@ -15,10 +15,6 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def empty_findings() -> pl.DataFrame:
-    return pl.DataFrame(schema=FINDING_SCHEMA)
-
-
 def conform(df: pl.DataFrame, clause_id: str) -> pl.DataFrame:
     """Give a rule's output the canonical columns and types, one row per subject and day."""
     missing = {"subject_id", "partition_date", "summary", "evidence"} - set(df.columns)

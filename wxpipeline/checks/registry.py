@@ -87,6 +87,12 @@ def clauses_for(domain: str) -> list[Clause]:
     return sorted((c for c in CLAUSES.values() if c.domain == domain), key=lambda c: c.id)
 
 
+def domains() -> list[str]:
+    """Every domain with a clause; each has a `{domain}_findings` asset (tests/test_definitions.py)."""
+    load_all()
+    return sorted({c.domain for c in CLAUSES.values()})
+
+
 def load_all() -> None:
     """Import every rule module so the registry is complete."""
     import importlib

@@ -16,9 +16,10 @@ import os
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-SH = ZoneInfo("Asia/Shanghai")
+from wxpipeline.times import TZ
+
+SH = TZ
 _DATES = re.compile(r"(20\d{6})")
 
 

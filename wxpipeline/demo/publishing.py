@@ -19,18 +19,17 @@ publish day, so those plants are published before the last day of the period.
 
 from __future__ import annotations
 
-import json
-import random
 import string
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+
+from wxpipeline.times import TZ
 
 if TYPE_CHECKING:
     from . import DemoContext
 
-SH = ZoneInfo("Asia/Shanghai")
+SH = TZ
 REVIEW_HEADER = ["article_id", "stage", "signer_employee_id", "signed_at", "flags"]
 STAGE_ORDER = ["draft_submitted", "dept_head_review", "division_lead_review", "editor", "proofread",
                "platform_lead_approval", "top_leader_approval", "gm_report"]
@@ -95,11 +94,11 @@ class Pub:
 # building blocks
 # --------------------------------------------------------------------------------------------
 
-def _at(day: date, h: int, m: int, s: int = 0) -> datetime:
+def at_time(day: date, h: int, m: int, s: int = 0) -> datetime:
     return datetime.combine(day, time(h, m, s), tzinfo=SH)
 
 
-class _Book:
+class PubBook:
     def __init__(self, ctx: DemoContext):
         self.ctx, self.rng = ctx, ctx.rng
         self.pubs: list[Pub] = []
@@ -146,7 +145,7 @@ class _Book:
 
     def publish_time(self, day: date) -> datetime:
         s = self.rng.randrange(10 * 3600, 17 * 3600 + 1800)
-        return _at(day, s // 3600, s // 60 % 60, s % 60)
+        return at_time(day, s // 3600, s // 60 % 60, s % 60)
 
     def chain(self, pub: Pub, *, draft_days: int | None = None, skip: tuple[str, ...] = ()) -> None:
         """A compliant review chain for `pub` (see the module doc); `skip` leaves stages out."""
@@ -155,12 +154,12 @@ class _Book:
         k = draft_days if draft_days is not None else rng.randint(4, 6)
         minute = lambda lo, hi: rng.randrange(lo * 60, hi * 60)  # noqa: E731
         times = {
-            "draft_submitted": _at(day - timedelta(days=k), 9, 0) + timedelta(minutes=minute(0, 2)),
-            "dept_head_review": _at(day - timedelta(days=2), 14, 0) + timedelta(minutes=minute(0, 3)),
-            "division_lead_review": _at(day - timedelta(days=1), 9, 0) + timedelta(minutes=minute(0, 3)),
-            "editor": _at(day - timedelta(days=1), 13, 0) + timedelta(minutes=minute(0, 2)),
-            "proofread": _at(day - timedelta(days=1), 15, 0) + timedelta(minutes=minute(0, 2)),
-            "platform_lead_approval": max(p - timedelta(minutes=rng.randint(40, 150)), _at(day, 8, 0)),
+            "draft_submitted": at_time(day - timedelta(days=k), 9, 0) + timedelta(minutes=minute(0, 2)),
+            "dept_head_review": at_time(day - timedelta(days=2), 14, 0) + timedelta(minutes=minute(0, 3)),
+            "division_lead_review": at_time(day - timedelta(days=1), 9, 0) + timedelta(minutes=minute(0, 3)),
+            "editor": at_time(day - timedelta(days=1), 13, 0) + timedelta(minutes=minute(0, 2)),
+            "proofread": at_time(day - timedelta(days=1), 15, 0) + timedelta(minutes=minute(0, 2)),
+            "platform_lead_approval": max(p - timedelta(minutes=rng.randint(40, 150)), at_time(day, 8, 0)),
         }
         signers = {"draft_submitted": pub.submitter, "dept_head_review": head, "division_lead_review": DIVISION_LEAD,
                    "editor": EDITOR, "proofread": PROOFREADER, "platform_lead_approval": PLATFORM_LEAD}
@@ -202,15 +201,15 @@ def _pick(ctx: DemoContext, preferred: date, frac: float, *, before_end: bool = 
     return ctx.pick_workday(preferred, frac, avoid=avoid)
 
 
-def _plant_signoffs(book: _Book) -> None:
+def _plant_signoffs(book: PubBook) -> None:
     ctx = book.ctx
     if day := _pick(ctx, date(2026, 9, 22), 0.15):
         pub = book.add(day)
         pub.chain = [c for c in pub.chain if c[0] != "division_lead_review"]
         ctx.plant("PUB-01", pub.aid)
     if day := _pick(ctx, date(2026, 9, 29), 0.4):  # approved one minute after going out
-        pub = book.add(day, at=_at(day, 10, 30, 0))
-        book.set(pub, "platform_lead_approval", _at(day, 10, 31, 0))
+        pub = book.add(day, at=at_time(day, 10, 30, 0))
+        book.set(pub, "platform_lead_approval", at_time(day, 10, 31, 0))
         ctx.plant("PUB-01", pub.aid)
     if day := _pick(ctx, date(2026, 10, 12), 0.75):  # important, no top-leader approval
         pub = book.add(day, flags="important")
@@ -224,61 +223,61 @@ def _plant_signoffs(book: _Book) -> None:
     if day := _pick(ctx, date(2026, 9, 24), 0.25):
         pub = book.add(day, flags="important")
         ctx.near_miss("PUB-01", f"{pub.aid}: important, top-leader approval before publishing")
-        pub = book.add(day, at=_at(day, 15, 0, 0))
-        book.set(pub, "platform_lead_approval", _at(day, 14, 59, 59))
+        pub = book.add(day, at=at_time(day, 15, 0, 0))
+        book.set(pub, "platform_lead_approval", at_time(day, 14, 59, 59))
         ctx.near_miss("PUB-01", f"{pub.aid}: approved one second before publishing; editor/proofread not needed")
         pub.chain = [c for c in pub.chain if c[0] not in ("editor", "proofread")]
 
 
-def _plant_lead_time(book: _Book) -> None:
+def _plant_lead_time(book: PubBook) -> None:
     ctx = book.ctx
     if day := _pick(ctx, date(2026, 9, 25), 0.3):
         pub = book.add(day)
         book.chain(pub, draft_days=2)
         ctx.plant("PUB-02", pub.aid)
     if day := _pick(ctx, date(2026, 10, 9), 0.6):
-        pub = book.add(day, at=_at(day, 11, 0, 0))
+        pub = book.add(day, at=at_time(day, 11, 0, 0))
         book.set(pub, "draft_submitted", pub.published - timedelta(hours=72))
         ctx.near_miss("PUB-02", f"{pub.aid}: draft submitted exactly 72 hours ahead")
     if day := _pick(ctx, date(2026, 9, 30), 0.45, before_end=True):  # expedited, GM told the same day
-        pub = book.add(day, flags="expedited", at=_at(day, 11, 20, 0))
-        book.expedite(pub, _at(day, 8, 40, 0))
-        book.set(pub, "gm_report", _at(day, 17, 45, 0))
+        pub = book.add(day, flags="expedited", at=at_time(day, 11, 20, 0))
+        book.expedite(pub, at_time(day, 8, 40, 0))
+        book.set(pub, "gm_report", at_time(day, 17, 45, 0))
         ctx.near_miss("PUB-02", f"{pub.aid}: expedited, draft the same morning (exempt)")
         ctx.near_miss("PUB-03", f"{pub.aid}: GM report signed at 17:45 on the publish day")
 
 
-def _plant_gm_report(book: _Book) -> None:
+def _plant_gm_report(book: PubBook) -> None:
     ctx = book.ctx
     if day := _pick(ctx, date(2026, 9, 27), 0.32, before_end=True):  # 9-27 (Sun) is not a working day
         pub = book.add(day, flags="expedited")
-        book.expedite(pub, _at(day, 8, 10, 0) - timedelta(days=1))
+        book.expedite(pub, at_time(day, 8, 10, 0) - timedelta(days=1))
         ctx.plant("PUB-03", pub.aid)
     if day := _pick(ctx, date(2026, 10, 13), 0.8, before_end=True):
-        pub = book.add(day, flags="expedited", at=_at(day, 16, 0, 0))
-        book.expedite(pub, _at(day, 9, 5, 0))
-        book.set(pub, "gm_report", _at(day + timedelta(days=1), 9, 30, 0))
+        pub = book.add(day, flags="expedited", at=at_time(day, 16, 0, 0))
+        book.expedite(pub, at_time(day, 9, 5, 0))
+        book.set(pub, "gm_report", at_time(day + timedelta(days=1), 9, 30, 0))
         ctx.plant("PUB-03", pub.aid)
 
 
-def _plant_same_day(book: _Book) -> None:
+def _plant_same_day(book: PubBook) -> None:
     ctx = book.ctx
     if day := _pick(ctx, date(2026, 10, 12), 0.78):  # approved on the working day before
         prev = day - timedelta(days=1)
         while not _is_workday(prev):
             prev -= timedelta(days=1)
-        pub = book.add(day, at=_at(day, 10, 15, 0))
-        book.set(pub, "platform_lead_approval", _at(prev, 17, 40, 0))
-        book.set(pub, "proofread", _at(prev, 15, 10, 0))
+        pub = book.add(day, at=at_time(day, 10, 15, 0))
+        book.set(pub, "platform_lead_approval", at_time(prev, 17, 40, 0))
+        book.set(pub, "proofread", at_time(prev, 15, 10, 0))
         ctx.plant("PUB-04", pub.aid)
     if day := _pick(ctx, date(2026, 9, 28), 0.35):  # important: the top leader's approval is the last one
-        pub = book.add(day, flags="important", at=_at(day, 14, 0, 0))
-        book.set(pub, "platform_lead_approval", _at(day - timedelta(days=1), 18, 20, 0))
-        book.set(pub, "top_leader_approval", _at(day, 9, 10, 0))
+        pub = book.add(day, flags="important", at=at_time(day, 14, 0, 0))
+        book.set(pub, "platform_lead_approval", at_time(day - timedelta(days=1), 18, 20, 0))
+        book.set(pub, "top_leader_approval", at_time(day, 9, 10, 0))
         ctx.near_miss("PUB-04", f"{pub.aid}: platform approval the day before, top-leader approval on the day")
 
 
-def _plant_reposts(book: _Book) -> None:
+def _plant_reposts(book: PubBook) -> None:
     ctx = book.ctx
     policy_news = ["国家发展改革委发布关于促进民营经济发展的若干措施。", "措施从市场准入、要素获取、公平执法等方面提出具体要求。",
                    "公司将认真学习贯彻，持续优化经营管理。"]
@@ -305,7 +304,7 @@ def _plant_reposts(book: _Book) -> None:
         ctx.near_miss("PUB-05", f"{pub.aid}: repost with content_source_url")
 
 
-def _plant_content(book: _Book) -> None:
+def _plant_content(book: PubBook) -> None:
     ctx = book.ctx
     if day := _pick(ctx, date(2026, 9, 21), 0.1):  # a partner's ad pasted in, traditional script
         paras = ["金秋时节，公司为员工准备了丰富的节日福利。", "合作商家推荐：澳門線上娛樂城，百家樂、六 合 彩天天開獎，註冊即送禮金。",
@@ -336,58 +335,8 @@ def _is_workday(d: date) -> bool:
     return is_workday(d)
 
 
-# --------------------------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------------------------
-
-def _item(pub: Pub, export_day: date, inner_time: bool) -> dict:
-    news = []
-    for idx, n in enumerate(pub.news, 1):
-        n = {**n, "url": n["url"].replace("{idx}", str(idx))}
-        n["is_deleted"] = pub.deleted_after is not None and export_day > pub.deleted_after
-        news.append(n)
-    created = min(t for _, _, t in pub.chain) if pub.chain else pub.published - timedelta(hours=2)
-    content = {"news_item": news, "create_time": int(created.timestamp())}
-    if inner_time:  # some exporters keep update_time inside content only
-        return {"article_id": pub.aid, "content": {**content, "update_time": int(pub.published.timestamp())}}
-    return {"article_id": pub.aid, "content": content, "update_time": int(pub.published.timestamp())}
-
-
-def _write_pages(ctx: DemoContext, pubs: list[Pub]) -> None:
-    ends = []
-    d = ctx.start + timedelta(days=EXPORT_EVERY_DAYS - 1)
-    while d < ctx.end:
-        ends.append(d)
-        d += timedelta(days=EXPORT_EVERY_DAYS)
-    ends.append(ctx.end)
-    for k, end in enumerate(ends):
-        start = ctx.start if k == 0 else ends[k - 1] - timedelta(days=EXPORT_OVERLAP_DAYS - 1)
-        export_day = end + timedelta(days=1)
-        batch = sorted((p for p in pubs if start <= p.published.date() <= end), key=lambda p: p.published, reverse=True)
-        for offset in range(0, max(len(batch), 1), PAGE_SIZE):
-            page = batch[offset:offset + PAGE_SIZE]
-            doc = {"item": [_item(p, export_day, inner_time=k == 0) for p in page],
-                   "total_count": len(batch), "item_count": len(page)}
-            text = json.dumps(doc, ensure_ascii=False, indent=1)
-            if k % 2 == 0:
-                text = text.replace("/", "\\/")  # as the API sends it
-            rel = f"mp_published/freepublish_batchget_{export_day:%Y%m%d}_offset{offset}.json"
-            ctx.write_bytes(rel, text.encode("utf-8"), sum(len(p.news) for p in page))
-
-
-def _write_reviews(ctx: DemoContext, pubs: list[Pub]) -> None:
-    months: dict[str, list[list[str]]] = {}
-    for pub in sorted(pubs, key=lambda p: (p.published, p.aid)):
-        rows = months.setdefault(f"{pub.published:%Y-%m}", [])
-        for i, (stage, signer, at) in enumerate(sorted(pub.chain, key=lambda c: (c[2], STAGE_ORDER.index(c[0])))):
-            flags = pub.flags if pub.flags_on_every_row or stage == "draft_submitted" else ""
-            rows.append([pub.aid, stage, signer, f"{at:%Y-%m-%d %H:%M:%S}", flags])
-    for i, (month, rows) in enumerate(sorted(months.items())):
-        ctx.write_csv(f"mp_reviews/mp_review_records_{month}.csv", REVIEW_HEADER, rows, bom=i == 0, crlf=i == 0)
-
-
 def generate(ctx: DemoContext) -> None:
-    book = _Book(ctx)
+    book = PubBook(ctx)
     for day in ctx.workdays():
         if book.rng.random() < 0.7:
             pub = book.add(day)
@@ -399,6 +348,8 @@ def generate(ctx: DemoContext) -> None:
     _plant_same_day(book)
     _plant_reposts(book)
     _plant_content(book)
-    _write_pages(ctx, book.pubs)
-    _write_reviews(ctx, book.pubs)
+    from wxpipeline.demo.publishing_files import write_pages, write_reviews
+
+    write_pages(ctx, book.pubs)
+    write_reviews(ctx, book.pubs)
     ctx.shared["mp_publications"] = book.pubs

@@ -11,14 +11,15 @@ import string
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from . import is_workday
+
+from wxpipeline.times import TZ
 
 if TYPE_CHECKING:
     from . import DemoContext
 
-SH = ZoneInfo("Asia/Shanghai")
+SH = TZ
 
 
 def at(d: date, t: time | int, minute: int = 0, second: int = 0) -> datetime:

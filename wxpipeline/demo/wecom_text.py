@@ -70,7 +70,6 @@ LINKS = [
 ]
 NEWS = [("本周工作提醒", "请及时处理待办事项", "https://work.weixin.qq.com/wework_admin/frame#{num}")]
 MARKDOWN = ["**提醒**：请于本周五前提交{doc}。", "### 今日待办\n1. 整理{doc}\n2. 跟进{project}"]
-EMOTION_MD5 = "94c2b0bba52cc456cb8221b248096612"
 WISHES = ["恭喜发财，大吉大利", "辛苦了，节日快乐", "项目顺利"]
 LOCATIONS = [("公司总部", "上海市浦东新区张江路88号"), ("华东仓库", "江苏省苏州市工业园区星湖街100号")]
 

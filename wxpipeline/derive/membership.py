@@ -20,12 +20,10 @@ whose `join_time` is later than the previous evidence starts a new stay even wit
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import polars as pl
+from wxpipeline.times import TS, day_bounds
 
-TZ = ZoneInfo("Asia/Shanghai")
-TS = pl.Datetime("us", "Asia/Shanghai")
 LOOKBACK = timedelta(days=14)  # a group unseen by any snapshot this long is judged on events only
 SAME_JOIN = timedelta(seconds=60)  # an add event and the snapshot's join_time of the same join
 KEY = ["group_id", "userid"]
@@ -39,11 +37,6 @@ SCHEMA = pl.Schema({
 })
 # priority at equal times: events first, the snapshot taken in the same second has the last word
 _PRIO = {"add": 0, "del": 0, "dismiss": 0, "present": 1, "absent": 1}
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=TZ)
-    return start, start + timedelta(days=1)
 
 
 def window(day: date, lookback: timedelta = LOOKBACK) -> tuple[datetime, datetime]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -39,7 +38,6 @@ from .csvtools import TIMESTAMP, read_text
 from .encoding import DAMAGED
 from .timestamps import PLAUSIBLE, epoch_value
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ALL_SCHEMA = {
     "record_type": pl.String, "article_id": pl.String, "media_id": pl.String, "idx": pl.Int64,

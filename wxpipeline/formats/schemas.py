@@ -2,7 +2,7 @@
 
 import polars as pl
 
-TS = pl.Datetime("us", "Asia/Shanghai")
+from wxpipeline.times import TS  # noqa: E402 - the staged timestamp dtype
 MONEY = pl.Decimal(18, 2)
 SOURCE = {"source_file": pl.String, "source_line": pl.Int64}
 

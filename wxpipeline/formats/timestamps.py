@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-SHANGHAI = "Asia/Shanghai"
+from wxpipeline.times import TZ_NAME as SHANGHAI  # noqa: E402
 TIMESTAMP = pl.Datetime("us", SHANGHAI)
 # plausible export times, in unix seconds (UTC)
 EARLIEST_S = 946_684_800  # 2000-01-01

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
-from wxpipeline.resources.concurrency import file_lock
+from wxpipeline.store.concurrency import file_lock
 
 BASELINE = "0001_baseline"
 _COVERAGE = "0002_coverage_and_cause"  # the newest schema create_all could have made (pre-Alembic)

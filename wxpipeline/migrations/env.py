@@ -4,7 +4,7 @@ wxpipeline.migrations (no alembic.ini, no URL here), inside the caller's transac
 from alembic import context
 from sqlmodel import SQLModel
 
-import wxpipeline.resources.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+import wxpipeline.store.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

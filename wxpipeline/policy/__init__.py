@@ -116,12 +116,6 @@ class PolicySet:
                 return v
         raise PolicyError(f"{self.location}: no policy version {version!r}")
 
-    def content_hash(self) -> str:
-        h = hashlib.sha256()
-        for v in self.versions:
-            h.update(v.content_hash.encode())
-        return h.hexdigest()[:16]
-
 
 def _format_validation_error(path: Path, err: ValidationError, prefix: str = "") -> str:
     lines = []

@@ -12,24 +12,25 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from wxpipeline.checks.registry import CLAUSES, clauses_for, load_all
 from wxpipeline.reports.labels import SEVERITY_ORDER, domain_label
 from wxpipeline.reports.masking import evidence_text, mask_text
-from wxpipeline.resources.tables import Finding
+from wxpipeline.store.tables import Finding
+from wxpipeline.store import cases as case_store
+from wxpipeline.store import findings as findings_store
+from wxpipeline.store import triage as triage_store
+from wxpipeline import times
 
 if TYPE_CHECKING:  # the report code never needs Dagster; the resource is only a findings store here
     from wxpipeline.policy import PolicyVersion
     from wxpipeline.resources.warehouse import Warehouse
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 WINDOW_DAYS = 30
 TOP_N = 10
 EXPIRY_WARNING_DAYS = 7
-NO_EMPLOYEE = "（未关联员工）"
 NOT_IN_ROSTER = "（花名册中无此员工）"
 
 
@@ -177,7 +178,7 @@ def collect_report(
     where = [Finding.partition_date >= start, Finding.partition_date <= day]
     if domains is not None:
         where.append(Finding.domain.in_(list(domains)))
-    rows = warehouse.findings_status(where)
+    rows = triage_store.findings_status(warehouse, where)
     if domains is None:
         domains = sorted({c.domain for c in CLAUSES.values()} | {r["domain"] for r in rows})
     domains = list(dict.fromkeys(domains))
@@ -263,7 +264,7 @@ def collect_report(
     )[:TOP_N]
 
     waivers = []
-    for w in warehouse.waivers_expiring(day, EXPIRY_WARNING_DAYS):
+    for w in case_store.waivers_expiring(warehouse, day, EXPIRY_WARNING_DAYS):
         covers = sum(1 for r in today if r["waiver_id"] == w.id)
         waivers.append({
             "id": w.id, "clause_id": w.clause_id, "scope": w.subject_pattern if not w.fingerprint else None,
@@ -272,11 +273,11 @@ def collect_report(
             "days_left": (w.expires_on - day).days, "covers_today": covers,
         })
 
-    coverage = warehouse.coverage_rows(day, day)
+    coverage = findings_store.coverage_rows(warehouse, day, day)
     by_domain = {c["domain"]: c["coverage_status"] for c in coverage}
     for s_ in summaries:
         s_.coverage = by_domain.get(s_.domain)
-    late = [{**e, "summary": mask_text(e["summary"] or "")} for e in warehouse.late_changes(day)]
+    late = [{**e, "summary": mask_text(e["summary"] or "")} for e in findings_store.late_changes(warehouse, day)]
 
     note = None
     if not calendar_known:
@@ -287,7 +288,7 @@ def collect_report(
 
     return ReportData(
         day=day,
-        generated_at=generated_at or datetime.now(LOCAL_TZ),
+        generated_at=generated_at or times.now(),
         domains=domains,
         clauses=summaries,
         findings=today,

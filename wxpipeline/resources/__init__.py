@@ -1,24 +1,61 @@
-"""Resources, configured from the environment in one place (`build_resources`)."""
+"""Every resource, configured in one place and used alike by the definitions, the CLI and the tests.
+
+A setting that is in the environment is passed as `dg.EnvVar`: Dagster resolves it when a run
+starts and the UI shows the variable's name, never its value (a PostgreSQL URL's password, the
+robot's webhook key). A setting left unset gets its default (paths under WXPIPELINE_HOME)."""
 
 from __future__ import annotations
+
+import os
+from typing import Any
+
+import dagster as dg
 
 from wxpipeline.resources.calendar import CalendarResource
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
+from wxpipeline.resources.staged_io import StagedParquetIOManager
 from wxpipeline.resources.warehouse import Warehouse
 from wxpipeline.settings import secure_process, settings
 
 
-def build_resources() -> dict:
-    secure_process()  # also on a code-location load by `dagster dev` / the daemon
-    from wxpipeline.notify import robot_from_env
+def _env(name: str, default: str) -> str:
+    """`dg.EnvVar(name)` when the variable is set, else the default."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
 
+
+def build_resources() -> dict[str, Any]:
+    """The resources under the keys the assets, checks and sensors ask for."""
+    from wxpipeline.notify import WeComRobot
+
+    secure_process()  # also on a code-location load by `dg dev` / the daemon
     s = settings()
     s.home.mkdir(parents=True, exist_ok=True)
     return {
-        "exports": ExportsFolder(exports_dir=str(s.exports_dir), cache_dir=str(s.cache_dir)),
-        "warehouse": Warehouse(database_url=s.database_url),
-        "policy": PolicyResource(location=s.policy),
+        "exports": ExportsFolder(exports_dir=_env("WXPIPELINE_EXPORTS_DIR", str(s.exports_dir)),
+                                 cache_dir=str(s.cache_dir)),
+        "warehouse": Warehouse(database_url=_env("WXPIPELINE_DATABASE_URL", s.database_url)),
+        "policy": PolicyResource(location=_env("WXPIPELINE_POLICY", "")),
         "calendar": CalendarResource(),
-        "wecom": robot_from_env(),  # off when WXPIPELINE_WECOM_WEBHOOK is unset
+        "wecom": WeComRobot(webhook=_env("WXPIPELINE_WECOM_WEBHOOK", "")),  # off when unset
+        "staged_io": StagedParquetIOManager(base_dir=str(s.staged_dir)),
     }
+
+
+def resource_defs() -> dg.Definitions:
+    """The resources as a Definitions object, merged into the code location."""
+    return dg.Definitions(resources=build_resources())
+
+
+def open_resource(key: str):
+    """One resource with its environment variables resolved, for use outside a Dagster run (the
+    CLI, tests)."""
+    return build_resources()[key].process_config_and_initialize()
+
+
+def warehouse() -> Warehouse:
+    return open_resource("warehouse")
+
+
+def exports_folder() -> ExportsFolder:
+    return open_resource("exports")

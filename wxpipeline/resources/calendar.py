@@ -53,19 +53,6 @@ class PrcCalendar:
             schema=CALENDAR_SCHEMA,
         )
 
-    def unknown_years(self, start: date, end: date) -> list[int]:
-        return sorted({d.year for d in (start, end) if _library_workday(date(d.year, 6, 1)) is None})
-
-    def add_working_days(self, day: date, n: int) -> date:
-        """The n-th working day counting `day` itself as the first if it is one."""
-        count, d = 0, day
-        while True:
-            if self.is_workday(d)[0]:
-                count += 1
-                if count == n:
-                    return d
-            d += timedelta(days=1)
-
 
 class CalendarResource(dg.ConfigurableResource):
     """PRC working-day calendar (chinesecalendar with 调休 make-up days). Overrides come from the

@@ -2,7 +2,7 @@
 
 Frames:
 
-* `messages`: the judged day's archive records (see `chat.py`).
+* `messages`: the judged day's archive records (see `chat_01_03_05_content.py`).
 * `earlier_messages`: the group records of the `ack_lookback(policy)` before the judged day
   (msgid, action, sender, roomid, sent_at, text, revoked_msgid; the asset keeps `text` only where
   it holds an `@`). A mention made the evening before is judged on the day its window ends.
@@ -35,7 +35,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from wxpipeline.checks.chat import _ts, active_on, day_bounds
+from wxpipeline.checks.chat_01_03_05_content import active_on
+from wxpipeline.times import day_bounds, fmt_ts
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
 
@@ -191,7 +192,7 @@ def _group_label() -> pl.Expr:
 
 def _late() -> pl.Expr:
     return pl.when(pl.col("first_post_at").is_null()).then(pl.lit("至今未在群内发言")).otherwise(
-        pl.format("直到 {} 才在群内发言", _ts("first_post_at")))
+        pl.format("直到 {} 才在群内发言", fmt_ts("first_post_at")))
 
 
 def _findings(rows: pl.DataFrame, day: date, summary: pl.Expr, evidence: pl.Expr) -> pl.DataFrame:
@@ -225,14 +226,14 @@ def chat_06_leader_mention(messages: pl.DataFrame, earlier_messages: pl.DataFram
     return _findings(
         bad, day,
         pl.format("{}于 {} 在群{}@{} 发布指示，{}（{}）未在 {} 分钟内回复，{}；按制度罚款 {} 元",
-                  "leader_name", _ts("sent_at"), _group_label(), "token", "member_name", "userid",
+                  "leader_name", fmt_ts("sent_at"), _group_label(), "token", "member_name", "userid",
                   pl.lit(params.window_minutes), _late(), pl.lit(str(params.fine_yuan))),
         evidence_json(
             mention_msgid=pl.col("msgid"), group_name=pl.col("group_name"), leader=pl.col("sender"),
-            leader_employee_id=pl.col("leader_employee_id"), mentioned_at=_ts("sent_at"),
+            leader_employee_id=pl.col("leader_employee_id"), mentioned_at=fmt_ts("sent_at"),
             mentioned_as=pl.col("token"), matched_label=pl.col("label"), label_kind=pl.col("label_kind"),
-            member=pl.col("userid"), deadline=_ts("deadline"), window_minutes=pl.lit(params.window_minutes),
-            first_post_after=_ts("first_post_at"), fine_yuan=pl.lit(str(params.fine_yuan)),
+            member=pl.col("userid"), deadline=fmt_ts("deadline"), window_minutes=pl.lit(params.window_minutes),
+            first_post_after=fmt_ts("first_post_at"), fine_yuan=pl.lit(str(params.fine_yuan)),
         ),
     )
 
@@ -277,13 +278,13 @@ def chat_07_group_notice(messages: pl.DataFrame, earlier_messages: pl.DataFrame,
     return _findings(
         bad, day,
         pl.format("{}于 {} 在群{}发布 @所有人 通知，{}（{}）未在 {} 小时内回复，{}",
-                  "leader_name", _ts("sent_at"), _group_label(), "member_name", "userid",
+                  "leader_name", fmt_ts("sent_at"), _group_label(), "member_name", "userid",
                   pl.lit(f"{params.window_hours:g}"), _late()),
         evidence_json(
             notice_msgid=pl.col("msgid"), group_name=pl.col("group_name"), leader=pl.col("sender"),
-            leader_employee_id=pl.col("leader_employee_id"), notified_at=_ts("sent_at"), member=pl.col("userid"),
-            deadline=_ts("deadline"), window_hours=pl.lit(params.window_hours),
-            first_post_after=_ts("first_post_at"),
+            leader_employee_id=pl.col("leader_employee_id"), notified_at=fmt_ts("sent_at"), member=pl.col("userid"),
+            deadline=fmt_ts("deadline"), window_hours=pl.lit(params.window_hours),
+            first_post_after=fmt_ts("first_post_at"),
         ),
     )
 

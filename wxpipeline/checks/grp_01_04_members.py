@@ -1,4 +1,4 @@
-"""Work-group clauses about members, GRP-01..GRP-04 (工作微信群管理); GRP-05..08 are in `grp_groups.py`.
+"""Work-group clauses about members, GRP-01..GRP-04 (工作微信群管理); GRP-05..08 are in `grp_05_08_groups.py`.
 
 Frames (built by `assets/groups.py` for the judged day D; Asia/Shanghai):
 
@@ -8,7 +8,7 @@ Frames (built by `assets/groups.py` for the judged day D; Asia/Shanghai):
   member_type, group_nickname, group_name) of the snapshots taken on D and of each group's last
   snapshot before D.
 * `events`: `wecom_group_events` rows of D and the membership look-back before it.
-* `sightings`: the groups seen on D with the first time the exports show them (see `grp_groups.py`).
+* `sightings`: the groups seen on D with the first time the exports show them (see `grp_05_08_groups.py`).
 * `roster`, `group_registry`, `calendar` (date, is_workday, calendar_known; from 60 days before D
   to a month after it).
 
@@ -34,77 +34,21 @@ When a finding lands (one finding per day, clause and subject, each breach once)
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import polars as pl
 from pydantic import field_validator
 
 from wxpipeline.checks.findings import evidence_json
+from wxpipeline.checks.grp_people import subject, with_person
 from wxpipeline.checks.registry import Params, clause
+from wxpipeline.times import day_bounds, fmt_ts, midnight
 
-TZ = ZoneInfo("Asia/Shanghai")
-TS = pl.Datetime("us", "Asia/Shanghai")
 SAME_JOIN = timedelta(seconds=60)  # an add_member event and the snapshot's join_time of the same join
 SOURCE_NICK = "工作微信(群)管理办法 四(一)3; 公司微信群管理办法 第五条(二); 公司微信工作群管理规定 3"
 SOURCE_LEAVE = "公司微信群管理办法 第五条(一); 工作微信(群)管理办法 三3"
 SOURCE_HIRE = "公司微信工作群管理规定 2"
 SOURCE_OUTSIDER = "公司微信工作群管理规定 2; 公司微信群管理制度 2.1"
-PERSON_COLUMNS = ["employee_id", "name", "department", "position", "hire_date", "leave_date"]
-SIGHTING_SCHEMA = {"group_id": pl.String, "group_name": pl.String, "first_seen_at": TS, "seen_in": pl.String,
-                   "first_snapshot_at": TS}
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), TZ)
-    return start, start + timedelta(days=1)
-
-
-def midnight(col: str | pl.Expr) -> pl.Expr:
-    """A date column as 00:00 Asia/Shanghai of that day."""
-    e = pl.col(col) if isinstance(col, str) else col
-    return e.cast(pl.Datetime("us")).dt.replace_time_zone("Asia/Shanghai")
-
-
-def fmt_ts(col: str) -> pl.Expr:
-    return pl.col(col).dt.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def subject(*cols: str) -> pl.Expr:
-    parts: list[pl.Expr] = []
-    for i, c in enumerate(cols):
-        parts += ([pl.lit("/")] if i else []) + [pl.col(c)]
-    return pl.concat_str(parts).alias("subject_id")
-
-
-def with_person(df: pl.DataFrame, roster: pl.DataFrame, on_day: date | pl.Expr | None,
-                userid: str = "userid") -> pl.DataFrame:
-    """`df` plus the roster person of `userid` (PERSON_COLUMNS), `is_employee` and `active` (an
-    active employee on `on_day`). A userid with several roster rows (re-hired) takes the row
-    active that day, else the latest hired."""
-    d = pl.lit(on_day) if isinstance(on_day, date) else on_day
-    base = df.with_row_index("_row")
-    people = roster.filter(pl.col("wecom_userid").is_not_null()).select(
-        pl.col("wecom_userid").alias(userid), *PERSON_COLUMNS)
-    keyed = base.select("_row", userid, *([d.alias("_on")] if d is not None else []))
-    matched = keyed.join(people, on=userid, how="inner")
-    active = ((pl.col("hire_date") <= pl.col("_on"))
-              & (pl.col("leave_date").is_null() | (pl.col("leave_date") >= pl.col("_on")))) if d is not None \
-        else pl.lit(False)
-    best = (
-        matched.with_columns(active.alias("active"))
-        .sort(["_row", "active", "hire_date"], descending=[False, True, True])
-        .group_by("_row", maintain_order=True)
-        .agg(*[pl.col(c).first() for c in PERSON_COLUMNS], pl.col("active").any())
-    )
-    return (
-        base.drop([c for c in (*PERSON_COLUMNS, "active", "is_employee") if c in base.columns])
-        .join(best, on="_row", how="left")
-        .with_columns(pl.col("employee_id").is_not_null().alias("is_employee"), pl.col("active").fill_null(False))
-        .sort("_row").drop("_row")
-    )
-
-
 def _first_per(df: pl.DataFrame, keys: list[str], order: str) -> pl.DataFrame:
     return df.sort(order).unique(keys, keep="first", maintain_order=True)
 

@@ -20,11 +20,12 @@ from datetime import date
 
 import polars as pl
 
-from wxpipeline.checks.chat import _ts, active_on, day_bounds
+from wxpipeline.checks.chat_01_03_05_content import active_on
+from wxpipeline.times import TS, day_bounds, fmt_ts
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import clause
 
-HISTORY_SCHEMA = {"sender": pl.String, "sent_at": pl.Datetime("us", "Asia/Shanghai"), "msgid": pl.String}
+HISTORY_SCHEMA = {"sender": pl.String, "sent_at": TS, "msgid": pl.String}
 NOT_A_MESSAGE = ["switch"]
 
 
@@ -81,9 +82,9 @@ def acc_01_used_after_departure(messages: pl.DataFrame, leaver_history: pl.DataF
         pl.col("sender").alias("subject_id"), pl.lit(day).alias("partition_date"), "employee_id",
         pl.lit(None, dtype=pl.String).alias("group_id"),
         pl.format("{}（{}）已于 {} 离职，其企业微信账号 {} 于 {} 仍在发送消息（当日 {} 条）", "name", "employee_id",
-                  pl.col("leave_date").cast(pl.String), "sender", _ts("first_at"), "records_today").alias("summary"),
+                  pl.col("leave_date").cast(pl.String), "sender", fmt_ts("first_at"), "records_today").alias("summary"),
         evidence_json(
-            userid=pl.col("sender"), leave_date=pl.col("leave_date").cast(pl.String), first_message_at=_ts("first_at"),
+            userid=pl.col("sender"), leave_date=pl.col("leave_date").cast(pl.String), first_message_at=fmt_ts("first_at"),
             first_msgid=pl.col("first_msgid"), days_after_leave=(pl.lit(day) - pl.col("leave_date")).dt.total_days(),
             records_today=pl.col("records_today"), groups=pl.col("groups"), one_to_one=pl.col("one_to_one"),
             msgtypes=pl.col("msgtypes"),

@@ -20,6 +20,7 @@ from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width
 from wxpipeline.checks.wordlists import category_label, find_terms
+from wxpipeline.times import fmt_ts
 
 PLATFORM = "公司微信公众平台管理制度"
 GROUP_MP = "集团公司微信公众号管理暂行办法"
@@ -31,7 +32,6 @@ STAGE_ZH = {
     "editor": "责任编辑", "proofread": "校对", "platform_lead_approval": "平台主管领导审批",
     "top_leader_approval": "主要领导审批", "gm_report": "向总经理报告",
 }
-_TS = "%Y-%m-%d %H:%M:%S"
 
 
 # ---- shared shapes ------------------------------------------------------------------------------
@@ -76,10 +76,6 @@ def _signed(reviews: pl.DataFrame, stage: str, name: str) -> pl.DataFrame:
 def _title(max_chars: int = 30) -> pl.Expr:
     t = pl.col("title").fill_null("(无标题)")
     return pl.when(t.str.len_chars() > max_chars).then(t.str.slice(0, max_chars) + "…").otherwise(t)
-
-
-def _ts(col: str) -> pl.Expr:
-    return pl.col(col).dt.strftime(_TS)
 
 
 def _finding(day_col: pl.Expr, summary: pl.Expr, evidence: pl.Expr) -> list[pl.Expr]:
@@ -128,7 +124,7 @@ def pub_01_signoffs(articles: pl.DataFrame, reviews: pl.DataFrame, params: SignO
     per = checked.group_by("article_id", maintain_order=True).agg(
         pl.col("stage").filter(pl.col("problem") == "missing").alias("missing"),
         zh.filter(pl.col("problem") == "missing").alias("missing_zh"),
-        pl.struct("stage", signed_at=_ts("signed_at"), signer=pl.col("signer_employee_id"))
+        pl.struct("stage", signed_at=fmt_ts("signed_at"), signer=pl.col("signer_employee_id"))
         .filter(pl.col("problem") == "late").alias("late"),
         zh.filter(pl.col("problem") == "late").alias("late_zh"),
     )
@@ -142,7 +138,7 @@ def pub_01_signoffs(articles: pl.DataFrame, reviews: pl.DataFrame, params: SignO
         pl.col("publish_day"),
         pl.format("文章《{}》（{}）发布前审核签字不全：{}", _title(), "article_id", parts),
         evidence_json(
-            published_at=_ts("published_at"), important=pl.col("important"), missing_stages=pl.col("missing"),
+            published_at=fmt_ts("published_at"), important=pl.col("important"), missing_stages=pl.col("missing"),
             late_stages=pl.col("late"), is_deleted=pl.col("is_deleted"), title=pl.col("title"),
         ),
     ))
@@ -181,7 +177,7 @@ def pub_02_draft_lead_time(articles: pl.DataFrame, reviews: pl.DataFrame, params
         pl.col("publish_day"),
         pl.format("文章《{}》（{}）{}", _title(), "article_id", why),
         evidence_json(
-            published_at=_ts("published_at"), draft_submitted_at=_ts("draft_at"),
+            published_at=fmt_ts("published_at"), draft_submitted_at=fmt_ts("draft_at"),
             draft_submitted_by=pl.col("draft_at_by"), lead_hours=pl.col("lead_hours"),
             required_hours=pl.lit(params.min_lead_hours), expedited=pl.col("expedited"), title=pl.col("title"),
         ),
@@ -213,13 +209,13 @@ def pub_03_gm_report(articles: pl.DataFrame, reviews: pl.DataFrame, params: GmRe
     bad = judged.filter(pl.col("gm_at").is_null() | (pl.col("gm_at").dt.date() > deadline))
     why = (
         pl.when(pl.col("gm_at").is_null()).then(pl.lit("无向总经理报告记录"))
-        .otherwise(pl.format("向总经理报告迟至 {}", _ts("gm_at")))
+        .otherwise(pl.format("向总经理报告迟至 {}", fmt_ts("gm_at")))
     )
     return bad.select(_finding(
         pl.lit(day),
         pl.format("加急文章《{}》（{}）{}（期限 {}）", _title(), "article_id", why, pl.lit(deadline.isoformat())),
         evidence_json(
-            published_at=_ts("published_at"), gm_report_at=_ts("gm_at"), gm_report_by=pl.col("gm_at_by"),
+            published_at=fmt_ts("published_at"), gm_report_at=fmt_ts("gm_at"), gm_report_by=pl.col("gm_at_by"),
             deadline=pl.lit(deadline.isoformat()), expedited=pl.col("expedited"), title=pl.col("title"),
         ),
     ))
@@ -264,8 +260,8 @@ def pub_04_same_day(articles: pl.DataFrame, reviews: pl.DataFrame, params: Appro
                   pl.col("approval_stage").replace_strict(STAGE_ZH, return_dtype=pl.String),
                   pl.col("approved_at").dt.date().cast(pl.String)),
         evidence_json(
-            published_at=_ts("published_at"), approval_stage=pl.col("approval_stage"),
-            approved_at=_ts("approved_at"), approved_by=pl.col("approved_by"),
+            published_at=fmt_ts("published_at"), approval_stage=pl.col("approval_stage"),
+            approved_at=fmt_ts("approved_at"), approved_by=pl.col("approved_by"),
             days_publish_after_approval=pl.col("days_apart"), title=pl.col("title"),
         ),
     ))
@@ -323,7 +319,7 @@ def pub_05_repost_source(articles: pl.DataFrame, reviews: pl.DataFrame, params: 
         pl.col("publish_day"),
         pl.format("转载文章《{}》（{}{}）未注明来源（{}）", _title(), "article_id", which, "why"),
         evidence_json(
-            published_at=_ts("published_at"), items=pl.col("items"), content_source_url=pl.lit(""),
+            published_at=fmt_ts("published_at"), items=pl.col("items"), content_source_url=pl.lit(""),
             accepted_source_markers=pl.lit(pl.Series([params.source_markers])),
             is_deleted=pl.col("publication_deleted"),
         ),
@@ -375,7 +371,7 @@ def pub_06_prohibited_content(
         pl.col("publish_day"),
         pl.format("文章 {} 含违禁内容 {} 处：{}（如「{}」）", "article_id", "n", pl.col("labels").list.join("、"), "example"),
         evidence_json(
-            published_at=_ts("published_at"), hit_count=pl.col("n"), categories=pl.col("categories"),
+            published_at=fmt_ts("published_at"), hit_count=pl.col("n"), categories=pl.col("categories"),
             hits=pl.col("hits"), offsets_in=pl.lit("the field's text; content_text = content with HTML stripped"),
             is_deleted=pl.col("is_deleted"),
         ),

@@ -1,4 +1,4 @@
-"""Work-group clauses about groups themselves, GRP-05..GRP-08 (frames: see `grp.py`).
+"""Work-group clauses about groups themselves, GRP-05..GRP-08 (frames: see `grp_01_04_members.py`).
 
 * `sightings`: one row per group seen on D (in a snapshot or a group message): `first_seen_at`
   the earliest sighting the exports hold (snapshot or chat; when it is before D only that matters),
@@ -28,7 +28,8 @@ from datetime import date, timedelta
 import polars as pl
 
 from wxpipeline.checks.findings import evidence_json
-from wxpipeline.checks.grp import day_bounds, fmt_ts, midnight, subject, with_person
+from wxpipeline.checks.grp_people import subject, with_person
+from wxpipeline.times import day_bounds, fmt_ts, midnight
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width
 

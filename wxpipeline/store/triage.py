@@ -1,5 +1,7 @@
-"""Triage rules shared by the findings store and the reports: which status a finding has on its
-day, and when a re-judgement reopens a case.
+"""Triage: which status a finding has on its day (open, confirmed, false positive, resolved,
+waived) and whether it fails its check, and when a re-judgement reopens a case. The rules are
+plain functions over the stored rows, testable without Dagster; `triage` and `findings_status`
+read the rows (`db` is anything with `.session()`: the `Warehouse` resource or `store.Database`).
 
 A case's status is decided on the finding's *facts*: `facts_hash` leaves out the evidence keys
 that restate the policy (a limit, working hours, a window, a deadline computed from a window), so
@@ -12,10 +14,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from wxpipeline.resources.tables import Case, Finding, Waiver
+from sqlalchemy import select
+
+from wxpipeline.store.tables import Case, Finding, Waiver
+from wxpipeline.times import local_day
 
 # evidence keys whose values come from policy parameters, not from the exports
 POLICY_DERIVED_KEYS = frozenset({
@@ -62,7 +66,7 @@ def reopen_reason(case: Case | None, evidence: str, day: date, old_evidence: str
     return None
 
 
-def _waiver_matches(w: Waiver, f: Finding | Case) -> bool:
+def waiver_matches(w: Waiver, f: Finding | Case) -> bool:
     if w.fingerprint:
         return w.fingerprint == f.fingerprint
     return w.clause_id == f.clause_id and fnmatch.fnmatchcase(f.subject_id, w.subject_pattern or "")
@@ -71,20 +75,6 @@ def _waiver_matches(w: Waiver, f: Finding | Case) -> bool:
 def glob_escape(text: str) -> str:
     """`text` as an fnmatch pattern matching only itself."""
     return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
-
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def local_day(at: datetime | None) -> date | None:
-    """The Asia/Shanghai day of a stored timestamp (SQLite returns UTC timestamps naive)."""
-    if at is None:
-        return None
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(LOCAL_TZ).date()
 
 
 def effective_status(f: Finding, case: Case | None, waivers: list[Waiver]) -> tuple[str, Waiver | None]:
@@ -103,14 +93,57 @@ def effective_status(f: Finding, case: Case | None, waivers: list[Waiver]) -> tu
     if status not in ("open", "confirmed"):
         return status, None
     waiver = next(
-        (w for w in waivers if w.revoked_at is None and w.expires_on > f.partition_date and _waiver_matches(w, f)),
+        (w for w in waivers if w.revoked_at is None and w.expires_on > f.partition_date and waiver_matches(w, f)),
         None,
     )
     return ("waived", waiver) if waiver else (status, None)
 
 
-def evidence_dict(evidence: str) -> dict:
-    try:
-        return json.loads(evidence)
-    except ValueError:
-        return {"raw": evidence}
+def triage(db, domain: str, day: date) -> dict[str, list[dict]]:
+    """Each finding of (domain, day) with its case status, waiver and `counted` flag.
+
+    Counted (the check fails) = case open or confirmed, and no waiver in force on `day`.
+    A false positive whose evidence changed since it was marked counts again; a resolved
+    case counts again on days after the day it was resolved (the breach recurred).
+    `case_status` is the effective status, `waived` when a waiver suppresses the finding.
+    """
+    out: dict[str, list[dict]] = {}
+    for r in findings_status(db, [Finding.domain == domain, Finding.partition_date == day]):
+        out.setdefault(r["clause_id"], []).append(r)
+    return out
+
+
+def findings_status(db, where=None) -> list[dict]:
+    """Findings (filtered by SQLAlchemy `where` clauses) with their effective triage state,
+    judged as of each finding's own day: `case_status`, `waiver_id`, `counted` (fails its
+    check), `case_owner`, `case_note`, `first_seen`."""
+    stmt = select(Finding)
+    if where is not None:
+        stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
+    with db.session() as s:
+        found = list(s.exec(stmt).scalars())
+        fps = sorted({f.fingerprint for f in found})
+        cases: dict[str, Case] = {}
+        for i in range(0, len(fps), 500):  # stay under SQLite's bound-parameter limit
+            chunk = fps[i:i + 500]
+            cases.update({c.fingerprint: c for c in s.exec(select(Case).where(Case.fingerprint.in_(chunk))).scalars()})
+        waivers = list(s.exec(select(Waiver).where(Waiver.revoked_at.is_(None))).scalars()) if found else []
+    out = []
+    for f in found:
+        case = cases.get(f.fingerprint)
+        status, waiver = effective_status(f, case, waivers)
+        out.append({
+            **f.model_dump(),
+            "case_status": status,
+            "waiver_id": waiver.id if waiver else None,
+            "counted": status in ("open", "confirmed"),
+            "case_owner": case.owner if case else None,
+            "case_note": case.note if case else None,
+            "first_seen": case.first_seen if case else f.partition_date,
+        })
+    return out
+
+
+def domain_status(db, domain: str) -> list[dict]:
+    """Every finding of `domain`, each with its triage as of its own day (as `triage` gives it)."""
+    return findings_status(db, [Finding.domain == domain])

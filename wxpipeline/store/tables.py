@@ -8,8 +8,6 @@ from typing import Optional
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-CASE_STATUSES = ("open", "confirmed", "false_positive", "resolved", "waived")
-
 
 class Finding(SQLModel, table=True):
     __tablename__ = "findings"

@@ -1,7 +1,7 @@
 """Message content clauses CHAT-01, CHAT-02, CHAT-03, CHAT-05, and what every message rule shares.
 
-CHAT-04 (sensitive data) is in `sensitive.py`, CHAT-06 / CHAT-07 (acknowledging a leader's @) in
-`chat_ack.py`, ACC-01 (account used after departure) in `accounts.py`.
+CHAT-04 (sensitive data) is in `chat_04_sensitive_data.py`, CHAT-06 / CHAT-07 (acknowledging a leader's @) in
+`chat_06_07_replies.py`, ACC-01 (account used after departure) in `acc_01_leaver_accounts.py`.
 
 Frames (staged columns of `wecom_messages`, see `wxpipeline/formats/wecom_archive.py`):
 
@@ -10,7 +10,7 @@ Frames (staged columns of `wecom_messages`, see `wxpipeline/formats/wecom_archiv
   `text_norm` = `textnorm.normalise(text)`. The asset normalises once for all rules
   (`prepare_messages`); a frame without `text_norm` is normalised by the rule itself.
 * `roster` (reference/roster.csv), `word_lists` (category, term, file, line), `members` (the
-  membership timeline, see `chat_ack.py`: only the group names of the day are read here).
+  membership timeline, see `chat_06_07_replies.py`: only the group names of the day are read here).
 
 A message is judged on the day it was sent; `switch` records (log-in switches) and `recall`
 records carry no text and are never content findings. The finding's `employee_id` is the
@@ -20,8 +20,7 @@ sender's (the roster row active that day, else their latest), `group_id` the roo
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import polars as pl
 from pydantic import field_validator
@@ -30,18 +29,13 @@ from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width, normalise
 from wxpipeline.checks.wordlists import category_label, find_patterns, find_terms, mask_numbers
+from wxpipeline.times import day_bounds, fmt_ts
 
-TZ = ZoneInfo("Asia/Shanghai")
 MESSAGE_COLUMNS = ["msgid", "action", "sender", "roomid", "sent_at", "msgtype", "text", "urls", "revoked_msgid"]
 ENTERPRISE_RULES = "公司微信工作群管理规定"
 
 
 # ---- shared -------------------------------------------------------------------------------------
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), TZ)
-    return start, start + timedelta(days=1)
 
 
 def prepare_messages(messages: pl.DataFrame) -> pl.DataFrame:
@@ -114,10 +108,6 @@ def message_finding(day: date, summary: pl.Expr, evidence: pl.Expr) -> list[pl.E
             pl.col("roomid").alias("group_id"), summary.alias("summary"), evidence]
 
 
-def _ts(col: str) -> pl.Expr:
-    return pl.col(col).dt.strftime("%Y-%m-%d %H:%M:%S")
-
-
 # ---- word lists: CHAT-01, CHAT-02, CHAT-05 -----------------------------------------------------------
 
 
@@ -182,7 +172,7 @@ def _word_list_findings(messages: pl.DataFrame, members: pl.DataFrame, roster: p
         pl.format("{}发送的消息含{} {} 处：{}（如「{}」）", sender_prefix(), pl.lit(what), "n",
                   pl.col("labels").list.join("、"), "example"),
         evidence_json(
-            sent_at=_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"), msgtype=pl.col("msgtype"),
+            sent_at=fmt_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"), msgtype=pl.col("msgtype"),
             hit_count=pl.col("n"), categories=pl.col("categories"), hits=pl.col("hits"),
             offsets_in=pl.lit("the message text: every human-readable part of the message, newline-joined"),
         ),
@@ -355,7 +345,7 @@ def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.Data
         day,
         pl.format("{}发送的消息含可疑链接 {} 个：{}（如 {}）", sender_prefix(), "n", pl.col("kinds_zh").list.join("、"),
                   "example"),
-        evidence_json(sent_at=_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"),
+        evidence_json(sent_at=fmt_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"),
                       msgtype=pl.col("msgtype"), link_count=pl.col("n"), kinds=pl.col("kinds"), links=pl.col("links")),
     ))
 

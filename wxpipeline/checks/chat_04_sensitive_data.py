@@ -22,11 +22,12 @@ import polars as pl
 from stdnum import luhn
 from stdnum.cn import ric
 
-from wxpipeline.checks.chat import _ts, message_finding, sender_prefix, sent_on, with_sender
+from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_prefix, sent_on, with_sender
 from wxpipeline.checks.findings import evidence_json, mask_digits
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import normalise
 from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, find_terms
+from wxpipeline.times import fmt_ts
 
 NUMBER = r"[0-9](?:[ \-]?[0-9])*x?"  # in normalised text: digits in groups, an ID's X lower-cased
 KIND_ZH = {"id_number": "身份证号", "bank_card": "银行卡号", "mobiles": "多个手机号", "confidential": "涉密标识"}
@@ -161,7 +162,7 @@ def chat_04_sensitive(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.
         day,
         pl.format("{}发送的消息含敏感信息：{}", sender_prefix(), kinds_zh),
         evidence_json(
-            sent_at=_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"), msgtype=pl.col("msgtype"),
+            sent_at=fmt_ts("sent_at"), sender=pl.col("sender"), roomid=pl.col("roomid"), msgtype=pl.col("msgtype"),
             kinds=pl.col("kinds"), id_numbers=_masked(pl.col("ids")), bank_cards=_masked(pl.col("cards")),
             mobiles=_masked(pl.col("mobiles")), mobile_count=pl.col("mobiles").list.len(),
             markers=pl.col("markers"),

@@ -1,0 +1,126 @@
+"""Factories for the staged side of a domain: a daily staged table cut from one export kind, an
+unpartitioned reference table, and the blocking input contract (Great Expectations) on either."""
+
+import dagster as dg
+import polars as pl
+
+from wxpipeline.checks import contracts
+from wxpipeline.factories import OWNERS
+from wxpipeline.partitions import DAILY, ONE_RUN_PER_DAY, partition_day
+from wxpipeline.resources.exports import ExportsFolder
+from wxpipeline.resources.staged_io import preview
+from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.store import quarantine as quarantine_store
+
+
+def _ingest_metadata(df: pl.DataFrame | None, files: list[str], rejects: list, new_quarantined: int,
+                     encodings: dict | None = None) -> dict:
+    refused = sorted({r.file for r in rejects if r.reason.startswith("file rejected")})
+    meta = {
+        "file_encodings": dg.MetadataValue.json(encodings or {}),
+        "refused_files": dg.MetadataValue.json(refused),
+        "source_files": dg.MetadataValue.int(len(files)),
+        "quarantined_records": dg.MetadataValue.int(len(rejects)),
+        "newly_quarantined": dg.MetadataValue.int(new_quarantined),
+    }
+    if df is not None:  # else the IO manager adds them once the frame is written
+        meta["dagster/row_count"] = dg.MetadataValue.int(df.height)
+        meta["preview"] = dg.MetadataValue.md(preview(df))
+    return meta
+
+
+def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
+    """A staged table's columns for the UI (`dagster/column_schema`)."""
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
+
+
+def parser_definition(kind: str) -> dict:
+    """What a table cut from `kind` depends on besides the exports: its parser's version (bumped
+    when the parser's output changes, so the UI marks the staged table changed) and its columns."""
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.formats.schemas import SCHEMAS
+
+    return {"code_version": f"parser-v{EXPORT_KINDS[kind].version}",
+            "metadata": {"dagster/column_schema": column_schema(SCHEMAS[kind]), "export_kind": kind}}
+
+
+def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:
+    """A daily-partitioned staged table: the records of `kind` whose own timestamp is that day."""
+    from wxpipeline.assets.exports_specs import export_key
+
+    @dg.asset(
+        name=name,
+        group_name=group,
+        deps=[export_key(kind)],
+        partitions_def=DAILY,
+        backfill_policy=ONE_RUN_PER_DAY,
+        io_manager_key="staged_io",
+        kinds={"polars", "parquet"},
+        owners=OWNERS,
+        description=description,
+        **parser_definition(kind),
+    )
+    def _staged(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
+        from wxpipeline.arrival import require_exports
+
+        require_exports(exports.exports_dir)  # a missing or empty folder is an error, never a clean day
+        # streamed to the staged file by the IO manager, which adds row count and preview
+        day, scan = exports.day_lazy(kind, partition_day(context))
+        fresh = quarantine_store.record(warehouse, kind, scan.rejects, context.run_id)
+        if scan.rejects:
+            context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
+        return dg.Output(day, metadata=_ingest_metadata(None, scan.files, scan.rejects, fresh, scan.encodings()))
+
+    return _staged
+
+
+def build_reference_asset(name: str, kind: str, description: str) -> dg.AssetsDefinition:
+    """An unpartitioned reference table, read as of the partition day by the rules. Its blocking
+    contract stops every run that reads it while it fails (see `reference_blockers`)."""
+    from wxpipeline.assets.exports_specs import export_key
+
+    @dg.asset(
+        name=name,
+        group_name="reference",
+        deps=[export_key(kind)],
+        io_manager_key="staged_io",
+        kinds={"polars", "parquet"},
+        owners=OWNERS,
+        description=description,
+        **parser_definition(kind),
+    )
+    def _reference(context: dg.AssetExecutionContext, exports: ExportsFolder, warehouse: Warehouse) -> dg.Output:
+        scan = exports.scan(kind)
+        # staged as read, duplicates included: the blocking contract must see a repeated key
+        # (deduplicating first would let the last row win silently)
+        df = scan.raw.collect()
+        fresh = quarantine_store.record(warehouse, kind, scan.rejects, context.run_id)
+        return dg.Output(df, metadata=_ingest_metadata(df, scan.files, scan.rejects, fresh, scan.encodings()))
+
+    return _reference
+
+
+def build_contract_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChecksDefinition:
+    """Blocking input contract (Great Expectations): a malformed export stops the domain here."""
+    c = contracts.CONTRACTS[table]
+
+    @dg.asset_check(
+        asset=asset,
+        name=f"{table}_contract",
+        blocking=True,
+        partitions_def=asset.partitions_def,  # judge the partition the run staged, not all of them
+        description=f"Input contract (Great Expectations), blocking: {c.describe()}",
+    )
+    def _check(staged: pl.LazyFrame) -> dg.AssetCheckResult:
+        r = contracts.validate(table, staged)  # lazy: reads only the columns the contract names
+        return dg.AssetCheckResult(
+            passed=r.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows": dg.MetadataValue.int(r.rows),
+                "failed_expectations": dg.MetadataValue.int(len(r.failures)),
+                "failures": dg.MetadataValue.json(r.failures),
+            },
+        )
+
+    return _check

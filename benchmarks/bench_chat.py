@@ -62,7 +62,7 @@ def generate(n: int, seed: int = 1) -> dict[str, pl.DataFrame]:
         .otherwise(pl.Series(text, dtype=pl.String))
     ).to_series()
     ts = (pl.from_epoch(pl.Series(int(start.timestamp()) + secs), time_unit="s").dt.replace_time_zone("UTC")
-          .dt.convert_time_zone("Asia/Shanghai").cast(SCHEMAS["wecom_archive"]["sent_at"]))
+          .dt.convert_time_zone("Asia/Shanghai").cast(SCHEMAS["wecom_messages"]["sent_at"]))
     msgs = pl.DataFrame({
         "msgid": [f"m{i}" for i in range(n)], "action": "send", "sender": senders,
         "roomid": pl.Series(room, dtype=pl.String), "sent_at": ts, "msgtype": "text",

@@ -32,15 +32,15 @@ def generate(n: int, accounts: int, seed: int = 1) -> dict[str, pl.DataFrame]:
     secs = rng.integers(0, 86400, n)
     bills = pl.DataFrame({
         "transaction_id": [f"42000{i:023d}" for i in range(n)],
-        "traded_at": pl.Series([start + timedelta(seconds=int(s)) for s in secs]).cast(SCHEMAS["wechat_pay"]["traded_at"]),
+        "traded_at": pl.Series([start + timedelta(seconds=int(s)) for s in secs]).cast(SCHEMAS["pay_bills"]["traded_at"]),
         "amount": pl.Series(rng.integers(100, 200000, n) / 100).cast(pl.Decimal(18, 2)),
         "account_nickname": [f"acct{i % accounts}" for i in range(n)],
         "direction": "支出",
         "status": "支付成功",
     })
-    bills = pl.DataFrame(schema=SCHEMAS["wechat_pay"]).vstack(
+    bills = pl.DataFrame(schema=SCHEMAS["pay_bills"]).vstack(
         bills.select([pl.col(c) if c in bills.columns else pl.lit(None, dtype=t).alias(c)
-                      for c, t in SCHEMAS["wechat_pay"].items()])
+                      for c, t in SCHEMAS["pay_bills"].items()])
     )
     pay_accounts = pl.DataFrame({
         "account_nickname": [f"acct{i}" for i in range(accounts - 5)],

@@ -76,7 +76,7 @@ def test_staged_tables_carry_parser_version_and_columns():
     """A parser change marks its staged tables changed (code_version); the UI lists their columns."""
     from wxpipeline.definitions import defs
     from wxpipeline.formats.registry import EXPORT_KINDS
-    from wxpipeline.formats.schemas import SCHEMAS
+    from wxpipeline.formats.schemas import export_schema
 
     from wxpipeline.lineage import DERIVED, REFERENCE_KINDS, STAGED
 
@@ -88,4 +88,4 @@ def test_staged_tables_carry_parser_version_and_columns():
         kind = meta.get("export_kind")
         if kind is not None:
             assert graph.get(key).code_version == f"parser-v{EXPORT_KINDS[kind].version}"
-            assert [c.name for c in meta["dagster/column_schema"].columns] == list(SCHEMAS[kind])
+            assert [c.name for c in meta["dagster/column_schema"].columns] == list(export_schema(kind))

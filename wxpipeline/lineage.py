@@ -18,20 +18,18 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import polars as pl
+from wxpipeline.formats.schemas import EXPORT_OF_TABLE
 from wxpipeline.times import TZ
 
 
-# staged asset -> (export kind it is cut from, its record-time column)
-STAGED: dict[str, tuple[str, str]] = {
-    "pay_bills": ("wechat_pay", "traded_at"),
-    "ledger_entries": ("ledger", "paid_at"),
-    "mp_articles": ("mp_published", "published_at"),
-    "mp_signoffs": ("mp_reviews", "signed_at"),
-    "wecom_messages": ("wecom_archive", "sent_at"),
-    "wecom_groups": ("wecom_groups", "snapshot_time"),
-    "wecom_group_members": ("wecom_group_members", "snapshot_time"),
-    "wecom_group_events": ("wecom_group_events", "event_time"),
+# staged table -> its record-time column (the column that decides its day)
+RECORD_TIME: dict[str, str] = {
+    "pay_bills": "traded_at", "ledger_entries": "paid_at", "mp_articles": "published_at", "mp_signoffs": "signed_at",
+    "wecom_messages": "sent_at", "wecom_groups": "snapshot_time", "wecom_group_members": "snapshot_time",
+    "wecom_group_events": "event_time",
 }
+# staged table -> (export kind it is cut from, its record-time column)
+STAGED: dict[str, tuple[str, str]] = {table: (EXPORT_OF_TABLE[table], col) for table, col in RECORD_TIME.items()}
 # derived daily tables (read like staged ones; `day` is their partition column)
 DERIVED = {"wecom_membership_timeline"}
 # export kinds read unpartitioned (a change re-judges `windows.reference_rejudge_days`)

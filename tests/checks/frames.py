@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from wxpipeline.formats.schemas import SCHEMAS
+from wxpipeline.formats.schemas import export_schema
 from wxpipeline.resources.calendar import PrcCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -17,7 +17,7 @@ def ts(s: str) -> datetime:
 
 
 def frame(kind: str, rows: list[dict]) -> pl.DataFrame:
-    schema = SCHEMAS[kind]
+    schema = export_schema(kind)
     filled = [{c: r.get(c) for c in schema} for r in rows]
     return pl.DataFrame(filled, schema=schema, strict=False)
 

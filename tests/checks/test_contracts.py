@@ -17,7 +17,7 @@ def messages(n: int) -> pl.DataFrame:
         "roomid": [None] * n, "sent_at": [datetime(2026, 10, 12, 9, tzinfo=SH)] * n, "msgtype": ["text"] * n,
         "text": ["hi"] * n, "urls": [[]] * n, "revoked_msgid": [None] * n, "source_file": ["a.jsonl"] * n,
         "source_line": list(range(1, n + 1)),
-    }, schema=SCHEMAS["wecom_archive"])
+    }, schema=SCHEMAS["wecom_messages"])
 
 
 def test_a_clean_day_passes_lazily():

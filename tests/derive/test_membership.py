@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from wxpipeline.derive.membership import SCHEMA, membership_timeline
-from wxpipeline.formats.schemas import SCHEMAS
+from wxpipeline.formats.schemas import export_schema
 
 SH = ZoneInfo("Asia/Shanghai")
 D = date(2026, 10, 12)
@@ -20,7 +20,7 @@ def t(day: int, hh: int = 0, mm: int = 0, month: int = 10) -> datetime:
 
 
 def frame(kind: str, rows: list[dict]) -> pl.DataFrame:
-    schema = SCHEMAS[kind]
+    schema = export_schema(kind)
     return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
 
 

@@ -100,4 +100,4 @@ def test_ledger_schema_matches_staged_contract(tmp_path):
 
     for lines in ([HEADER], [HEADER, "L1,E001,2024-03-04,10,T1,a,b"]):
         res = parse_ledger(write(tmp_path / "l.csv", lines))
-        assert dict(res.frame.schema) == SCHEMAS["ledger"]
+        assert dict(res.frame.schema) == SCHEMAS["ledger_entries"]

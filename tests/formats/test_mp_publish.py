@@ -24,7 +24,7 @@ def test_every_real_sample_parses(path):
     if "draft" in path.name:
         assert kinds == {"draft"}
     staged = parse_mp_published(path)
-    assert dict(staged.frame.schema) == SCHEMAS["mp_published"]
+    assert dict(staged.frame.schema) == SCHEMAS["mp_articles"]
     # whatever is not a judgeable publication is a reject with its reason, never dropped
     assert staged.frame.height + len(staged.rejects) == result.frame.height
 
@@ -103,7 +103,7 @@ def test_reviews_csv(tmp_path):
         "utf-8",
     )
     r = parse_mp_reviews(p)
-    assert dict(r.frame.schema) == SCHEMAS["mp_reviews"]
+    assert dict(r.frame.schema) == SCHEMAS["mp_signoffs"]
     assert r.frame.select("stage", "flags", "important", "expedited", "repost").rows() == [
         ("draft_submitted", "important;repost", True, False, True),
         ("dept_head_review", "", False, False, False),

@@ -253,4 +253,4 @@ def test_unsupported_suffix(tmp_path):
 def test_schema_matches_staged_contract():
     from wxpipeline.formats.schemas import SCHEMAS
 
-    assert dict(SCHEMA) == SCHEMAS["wechat_pay"]
+    assert dict(SCHEMA) == SCHEMAS["pay_bills"]

@@ -34,7 +34,7 @@ def by_type(df: pl.DataFrame, msgtype: str) -> dict:
 
 def test_every_real_sample_parses(samples):
     assert samples.height == 30
-    assert samples.schema == SCHEMA and dict(SCHEMA) == SCHEMAS["wecom_archive"]
+    assert samples.schema == SCHEMA and dict(SCHEMA) == SCHEMAS["wecom_messages"]
     assert set(samples["msgtype"]) == {
         "text", "image", "revoke", "agree", "disagree", "voice", "video", "card", "location", "emotion", "file",
         "link", "weapp", "chatrecord", "collect", "redpacket", "meeting", "switch", "docmsg", "markdown", "news",

@@ -117,7 +117,7 @@ def notice_messages(jc: JudgeContext, events_today: pl.DataFrame) -> pl.DataFram
     """Archive records of the groups dismissed on the day, in the notice window before."""
     dismissals = events_today.filter(pl.col("change_type") == "dismiss")
     if dismissals.height == 0:
-        return pl.DataFrame(schema={c: SCHEMAS["wecom_archive"][c] for c in NOTICE_COLUMNS})
+        return pl.DataFrame(schema={c: SCHEMAS["wecom_messages"][c] for c in NOTICE_COLUMNS})
     window = timedelta(days=jc.policy.params("GRP-08").notice_window_days)
     lo, hi = dismissals["event_time"].min() - window, dismissals["event_time"].max()
     return (

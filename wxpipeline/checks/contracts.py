@@ -58,14 +58,14 @@ def contract(c: Contract) -> Contract:
 
 # Amounts: a WeChat Pay single transaction is capped far below 1,000,000 yuan; above is a parse error.
 contract(Contract(
-    "pay_bills", SCHEMAS["wechat_pay"],
+    "pay_bills", SCHEMAS["pay_bills"],
     not_null=("transaction_id", "traded_at", "amount", "account_nickname", "status", "trade_type"),
     unique=("transaction_id",),
     value_sets={"direction": ("支出", "收入", None)},
     ranges={"amount": (0, 1_000_000), "refunded_amount": (0, 1_000_000)},
 ))
 contract(Contract(
-    "ledger_entries", SCHEMAS["ledger"],
+    "ledger_entries", SCHEMAS["ledger_entries"],
     not_null=("entry_id", "paid_at", "amount", "employee_id"),
     unique=("entry_id",),
     ranges={"amount": (-1_000_000, 1_000_000)},
@@ -97,13 +97,13 @@ contract(Contract(
 ))
 # A WeChat publication holds at most 8 articles (idx 1..8).
 contract(Contract(
-    "mp_articles", SCHEMAS["mp_published"],
+    "mp_articles", SCHEMAS["mp_articles"],
     not_null=("article_id", "idx", "published_at", "is_deleted"),
     unique=("article_id", "idx"),
     ranges={"idx": (1, 8)},
 ))
 contract(Contract(
-    "mp_signoffs", SCHEMAS["mp_reviews"],
+    "mp_signoffs", SCHEMAS["mp_signoffs"],
     not_null=("article_id", "stage", "signer_employee_id", "signed_at", "flags"),
     unique=("article_id", "stage"),
     value_sets={"stage": ("draft_submitted", "dept_head_review", "division_lead_review", "editor", "proofread",
@@ -111,7 +111,7 @@ contract(Contract(
 ))
 # WeCom: value sets are the vendor's documented vocabularies (doc 91774, 92130, 92707).
 contract(Contract(
-    "wecom_messages", SCHEMAS["wecom_archive"],
+    "wecom_messages", SCHEMAS["wecom_messages"],
     not_null=("msgid", "action", "sent_at", "msgtype"),
     unique=("msgid",),
     value_sets={"action": ("send", "recall", "switch")},

@@ -38,10 +38,10 @@ def parser_definition(kind: str) -> dict:
     """What a table cut from `kind` depends on besides the exports: its parser's version (bumped
     when the parser's output changes, so the UI marks the staged table changed) and its columns."""
     from wxpipeline.formats.registry import EXPORT_KINDS
-    from wxpipeline.formats.schemas import SCHEMAS
+    from wxpipeline.formats.schemas import export_schema
 
     return {"code_version": f"parser-v{EXPORT_KINDS[kind].version}",
-            "metadata": {"dagster/column_schema": column_schema(SCHEMAS[kind]), "export_kind": kind}}
+            "metadata": {"dagster/column_schema": column_schema(export_schema(kind)), "export_kind": kind}}
 
 
 def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg.AssetsDefinition:

@@ -37,6 +37,7 @@ from .common import ExportFormatError, ParseResult, Reject
 from .csvtools import TIMESTAMP, read_text
 from .encoding import DAMAGED
 from .timestamps import PLAUSIBLE, epoch_value
+from .schemas import SCHEMAS
 
 
 ALL_SCHEMA = {
@@ -46,8 +47,8 @@ ALL_SCHEMA = {
     "is_deleted": pl.Boolean, "created_at": TIMESTAMP, "published_at": TIMESTAMP,
     "source_file": pl.String, "source_line": pl.Int64,
 }
-# what the staged table holds (formats/schemas.py repeats it)
-PUBLISHED_COLUMNS = [c for c in ALL_SCHEMA if c not in ("record_type", "media_id")]
+# what the staged table holds (formats/schemas.py)
+PUBLISHED_COLUMNS = list(SCHEMAS["mp_articles"])
 
 _TEXT_FIELDS = ("title", "author", "digest", "content", "content_source_url", "url")
 

@@ -1,4 +1,6 @@
-"""Staged column schemas per export kind: what each parser returns (and an empty kind yields)."""
+"""The one schema source: each staged (and reference) table's columns, keyed by the table's name,
+and which export kind (folder, fixed by DESIGN.md) each table is cut from. Parsers return these
+schemas; contracts, the IO manager and the UI's column schemas read them here."""
 
 import polars as pl
 
@@ -7,13 +9,13 @@ MONEY = pl.Decimal(18, 2)
 SOURCE = {"source_file": pl.String, "source_line": pl.Int64}
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "wechat_pay": {
+    "pay_bills": {
         "transaction_id": pl.String, "merchant_order_id": pl.String, "traded_at": TS, "trade_type": pl.String,
         "counterparty": pl.String, "goods": pl.String, "direction": pl.String, "amount": MONEY,
         "payment_method": pl.String, "status": pl.String, "refunded_amount": MONEY, "note": pl.String,
         "account_nickname": pl.String, **SOURCE,
     },
-    "ledger": {
+    "ledger_entries": {
         "entry_id": pl.String, "employee_id": pl.String, "paid_at": TS, "amount": MONEY,
         "transaction_id": pl.String, "counterparty": pl.String, "purpose": pl.String, **SOURCE,
     },
@@ -34,17 +36,17 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "approval_id": pl.String, "employee_id": pl.String, "valid_from": pl.Date, "valid_to": pl.Date,
         "approved_limit": MONEY, "reason": pl.String, "approver_employee_id": pl.String, **SOURCE,
     },
-    "mp_published": {
+    "mp_articles": {
         "article_id": pl.String, "idx": pl.Int64, "title": pl.String, "author": pl.String, "digest": pl.String,
         "content": pl.String, "content_text": pl.String, "content_source_url": pl.String, "url": pl.String,
         "is_deleted": pl.Boolean, "created_at": TS, "published_at": TS, **SOURCE,
     },
-    "mp_reviews": {
+    "mp_signoffs": {
         "article_id": pl.String, "stage": pl.String, "signer_employee_id": pl.String, "signed_at": TS,
         "flags": pl.String, "important": pl.Boolean, "expedited": pl.Boolean, "repost": pl.Boolean, **SOURCE,
     },
-    # WeCom (the parsers' SCHEMA constants are the source; repeated here as the interface)
-    "wecom_archive": {
+    # WeCom
+    "wecom_messages": {
         "msgid": pl.String, "action": pl.String, "sender": pl.String, "recipients": pl.List(pl.String),
         "roomid": pl.String, "sent_at": TS, "msgtype": pl.String, "text": pl.String, "urls": pl.List(pl.String),
         "revoked_msgid": pl.String, **SOURCE,
@@ -67,3 +69,14 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "cur_mem_ver": pl.String, **SOURCE,
     },
 }
+
+# table -> the export kind (folder) it is cut from, where the two names differ
+_EXPORT_NAMES = {"pay_bills": "wechat_pay", "ledger_entries": "ledger", "mp_articles": "mp_published",
+                 "mp_signoffs": "mp_reviews", "wecom_messages": "wecom_archive"}
+EXPORT_OF_TABLE: dict[str, str] = {table: _EXPORT_NAMES.get(table, table) for table in SCHEMAS}
+TABLE_OF_EXPORT: dict[str, str] = {kind: table for table, kind in EXPORT_OF_TABLE.items()}
+
+
+def export_schema(kind: str) -> dict[str, pl.DataType]:
+    """The columns a parser of export `kind` returns: its table's schema."""
+    return SCHEMAS[TABLE_OF_EXPORT[kind]]

@@ -18,7 +18,6 @@ import polars as pl
 from .common import ExportFormatError, ParseResult, strip_id
 from .csvtools import (
     MONEY,
-    TIMESTAMP,
     Field,
     blank_fields,
     field_count_reason,
@@ -31,6 +30,7 @@ from .csvtools import (
     text_or_slash,
     type_fields,
 )
+from .schemas import SCHEMAS
 
 MARKER = "微信支付账单明细列表"
 HEADER = (
@@ -68,25 +68,7 @@ _FIELDS = (
     _optional_text("note", "备注"),
 )
 
-SCHEMA = pl.Schema(
-    {
-        "transaction_id": pl.String,
-        "merchant_order_id": pl.String,
-        "traded_at": TIMESTAMP,
-        "trade_type": pl.String,
-        "counterparty": pl.String,
-        "goods": pl.String,
-        "direction": pl.String,
-        "amount": MONEY,
-        "payment_method": pl.String,
-        "status": pl.String,
-        "refunded_amount": MONEY,
-        "note": pl.String,
-        "account_nickname": pl.String,
-        "source_file": pl.String,
-        "source_line": pl.Int64,
-    }
-)
+SCHEMA = pl.Schema(SCHEMAS["pay_bills"])  # the staged table's columns (formats/schemas.py)
 
 # column names of the merchant-platform (商户平台 / API) trade and fund-flow bills, which share
 # the 交易时间 vocabulary but are a different export with backtick-prefixed values

@@ -26,6 +26,7 @@ import polars as pl
 
 from .common import ParseResult, Reject
 from .jsontools import Block, as_int, block_lines, decode_json, epoch, nonempty, read_blocks, read_ndjson_block
+from .schemas import SCHEMAS
 
 S = pl.String
 
@@ -77,11 +78,7 @@ _TEXT_FIELDS = [
 _ITEM_TEXT = ("$.content", "$.title", "$.description", "$.filename")
 _ITEM_URLS = ("$.link_url", "$.url")
 
-SCHEMA = pl.Schema({
-    "msgid": S, "action": S, "sender": S, "recipients": pl.List(S), "roomid": S,
-    "sent_at": pl.Datetime("us", "Asia/Shanghai"), "msgtype": S, "text": S, "urls": pl.List(S),
-    "revoked_msgid": S, "source_file": S, "source_line": pl.Int64,
-})
+SCHEMA = pl.Schema(SCHEMAS["wecom_messages"])  # the staged table's columns (formats/schemas.py)
 
 
 # The fast path's schema: the envelope and the two bodies most rows carry. Whether a row carries

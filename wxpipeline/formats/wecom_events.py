@@ -28,9 +28,10 @@ from pathlib import Path
 import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
-from .csvtools import TIMESTAMP, read_text
+from .csvtools import read_text
 from .jsontools import as_int, decode_json, nonempty, read_lines
 from .timestamps import implausible_reason, to_datetime, unit_counts
+from .schemas import SCHEMAS
 
 S = pl.String
 _KEYS = ("CreateTime", "TimeStamp", "ChatId", "ChangeType", "UpdateDetail", "JoinScene", "QuitScene",
@@ -40,11 +41,7 @@ EVENT = "change_external_chat"
 JOIN_METHOD = {0: "invite", 1: "invite", 2: "invite", 3: "qrcode"}
 QUIT_METHOD = {0: "self", 1: "removed"}
 
-SCHEMA = pl.Schema({
-    "event_time": TIMESTAMP, "group_id": S, "change_type": S, "update_detail": S, "join_scene": pl.Int64,
-    "join_method": S, "quit_scene": pl.Int64, "quit_method": S, "members": pl.List(S),
-    "member_change_count": pl.Int64, "last_mem_ver": S, "cur_mem_ver": S, "source_file": S, "source_line": pl.Int64,
-})
+SCHEMA = pl.Schema(SCHEMAS["wecom_group_events"])  # formats/schemas.py
 
 
 def xml_record(element: ET.Element) -> dict:

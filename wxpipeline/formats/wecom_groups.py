@@ -29,10 +29,11 @@ from pathlib import Path
 import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
-from .csvtools import TIMESTAMP, read_text
+from .csvtools import read_text
 from .encoding import DAMAGED
 from .jsontools import as_int, epoch, nonempty
 from .timestamps import epoch_value, implausible_reason, to_datetime, unit_counts
+from .schemas import SCHEMAS
 
 S = pl.String
 _MEMBER = pl.Struct({
@@ -49,16 +50,8 @@ _ITEM_FIELDS = {**_GROUP_FIELDS, "group_chat": pl.Struct(_GROUP_FIELDS), "errcod
 ITEM = pl.Struct(_ITEM_FIELDS)
 DOCUMENT = pl.Struct({"snapshot_time": S, "group_chat_list": pl.List(ITEM), "next_cursor": S, **_ITEM_FIELDS})
 
-GROUPS_SCHEMA = pl.Schema({
-    "snapshot_time": TIMESTAMP, "group_id": S, "group_name": S, "owner": S, "create_time": TIMESTAMP,
-    "notice": S, "member_count": pl.Int64, "admins": pl.List(S), "source_format": S,
-    "source_file": S, "source_line": pl.Int64,
-})
-MEMBERS_SCHEMA = pl.Schema({
-    "snapshot_time": TIMESTAMP, "group_id": S, "group_name": S, "owner": S, "userid": S,
-    "member_type": pl.Int64, "join_time": TIMESTAMP, "join_scene": pl.Int64, "join_method": S, "invitor": S,
-    "group_nickname": S, "member_name": S, "source_format": S, "source_file": S, "source_line": pl.Int64,
-})
+GROUPS_SCHEMA = pl.Schema(SCHEMAS["wecom_groups"])  # formats/schemas.py
+MEMBERS_SCHEMA = pl.Schema(SCHEMAS["wecom_group_members"])
 # groupchat/get join_scene -> the scale shared with change_external_chat events
 JOIN_METHOD = {1: "invite", 2: "invite", 3: "qrcode"}
 

@@ -198,7 +198,7 @@ def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
 
     # zstd level 1: the same size as the default level here, a quarter less CPU to write (1M messages:
     # 1.12 s instead of 1.53 s); reading is unchanged
-    register_io_source(source, schema=schemas.SCHEMAS[kind.name]).sink_parquet(path, compression_level=1)
+    register_io_source(source, schema=schemas.export_schema(kind.name)).sink_parquet(path, compression_level=1)
 
 
 _EMPTY_CACHE: dict[str, pl.DataFrame] = {}
@@ -209,5 +209,5 @@ def _empty_frame(kind: ExportKind) -> pl.DataFrame:
     if kind.name not in _EMPTY_CACHE:
         from wxpipeline.formats import schemas
 
-        _EMPTY_CACHE[kind.name] = pl.DataFrame(schema=schemas.SCHEMAS[kind.name])
+        _EMPTY_CACHE[kind.name] = pl.DataFrame(schema=schemas.export_schema(kind.name))
     return _EMPTY_CACHE[kind.name]

@@ -63,9 +63,8 @@ class StagedStore:
 def empty_staged(asset: str, columns: list[str] | None) -> pl.DataFrame:
     from wxpipeline.derive import membership
     from wxpipeline.formats.schemas import SCHEMAS
-    from wxpipeline.lineage import STAGED
 
-    schema = dict(membership.SCHEMA) if asset == "wecom_membership_timeline" else SCHEMAS[STAGED[asset][0]]
+    schema = dict(membership.SCHEMA) if asset == "wecom_membership_timeline" else SCHEMAS[asset]
     df = pl.DataFrame(schema=schema)
     return df.select(columns) if columns else df
 

@@ -21,10 +21,9 @@ import polars as pl
 
 from .common import ExportFormatError, ParseResult, Reject
 from .encoding import Decoded, read_decoded
+from wxpipeline.times import TS as TIMESTAMP, TZ_NAME as SHANGHAI
 
-SHANGHAI = "Asia/Shanghai"
 MONEY = pl.Decimal(18, 2)
-TIMESTAMP = pl.Datetime("us", SHANGHAI)
 
 # One CSV field preceded by its separator (a "," is prepended to the line so that no match is
 # empty): either a quoted field, possibly followed by junk such as the WeChat export's TAB

@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from wxpipeline.times import TZ_NAME as SHANGHAI  # noqa: E402
-TIMESTAMP = pl.Datetime("us", SHANGHAI)
+from wxpipeline.times import TS as TIMESTAMP, TZ_NAME as SHANGHAI  # noqa: E402
 # plausible export times, in unix seconds (UTC)
 EARLIEST_S = 946_684_800  # 2000-01-01
 LATEST_S = 4_102_444_800  # 2100-01-01

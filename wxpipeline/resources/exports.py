@@ -12,15 +12,15 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
 
 from wxpipeline.formats.common import ExportFormatError, Reject
 from wxpipeline.formats.registry import EXPORT_KINDS, ExportKind
+from wxpipeline.times import day_bounds
 
 
 @dataclass
@@ -173,10 +173,10 @@ class ExportsFolder(dg.ConfigurableResource):
         deduplication is decided first from the key columns alone, then the day's rows are
         streamed through that filter, so the whole day is never held in memory with its copies."""
         kind = EXPORT_KINDS[kind_name]
-        start = datetime.combine(day, time(0), ZoneInfo("Asia/Shanghai"))
+        start, end = day_bounds(day)
         scan = self.scan(kind_name)
         ts = pl.col(kind.time_column)
-        numbered = scan.raw.with_row_index("_row").filter(ts.is_between(start, start + timedelta(days=1), closed="left"))
+        numbered = scan.raw.with_row_index("_row").filter(ts.is_between(start, end, closed="left"))
         keep = dedupe(numbered.select("_row", *scan.key), scan.key).select("_row").collect()["_row"]
         return numbered.filter(pl.col("_row").is_in(keep.implode())).drop("_row"), scan
 

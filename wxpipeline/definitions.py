@@ -74,6 +74,7 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
 def build_defs() -> dg.Definitions:
     """The Definitions with resources configured from the environment as it is now."""
     from wxpipeline.sensors import build_exports_sensor
+    from wxpipeline.settings import run_executor
 
     return dg.Definitions(
         assets=[*EXPORT_SPECS, *ALL_ASSETS],
@@ -86,6 +87,8 @@ def build_defs() -> dg.Definitions:
             stale_run_sweeper,
         ],
         resources=pipeline_resources(),
+        # runs the daemon or the UI launch (settings.run_executor: why in-process by default)
+        executor=dg.in_process_executor if run_executor() == "in_process" else dg.multiprocess_executor,
     )
 
 

@@ -22,6 +22,7 @@ from wxpipeline import arrival, nightly
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.settings import exports_sensor_interval
 
 BATCH_TAG = "wxpipeline/batch"
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -103,7 +104,7 @@ def build_exports_sensor(jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="exports_sensor",
         jobs=jobs,
-        minimum_interval_seconds=300,
+        minimum_interval_seconds=exports_sensor_interval(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Watches WXPIPELINE_EXPORTS_DIR (reference files too). For files new, changed or removed since its "

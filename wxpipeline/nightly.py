@@ -162,7 +162,8 @@ class Executor:
         t0 = _time.monotonic()
         result = self.defs.resolve_job_def(job).execute_in_process(
             partition_key=partition_key, instance=self.instance, raise_on_error=False, run_config=self.config,
-            tags={**run_tags(), **(tags or {})},  # pid/host: lets a later sweep tell that this process is gone asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
+            tags={**run_tags(), **(tags or {})},  # pid/host: lets a later sweep tell that this process is gone
+            asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
         )
         evals = [ev.event_specific_data for ev in result.all_events if ev.event_type_value == "ASSET_CHECK_EVALUATION"]
         contract_fail = [e.check_name for e in evals if not e.passed and e.check_name.endswith("_contract")]

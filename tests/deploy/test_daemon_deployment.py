@@ -208,7 +208,7 @@ def test_daemon_schedule_and_sensor_on_postgresql_equal_a_sqlite_run(tmp_path, m
                         ref_env, ROOT, tmp_path)
     request.addfinalizer(reference.stop)
 
-    with scratch_database("wxdeploy_findings") as findings_url, scratch_database("wxdeploy_dagster") as dagster_url:
+    with scratch_database("wx15_deploy_findings") as findings_url, scratch_database("wx15_deploy_dagster") as dagster_url:
         # the README's environment, every variable it exports given this test's value
         home = tmp_path / "srv"
         values = {"WXPIPELINE_HOME": str(home / "wxpipeline"), "WXPIPELINE_EXPORTS_DIR": str(home / "exports"),

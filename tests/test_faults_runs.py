@@ -143,3 +143,24 @@ def test_sweeper_sensor_fails_runs_whose_process_is_gone(tmp_path):
         assert inst.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED  # pid 1 is alive
         assert inst.get_run_by_id(elsewhere.run_id).status == dg.DagsterRunStatus.STARTED
         assert sweep_stale_runs(inst, "test") == []
+
+
+def test_sweeper_keeps_a_queued_run_whose_worker_started_after_it_was_created(tmp_path):
+    """Issue 15: a run the daemon dequeues after it waited in the queue is STARTING (no start time)
+    with a worker younger than the run; the deployment test saw the sweeper fail such a run."""
+    from dagster._core.events import EngineEventData  # what the run launcher logs the pid with
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as inst:
+        run = inst.add_run(dg.DagsterRun(job_name="judge_day", run_id="queued00", status=dg.DagsterRunStatus.STARTING))
+        time.sleep(1.5)  # the worker starts more than a second after the run was created
+        worker = subprocess.Popen(["sleep", "60"])
+        try:
+            inst.report_engine_event("Started process for run", run,
+                                     EngineEventData(metadata={"pid": dg.MetadataValue.text(str(worker.pid))}))
+            assert sweep_stale_runs(inst, "test") == []
+            assert inst.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTING
+        finally:
+            worker.kill()
+            worker.wait()
+        worker_gone = sweep_stale_runs(inst, "test")
+        assert worker_gone == ["queued00"]

@@ -128,3 +128,14 @@ def test_pre_alembic_store_of_the_current_tables_is_stamped_at_head(store_url):
     assert migrations.upgrade(engine) == (None, migrations.head(), migrations.head())
     assert _diffs(store_url) == []
     engine.dispose()
+
+
+def test_db_current_on_a_missing_sqlite_store_creates_nothing(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    monkeypatch.setenv("WXPIPELINE_HOME", str(home))
+    monkeypatch.delenv("WXPIPELINE_DATABASE_URL", raising=False)
+    assert main(["db", "current"]) == 1
+    assert f"no findings store at {home / 'findings.db'}" in capsys.readouterr().err
+    assert not home.exists()  # neither the file nor its folder
+    assert main(["db", "upgrade"]) == 0 and main(["db", "current"]) == 0
+    assert "(up to date)" in capsys.readouterr().out

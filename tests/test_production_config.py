@@ -63,3 +63,26 @@ def test_production_instance_opens_on_postgresql(home, monkeypatch):
         with admin.connect() as c:
             c.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
         admin.dispose()
+
+
+def test_sensor_interval_and_run_executor_come_from_the_environment(monkeypatch):
+    from wxpipeline.definitions import build_defs
+
+    for var in ("WXPIPELINE_EXPORTS_SENSOR_INTERVAL", "WXPIPELINE_RUN_EXECUTOR"):
+        monkeypatch.delenv(var, raising=False)
+    defs = build_defs()
+    assert defs.get_sensor_def("exports_sensor").minimum_interval_seconds == 300
+    assert defs.resolve_job_def("judge_day").executor_def.name == "in_process"
+
+    monkeypatch.setenv("WXPIPELINE_EXPORTS_SENSOR_INTERVAL", "5")
+    monkeypatch.setenv("WXPIPELINE_RUN_EXECUTOR", "multiprocess")
+    defs = build_defs()
+    assert defs.get_sensor_def("exports_sensor").minimum_interval_seconds == 5
+    assert defs.resolve_job_def("judge_day").executor_def.name == "multiprocess"
+
+    for var, bad in (("WXPIPELINE_EXPORTS_SENSOR_INTERVAL", "5m"), ("WXPIPELINE_EXPORTS_SENSOR_INTERVAL", "0"),
+                     ("WXPIPELINE_RUN_EXECUTOR", "celery")):
+        monkeypatch.setenv(var, bad)
+        with pytest.raises(ValueError, match=var):
+            build_defs()
+        monkeypatch.delenv(var)

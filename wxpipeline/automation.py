@@ -19,6 +19,7 @@ STAGED_SELECTION = dg.AssetSelection.assets(*STAGED)
 def build_automation(assets: Sequence) -> dg.Definitions:
     """The five jobs, `nightly_audit` and the sensors for `assets` (the loaded defs folder)."""
     from wxpipeline.sensors import build_exports_sensor
+    from wxpipeline.settings import run_executor
 
     partitioned = dg.AssetSelection.assets(
         *[a for a in assets if isinstance(a, dg.AssetsDefinition) and a.partitions_def is not None]
@@ -68,4 +69,6 @@ def build_automation(assets: Sequence) -> dg.Definitions:
         schedules=[nightly],
         sensors=[build_exports_sensor([refresh_reference, stage_day, judge_day]), wecom_run_failure_alert,
                  stale_run_sweeper],
+        # how runs the daemon or the UI launch execute (settings.run_executor: why in-process by default)
+        executor=dg.in_process_executor if run_executor() == "in_process" else dg.multiprocess_executor,
     )

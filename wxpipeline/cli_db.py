@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+
+def _sqlite_file(url: str):
+    """The file of a `sqlite:///PATH` URL (None for other databases and in-memory SQLite)."""
+    from pathlib import Path
+
+    path = url.removeprefix("sqlite:///").split("?", 1)[0] if url.startswith("sqlite:///") else ""
+    return Path(path) if path and path != ":memory:" else None
 
 
 def _store():
@@ -11,10 +20,8 @@ def _store():
     from wxpipeline.settings import settings
 
     url = settings().database_url
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if (file := _sqlite_file(url)) is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         from wxpipeline.store.concurrency import serialise_sqlite_writes
@@ -47,7 +54,13 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_current(args: argparse.Namespace) -> int:
     from wxpipeline import migrations
+    from wxpipeline.settings import settings
 
+    file = _sqlite_file(settings().database_url)
+    if file is not None and not file.exists():  # SQLite would create an empty file (and folders) just to look
+        print(f"error: no findings store at {file} (WXPIPELINE_DATABASE_URL / WXPIPELINE_HOME); "
+              "`wxpipeline db upgrade` or a run creates it", file=sys.stderr)
+        return 1
     engine = _store()
     try:
         rev = migrations.current(engine)

@@ -22,6 +22,7 @@ from wxpipeline import arrival, nightly
 from wxpipeline.resources.exports import ExportsFolder
 from wxpipeline.resources.policy import PolicyResource
 from wxpipeline.resources.warehouse import Warehouse
+from wxpipeline.settings import exports_sensor_interval
 from wxpipeline.store import findings as findings_store
 
 BATCH_TAG = "wxpipeline/batch"
@@ -104,7 +105,7 @@ def build_exports_sensor(jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="exports_sensor",
         jobs=jobs,
-        minimum_interval_seconds=300,
+        minimum_interval_seconds=exports_sensor_interval(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Watches WXPIPELINE_EXPORTS_DIR (reference files too). For files new, changed or removed since its "

@@ -16,6 +16,8 @@ ENVIRONMENT = (
     ("WXPIPELINE_POLICY", "a policy file or a folder of versions (default: the packaged policy)"),
     ("WXPIPELINE_PARTITIONS_START", "first daily partition (default: WXPIPELINE_HOME/partitions_start)"),
     ("WXPIPELINE_WECOM_WEBHOOK", "WeCom group robot: daily summary, failure alerts (off when unset)"),
+    ("WXPIPELINE_EXPORTS_SENSOR_INTERVAL", "seconds between two looks of exports_sensor at the folder (default 300)"),
+    ("WXPIPELINE_RUN_EXECUTOR", "in_process (default: a run's steps in one process) or multiprocess (one per step)"),
     ("DAGSTER_HOME", "Dagster instance (default WXPIPELINE_HOME/dagster)"),
 )
 PARTITIONS_START_FILE = "partitions_start"
@@ -91,6 +93,39 @@ def record_partitions_start(day: date | None = None) -> str:
         s.home.mkdir(parents=True, exist_ok=True)
         f.write_text(want.isoformat() + "\n", "utf-8")
     return os.environ.get("WXPIPELINE_PARTITIONS_START") or want.isoformat()
+
+
+def exports_sensor_interval() -> int:
+    """WXPIPELINE_EXPORTS_SENSOR_INTERVAL: the minimum seconds between two evaluations of
+    `exports_sensor` by the daemon (default 300: a file that arrives is staged within ~5 minutes;
+    each evaluation lists the whole exports folder). Read when the definitions are loaded."""
+    raw = os.environ.get("WXPIPELINE_EXPORTS_SENSOR_INTERVAL") or "300"
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError(f"WXPIPELINE_EXPORTS_SENSOR_INTERVAL: expected a whole number of seconds >= 1, got {raw!r}")
+    return seconds
+
+
+RUN_EXECUTORS = ("in_process", "multiprocess")
+
+
+def run_executor() -> str:
+    """WXPIPELINE_RUN_EXECUTOR: how a run launched by the daemon or the UI executes its steps.
+
+    `in_process` (default): one after another in the run's own process, as `wxpipeline run` and
+    `nightly` always do (and the 10-million-message benchmarks measure). Each step process of the
+    `multiprocess` executor imports the whole code location again (~3 s of CPU), which for a day of
+    ~30 small steps made a daemon-launched run take minutes on 2 cores; parallelism comes from
+    the run queue instead (days side by side, `max_concurrent_runs`). `multiprocess`: one process
+    per step, steps of different domains in parallel and a step's memory returned to the system
+    when it ends; worth it only with cores to spare beyond the queue's runs."""
+    name = os.environ.get("WXPIPELINE_RUN_EXECUTOR") or "in_process"
+    if name not in RUN_EXECUTORS:
+        raise ValueError(f"WXPIPELINE_RUN_EXECUTOR: expected one of {', '.join(RUN_EXECUTORS)}, got {name!r}")
+    return name
 
 
 def umask() -> int:

@@ -52,16 +52,17 @@ def _process_start(pid: int) -> float | None:
         return 0.0  # exists; start unknown
 
 
-def _worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int | None, str | None]:
+def _worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int | None, str | None, float | None]:
+    """(pid, host, when that pid was recorded: None for a `wxpipeline run` tag, set before the run)."""
     if PID_TAG in run.tags:
-        return int(run.tags[PID_TAG]), run.tags.get(HOST_TAG)
+        return int(run.tags[PID_TAG]), run.tags.get(HOST_TAG), None
     records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=50).records
     for record in records:
         data = record.event_log_entry.dagster_event.event_specific_data if record.event_log_entry.dagster_event else None
         pid = (getattr(data, "metadata", None) or {}).get("pid")
         if pid is not None:
-            return int(getattr(pid, "value", pid)), None  # launched on this host's code server
-    return None, None
+            return int(getattr(pid, "value", pid)), None, record.event_log_entry.timestamp  # this host's code server
+    return None, None, None
 
 
 def sweep_stale_runs(instance: dg.DagsterInstance, who: str) -> list[str]:
@@ -70,10 +71,12 @@ def sweep_stale_runs(instance: dg.DagsterInstance, who: str) -> list[str]:
     failed = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=list(IN_PROGRESS))):
         run = record.dagster_run
-        pid, run_host = _worker_pid(instance, run)
+        pid, run_host, recorded_at = _worker_pid(instance, run)
         if pid is None or (run_host and run_host != host) or pid == os.getpid():
             continue
-        started = record.start_time or record.create_timestamp.timestamp()
+        # a worker the daemon launched after the run waited in the queue starts after the run was
+        # created (and, STARTING, has no start time yet): it must have started before its pid was logged
+        started = recorded_at or record.start_time or record.create_timestamp.timestamp()
         proc_start = _process_start(pid)
         if proc_start is not None and proc_start <= started + 1:
             continue  # still running

@@ -20,6 +20,7 @@ from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.store.tables import Finding
 
 from .conftest import materialize_day, stage
+from .wecom_fixture import write_wecom_reference
 
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAchatdomain00000AAAA"
@@ -62,20 +63,14 @@ ARCHIVE = [
 
 
 def write_chat_exports(root: Path) -> None:
-    for sub in ("reference", "wecom_archive", "wecom_groups", "wecom_group_events"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "reference/roster.csv").write_text(
-        "employee_id,name,department,position,phone,hire_date,leave_date,wecom_userid,is_leader\n"
+    write_wecom_reference(root, (
         "E0001,张伟,财务部,会计,13800001111,2020-01-01,,zhangwei,false\n"
         "E0002,李娜,财务部,经理,13900002222,2019-05-01,,lina,true\n"
         "E0003,王芳,财务部,出纳,13700003333,2018-03-01,2026-10-01,wangfang,false\n"
-        "E0004,吴静,财务部,出纳,13600004444,2021-03-01,,wujing,false\n", "utf-8")
-    (root / "reference/group_registry.csv").write_text(
-        "group_id,group_name,group_type,owner_employee_id,registered_on,work_item_end,allows_external\n"
-        f"{ROOM},财务部工作群,department,E0002,2024-01-01,,false\n", "utf-8")
-    (root / "reference/pay_accounts.csv").write_text("account_nickname,employee_id,approved_on,revoked_on\n", "utf-8")
-    (root / "reference/pay_approvals.csv").write_text(
-        "approval_id,employee_id,valid_from,valid_to,approved_limit,reason,approver_employee_id\n", "utf-8")
+        "E0004,吴静,财务部,出纳,13600004444,2021-03-01,,wujing,false\n"
+    ), (
+        f"{ROOM},财务部工作群,department,E0002,2024-01-01,,false\n"
+    ))
     (root / "wecom_archive/a.jsonl").write_text("\n".join(ARCHIVE) + "\n", "utf-8")
     for day in (11, 12, 13):
         (root / f"wecom_groups/s{day}.json").write_text(snapshot(day), "utf-8")

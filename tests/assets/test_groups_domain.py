@@ -19,6 +19,8 @@ from wxpipeline.assets.reference import reference_assets, reference_checks
 from wxpipeline.assets.wecom import wecom_assets, wecom_checks
 from wxpipeline.store.tables import Finding
 
+from .wecom_fixture import write_wecom_reference
+
 SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAgrpdomain000000AAAA"  # department group, no externals
 TEMP = "wrOgQhDgAAgrpdomaintmp000AAAA"  # temporary group, work item ended 10-06, owned by a leaver
@@ -39,21 +41,15 @@ def chat(chat_id: str, name: str, owner: str, members: list[dict]) -> dict:
 
 
 def write_exports(root: Path) -> None:
-    for sub in ("reference", "wecom_archive", "wecom_groups", "wecom_group_events"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "reference/roster.csv").write_text(
-        "employee_id,name,department,position,phone,hire_date,leave_date,wecom_userid,is_leader\n"
+    write_wecom_reference(root, (
         "E0001,张伟,财务部,会计,13800001111,2020-01-01,,zhangwei,false\n"
         "E0002,李娜,财务部,经理,13900002222,2019-05-01,,lina,true\n"
         "E0003,王芳,财务部,出纳,13700003333,2018-03-01,2026-10-09,wangfang,false\n"
-        "E0004,赵敏,财务部,专员,13600004444,2026-10-12,,zhaomin,false\n", "utf-8")
-    (root / "reference/group_registry.csv").write_text(
-        "group_id,group_name,group_type,owner_employee_id,registered_on,work_item_end,allows_external\n"
+        "E0004,赵敏,财务部,专员,13600004444,2026-10-12,,zhaomin,false\n"
+    ), (
         f"{ROOM},财务部工作群,department,E0002,2024-01-01,,false\n"
-        f"{TEMP},国庆值班临时群,temporary,E0003,2026-09-20,2026-10-06,false\n", "utf-8")
-    (root / "reference/pay_accounts.csv").write_text("account_nickname,employee_id,approved_on,revoked_on\n", "utf-8")
-    (root / "reference/pay_approvals.csv").write_text(
-        "approval_id,employee_id,valid_from,valid_to,approved_limit,reason,approver_employee_id\n", "utf-8")
+        f"{TEMP},国庆值班临时群,temporary,E0003,2026-09-20,2026-10-06,false\n"
+    ))
     old = unix(1, 9)
     lina, wangfang = member("lina", "李娜-经理", old), member("wangfang", "王芳-出纳", old)
     night11 = [chat(ROOM, "财务部工作群", "lina", [member("zhangwei", "张伟-会计", old), lina, wangfang])]

@@ -11,6 +11,22 @@ SH = ZoneInfo("Asia/Shanghai")
 ROOM = "wrOgQhDgAAfixture0000000AAAA"
 
 
+ROSTER_HEADER = "employee_id,name,department,position,phone,hire_date,leave_date,wecom_userid,is_leader\n"
+REGISTRY_HEADER = "group_id,group_name,group_type,owner_employee_id,registered_on,work_item_end,allows_external\n"
+
+
+def write_wecom_reference(root: Path, roster_rows: str, registry_rows: str) -> None:
+    """The export folders the WeCom domains read, and a reference folder with the given roster and
+    group registry rows (no pay accounts or approvals)."""
+    for sub in ("reference", "wecom_archive", "wecom_groups", "wecom_group_events"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "reference/roster.csv").write_text(ROSTER_HEADER + roster_rows, "utf-8")
+    (root / "reference/group_registry.csv").write_text(REGISTRY_HEADER + registry_rows, "utf-8")
+    (root / "reference/pay_accounts.csv").write_text("account_nickname,employee_id,approved_on,revoked_on\n", "utf-8")
+    (root / "reference/pay_approvals.csv").write_text(
+        "approval_id,employee_id,valid_from,valid_to,approved_limit,reason,approver_employee_id\n", "utf-8")
+
+
 def ms(day: int, hh: int, mm: int = 0) -> int:
     return int(datetime(2026, 10, day, hh, mm, tzinfo=SH).timestamp() * 1000)
 

@@ -56,6 +56,7 @@ wecom_group_events = build_staged_asset(
     io_manager_key="staged_io",
     kinds={"polars", "parquet"},
     owners=OWNERS,
+    code_version=f"derive-v{membership.VERSION}",
     metadata={"dagster/column_schema": column_schema(dict(membership.SCHEMA))},
     description="群成员时间线: " + inspect.cleandoc(membership.membership_timeline.__doc__ or ""),
 )

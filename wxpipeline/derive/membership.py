@@ -28,6 +28,8 @@ LOOKBACK = timedelta(days=14)  # a group unseen by any snapshot this long is jud
 SAME_JOIN = timedelta(seconds=60)  # an add event and the snapshot's join_time of the same join
 KEY = ["group_id", "userid"]
 
+# bumped when the timeline's output changes: the UI then marks wecom_membership_timeline changed
+VERSION = 1
 SCHEMA = pl.Schema({
     "day": pl.Date, "group_id": pl.String, "userid": pl.String,
     "joined_at": TS, "join_source": pl.String, "join_method": pl.String, "join_scene": pl.Int64,

@@ -78,15 +78,27 @@ def load_word_lists(policy, categories: Sequence[str] | None = None) -> pl.DataF
     return pl.concat(frames) if frames else pl.DataFrame(schema=WORDLIST_SCHEMA)
 
 
+# Normalising a list's terms costs ~10 ms per call and every judged day asks again for the same
+# lists; the result depends on the (category, term) rows alone, so it is kept per process.
+_COMPILED: dict[tuple, pl.DataFrame] = {}
+
+
 def compiled_terms(word_lists: pl.DataFrame, categories: Sequence[str]) -> pl.DataFrame:
     """(category, term, pattern): each term of `categories` with its normalised pattern."""
     picked = word_lists.filter(pl.col("category").is_in(list(categories)))
-    return (
+    key = (tuple(picked["category"].to_list()), tuple(picked["term"].to_list()))
+    if (known := _COMPILED.get(key)) is not None:
+        return known
+    compiled = (
         picked.with_columns(normalise(picked["term"]).alias("pattern"))
         .filter(pl.col("pattern").str.len_chars() > 0)
         .unique(["category", "pattern"], keep="first", maintain_order=True)
         .select("category", "term", "pattern")
     )
+    if len(_COMPILED) >= 32:  # edited lists in a long-lived process: keep the cache bounded
+        _COMPILED.clear()
+    _COMPILED[key] = compiled
+    return compiled
 
 
 # ---- matching ---------------------------------------------------------------------------------

@@ -113,8 +113,13 @@ def replace_partition(
             for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
         }
 
+        # new cases and case events go in as one executemany each (in this order of events), not as
+        # one ORM object per row: a busy day has thousands of findings
+        new_cases: list[dict] = []
+        events: list[dict] = []
+
         def event(kind: str, fp: str, clause_id: str, subject_id: str, note: str) -> None:
-            s.add(CaseEvent(
+            events.append(dict(
                 fingerprint=fp, clause_id=clause_id, subject_id=subject_id, partition_date=day, event=kind,
                 old_policy_version=old_version, policy_version=policy_version, who=who, at=at, run_id=run_id,
                 note=note, cause=cause if kind in ("new", "resolved") and prev is not None else None,
@@ -124,7 +129,7 @@ def replace_partition(
             fp = r["fingerprint"]
             case = cases.get(fp)
             if case is None:
-                s.add(Case(
+                new_cases.append(dict(
                     fingerprint=fp, clause_id=r["clause_id"], subject_id=r["subject_id"], domain=domain,
                     first_seen=day, last_seen=day, status="open",
                 ))
@@ -146,6 +151,10 @@ def replace_partition(
             if fp not in new_fps:
                 diff.resolved.append({"fingerprint": fp, "clause_id": f.clause_id, "subject_id": f.subject_id})
                 event("resolved", fp, f.clause_id, f.subject_id, f.summary)
+        if new_cases:
+            s.execute(insert(Case), new_cases)
+        if events:
+            s.execute(insert(CaseEvent), events)
         s.add(Judgement(
             run_id=run_id, domain=domain, partition_date=day, policy_version=policy_version,
             policy_hash=policy_hash, old_policy_version=old_version,

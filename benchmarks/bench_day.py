@@ -14,6 +14,8 @@ WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, 
   msgtime, msgtype and the text body from the same file, measured in the same process right
   after the run (file in the page cache, as it was for the run), and wall ÷ floor,
 * the child's CPU seconds (user+sys, all threads): less sensitive than wall time to other load,
+* the archive's cold parse + cache write on its own (`iter_wecom_archive` into `_write_blocks`, as
+  the exports folder does it), in this process after the run: wall, CPU seconds and CPUs used,
 * the machine load (`os.getloadavg`) before and after: the 2-core machine is often shared.
 
 Deletes the generated files afterwards unless --keep (10M messages are ~4.7 GB).
@@ -103,6 +105,24 @@ def step_stats(dagster_home: Path) -> dict[str, tuple[float, float]]:
     return out
 
 
+def archive_parse(day_file: Path, out: Path) -> tuple[float, float]:
+    """(wall, CPU seconds of this process, all threads) of the archive file's cold parse into a
+    parse-cache file, the exports folder's code path without Dagster."""
+    from wxpipeline.formats.registry import EXPORT_KINDS
+    from wxpipeline.formats.wecom_archive import iter_wecom_archive
+    from wxpipeline.resources.exports import _write_blocks
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    t0, c0 = time.monotonic(), cpu()
+    _write_blocks(iter_wecom_archive(day_file, [], {}), out, EXPORT_KINDS["wecom_archive"])
+    wall, used = time.monotonic() - t0, cpu() - c0
+    out.unlink()
+    return wall, used
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=1_000_000)
@@ -151,10 +171,14 @@ def main() -> None:
     floor_rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
     floor = time.monotonic() - t0
 
+    parse_wall, parse_cpu = archive_parse(day_file, work / "archive.parquet")
+
     print(f"\nmessages {args.messages:,}  wall {wall:.1f}s  CPU {cpu:.1f}s (user+sys, all threads)  "
           f"peak RSS {peak_gb:.2f} GB  exit {proc.returncode}")
     print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
           f"seconds per million {wall / (args.messages / 1e6):.1f}")
+    print(f"archive parse + cache write alone {parse_wall:.2f}s wall, {parse_cpu:.2f} CPU s "
+          f"({parse_cpu / parse_wall:.2f} CPUs; {parse_wall / (args.messages / 1e6):.2f}s wall per million)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     print("\nthe run's own lines (one per Dagster run):")
     print("\n".join("  " + ln for ln in out.splitlines() if ("run " in ln and "(" in ln) or "exports read" in ln))

@@ -196,3 +196,52 @@ def test_gb18030_lines_are_decoded_and_nul_bytes_in_ids_quarantined(tmp_path):
     assert res.frame["msgid"].to_list() == ["m1", "g"] and res.frame["text"].to_list() == ["你好", "赌博网站"]
     assert res.meta["gb18030_lines"] == 1
     assert [(r.line, r.reason.startswith("NUL byte")) for r in res.rejects] == [(3, True)]
+
+
+def test_times_as_integers_or_as_text_stage_the_same(tmp_path):
+    # one block of integer times (read as Int64), one holding a float and a string time (read
+    # again with times as text): the same instant either way
+    path = tmp_path / "times.jsonl"
+    first = [json.dumps({**GOOD, "msgid": "int", "msgtime": 1790000000123}),
+             json.dumps({**GOOD, "msgid": "sec", "msgtime": 1790000000})]
+    second = [json.dumps({**GOOD, "msgid": "str", "msgtime": "1790000000123"}),
+              json.dumps({**GOOD, "msgid": "flt", "msgtime": 1.790000000123e12}),
+              json.dumps({**GOOD, "msgid": "big", "msgtime": 123456789012345678901234})]
+    path.write_text("\n".join(first) + "\n" + "\n".join(second) + "\n")
+    from wxpipeline.formats import jsontools
+
+    res = parse_wecom_archive(path)
+    one_block = {r["msgid"]: r["sent_at"] for r in res.frame.iter_rows(named=True)}
+    assert one_block["int"] == one_block["str"] == one_block["flt"] == datetime(2026, 9, 21, 22, 13, 20, 123000, tzinfo=SH)
+    assert res.meta["msgtime_in_seconds"] == 1 and res.meta["slow_blocks"] == 0
+    assert [(r.line, r.reason.split(":")[0]) for r in res.rejects] == [(5, "msgtime")]
+    mp = pytest.MonkeyPatch()
+    with mp.context() as m:  # the first block on its own: the integer reading
+        m.setattr(jsontools, "CHUNK_BYTES", len("\n".join(first)) + 2)
+        split = parse_wecom_archive(path)
+    assert split.frame.equals(res.frame) and split.rejects == res.rejects
+
+
+def test_blocks_parsed_in_parallel_come_out_in_file_order(tmp_path, monkeypatch):
+    from wxpipeline.formats import jsontools, wecom_archive
+
+    link = {**{k: v for k, v in GOOD.items() if k != "text"}, "msgtype": "link", "link": {"title": "T", "link_url": "u"}}
+    lines = [json.dumps({**(link if i % 7 == 0 else GOOD), "msgid": f"m{i}"}, ensure_ascii=False) for i in range(400)]
+    lines[57] = lines[57][:30]  # a slow block
+    lines[123] = json.dumps({**GOOD, "msgid": "f", "msgtime": 1.79e12})  # times read as text
+    lines[250] = ""
+    lines[301] = json.dumps({**GOOD, "msgid": "s", "msgtime": 1790000000})
+    path = tmp_path / "many.jsonl"
+    gbk = json.dumps({**GOOD, "msgid": "g", "text": {"content": "赌博"}}, ensure_ascii=False).encode("gb18030")
+    path.write_bytes("\n".join(lines[:200]).encode() + b"\n" + gbk + b"\n" + "\n".join(lines[200:]).encode() + b"\n")
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 3000)  # ~40 blocks
+    results = {}
+    for threads in (1, 4):
+        monkeypatch.setattr(wecom_archive, "parse_threads", lambda t=threads: t)
+        results[threads] = parse_wecom_archive(path)
+    one, many = results[1], results[4]
+    assert many.frame.equals(one.frame) and many.rejects == one.rejects and many.meta == one.meta
+    assert many.frame["source_line"].is_sorted() and many.frame.height == 399
+    assert many.meta["gb18030_lines"] == 1 and many.meta["msgtime_in_seconds"] == 1 and many.meta["slow_blocks"] == 2
+    assert [r.line for r in many.rejects] == [58]
+    assert many.frame.filter(pl.col("msgid") == "m7")["text"].item() == "T"

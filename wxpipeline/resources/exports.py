@@ -182,23 +182,24 @@ class ExportsFolder(dg.ConfigurableResource):
 
 
 def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
-    """Stream the parsed blocks into one parquet file with polars' streaming sink: a file's
-    records are never all in memory at once."""
-    from polars.io.plugins import register_io_source
+    """Write the parsed blocks into one parquet file as they arrive, a row group per block: a
+    file's records are never all in memory at once, and the write of one block overlaps the
+    parse of the next (pyarrow releases the GIL while it encodes).
 
-    from wxpipeline.formats import schemas
+    Statistics only for the time column and the key: the day's staging prunes row groups on the
+    time column, and min/max of every text column cost a quarter of the write. Without dictionaries
+    (ids are nearly unique) 1M archive messages write in 1.05 CPU s instead of polars' sink's
+    1.5 s (measured at load 3.5), 37 MB instead of 29 MB.
+    """
+    import pyarrow.parquet as pq
 
-    def source(with_columns, predicate, n_rows, batch_size):
+    schema = _empty_frame(kind).to_arrow().schema
+    stats = [kind.time_column, *kind.natural_key] if kind.time_column else list(kind.natural_key)
+    with pq.ParquetWriter(path, schema, compression="zstd", compression_level=1, use_dictionary=False,
+                          write_statistics=[c for c in stats if c in schema.names]) as writer:
         for frame in blocks:
-            if with_columns is not None:
-                frame = frame.select(with_columns)
-            if predicate is not None:
-                frame = frame.filter(predicate)
-            yield frame
-
-    # zstd level 1: the same size as the default level here, a quarter less CPU to write (1M messages:
-    # 1.12 s instead of 1.53 s); reading is unchanged
-    register_io_source(source, schema=schemas.export_schema(kind.name)).sink_parquet(path, compression_level=1)
+            if frame.height:
+                writer.write_table(frame.to_arrow())
 
 
 _EMPTY_CACHE: dict[str, pl.DataFrame] = {}

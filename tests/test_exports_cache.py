@@ -1,0 +1,58 @@
+"""The parse cache of streamed kinds (the WeCom archive): what is written is what was parsed,
+row groups carry the statistics the day's staging prunes on, and an empty file caches an empty
+table with the full schema."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from wxpipeline.formats import jsontools
+from wxpipeline.formats.schemas import export_schema
+from wxpipeline.formats.wecom_archive import parse_wecom_archive
+from wxpipeline.resources.exports import ExportsFolder
+
+DAY_MS = 1_790_006_400_000  # 2026-09-22 00:00 Asia/Shanghai (UTC+8) in ms
+
+
+def _folder(tmp_path) -> ExportsFolder:
+    return ExportsFolder(exports_dir=str(tmp_path / "exports"), cache_dir=str(tmp_path / "cache"))
+
+
+def _line(i: int, ms: int) -> str:
+    return json.dumps({"msgid": f"m{i}", "action": "send", "from": "zhangsan", "tolist": ["lisi"], "roomid": "",
+                       "msgtime": ms, "msgtype": "text", "text": {"content": f"第{i}条"}}, ensure_ascii=False)
+
+
+def test_cached_archive_equals_the_parse_and_prunes_on_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 4000)  # several blocks: several row groups
+    archive = tmp_path / "exports" / "wecom_archive"
+    archive.mkdir(parents=True)
+    # the day before, then the day: each block's rows on one day
+    lines = [_line(i, DAY_MS - 86_400_000 + i) for i in range(100)] + [_line(i, DAY_MS + i) for i in range(100, 200)]
+    path = archive / "a.jsonl"
+    path.write_text("\n".join(lines) + "\nnot json\n", "utf-8")
+    folder = _folder(tmp_path)
+    scan = folder.scan("wecom_archive")
+    parsed = parse_wecom_archive(path)
+    assert scan.raw.collect().equals(parsed.frame) and [r.line for r in scan.rejects] == [201]
+    cached = next((tmp_path / "cache" / "wecom_archive").glob("*.parquet"))
+    meta = pq.ParquetFile(cached).metadata
+    assert meta.num_row_groups > 2
+    names = [meta.row_group(0).column(c).path_in_schema for c in range(meta.num_columns)]
+    stats = {n: meta.row_group(0).column(c).is_stats_set for c, n in enumerate(names)}
+    assert stats["sent_at"] and stats["msgid"] and not stats["text"]
+    day, _ = folder.day("wecom_archive", date(2026, 9, 22))
+    assert day["msgid"].to_list() == [f"m{i}" for i in range(100, 200)]
+
+
+def test_an_archive_without_records_caches_an_empty_table(tmp_path):
+    archive = tmp_path / "exports" / "wecom_archive"
+    archive.mkdir(parents=True)
+    (archive / "empty.jsonl").write_text("\n\n", "utf-8")
+    frame = _folder(tmp_path).scan("wecom_archive").raw.collect()
+    assert frame.height == 0 and frame.schema == pl.Schema(export_schema("wecom_archive"))
+    assert frame.schema == parse_wecom_archive(archive / "empty.jsonl").frame.schema

@@ -77,9 +77,15 @@ def lookback_days(policy) -> int:
 
 
 def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.DataFrame:
-    today = messages.filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS)
-    earlier = earlier_messages.select(EARLIER_COLUMNS)
-    return pl.concat([earlier, today], how="vertical_relaxed").unique("msgid", keep="last", maintain_order=True)
+    """The group records of the look-back and the day, once per msgid (the later copy wins). Only
+    a text with an `@` is kept (the rules read no other; the asset hands `earlier_messages` so
+    already): the frame then holds a fraction of the day's text."""
+    at_only = pl.when(pl.col("text").str.contains("@", literal=True)).then(pl.col("text")).alias("text")
+    today = messages.lazy().filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS).with_columns(at_only)
+    earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(at_only)
+    both = pl.concat([earlier, today], how="vertical_relaxed")
+    # == unique("msgid", keep="last", maintain_order=True), without a second copy of the frame
+    return both.filter(pl.col("msgid").is_last_distinct()).collect()
 
 
 def leader_messages(records: pl.DataFrame, roster: pl.DataFrame, window: timedelta, day: date) -> pl.DataFrame:
@@ -175,9 +181,12 @@ def unanswered(owed: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """The obligations with no post of the member in the group in (mention, deadline]; adds
     `first_post_at`, the member's first post after the mention (a late answer), if any."""
     posts = (
-        records.filter(pl.col("action") == "send")
+        records.lazy().filter(pl.col("action") == "send")
         .select("roomid", pl.col("sender").alias("userid"), pl.col("sent_at").alias("first_post_at"))
+        # only the posts of an obliged member in that group can answer (a few of the day's)
+        .join(owed.lazy().select("roomid", "userid").unique(), on=["roomid", "userid"], how="semi")
         .sort("first_post_at")
+        .collect()
     )
     answered = owed.sort("sent_at").join_asof(
         posts, left_on="sent_at", right_on="first_post_at", by=["roomid", "userid"], strategy="forward",

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from wxpipeline.checks.chat_01_03_05_content import prepare_messages
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages, term_candidates
 from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS
 from wxpipeline.checks.registry import CLAUSES, clauses_for
 from wxpipeline.checks.wordlists import find_terms, load_word_lists
@@ -60,7 +60,7 @@ def found(demo, archive) -> dict[str, set[str]]:
     frames = {
         "messages": messages, "earlier_messages": messages.select(EARLIER_COLUMNS), "members": timeline,
         "leaver_history": messages.select("sender", "sent_at", "msgid"), "roster": roster,
-        "word_lists": load_word_lists(policy),
+        "word_lists": load_word_lists(policy), "term_candidates": term_candidates(messages, load_word_lists(policy)),
     }
     out: dict[str, set[str]] = {c: set() for c in CHAT}
     d = start

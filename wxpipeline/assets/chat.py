@@ -16,6 +16,9 @@ normalisation of the day's text shared by every word-list rule, no per-message P
   record if there is one (ACC-01 reports an account on its first such day only). Searched
   backwards in widening windows (1, 7, 30 days, then back to the leave date but no further than
   the policy's `windows.leaver_history_days`, the declared look-back), for those accounts only.
+* `term_candidates`: (msgid, category) of the messages whose normalised text holds a term of a
+  word list: one scan of the day's text for all lists, CHAT-01/02/05 then search their own
+  candidates only.
 * `roster`, `word_lists`.
 """
 
@@ -33,7 +36,7 @@ from wxpipeline.assets.wecom import (
     wecom_messages,
 )
 from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
-from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages
+from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages, term_candidates
 from wxpipeline.times import day_bounds
 from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
 from wxpipeline.checks.wordlists import load_word_lists
@@ -108,14 +111,16 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     roster_df = jc.staged.read("roster")
     start, _ = day_bounds(jc.day)
     earlier = earlier_group_messages(jc.upstream, start - ack_lookback(jc.policy), start)
+    word_lists = load_word_lists(jc.policy)
     return {
         "messages": messages,
+        "term_candidates": term_candidates(messages, word_lists),
         "earlier_messages": earlier,
         "members": member_frames(jc, earlier),
         "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
                                          jc.policy.windows.leaver_history_days),
         "roster": roster_df,
-        "word_lists": load_word_lists(jc.policy),
+        "word_lists": word_lists,
     }
 
 

@@ -142,8 +142,9 @@ def chat_04_sensitive(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.
         pl.col("mobiles").list.len() >= params.min_distinct_mobiles)
     marks = markers(msgs, params).group_by("msgid", maintain_order=True).agg(
         pl.struct("term", "offset", "snippet").alias("markers"))
+    flagged = pl.concat([ids["msgid"], cards["msgid"], many["msgid"], marks["msgid"]]).unique().implode()
     per = (
-        msgs.select("msgid")
+        msgs.select("msgid").filter(pl.col("msgid").is_in(flagged))  # left joins over the flagged few only
         .join(ids.group_by("msgid").agg(pl.col("value").unique(maintain_order=True).alias("ids")), on="msgid",
               how="left")
         .join(cards.group_by("msgid").agg(pl.col("value").unique(maintain_order=True).alias("cards")), on="msgid",

@@ -5,9 +5,10 @@ normalisation of the day's text shared by every word-list rule, no per-message P
 
 * `messages`: the staged `wecom_messages` partition D (contract-checked), the columns the rules
   read plus `text_norm`.
-* `earlier_messages`: the group records of the CHAT-06/07 look-back before D (the longest
-  enabled window, 24 h by default), from the staged partitions declared upstream, so a
-  23:50 mention of D-1 is judged on D. `text` is kept only where it holds an `@`.
+* `group_messages`: the group records of the CHAT-06/07 look-back before D (the longest
+  enabled window, 24 h by default; from the staged partitions declared upstream, so a 23:50
+  mention of D-1 is judged on D) and of D, as CHAT-06/07 read them (`group_records`, built once
+  for both). `text` is kept only where it holds an `@`.
 * `members`: the membership timeline of D (the staged partition) and of each earlier day of the
   look-back on which a group had an `@` message (derived from the staged snapshots and events
   around that day, for those groups only: the same function the `wecom_membership_timeline` asset runs), so a mention is resolved
@@ -38,7 +39,7 @@ from wxpipeline.assets.wecom import (
 from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
 from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages, term_candidates
 from wxpipeline.times import day_bounds
-from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, group_records
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream
@@ -115,7 +116,7 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     return {
         "messages": messages,
         "term_candidates": term_candidates(messages, word_lists),
-        "earlier_messages": earlier,
+        "group_messages": group_records(messages, earlier),
         "members": member_frames(jc, earlier),
         "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
                                          jc.policy.windows.leaver_history_days),

@@ -28,7 +28,8 @@ from pydantic import field_validator
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width, normalise
-from wxpipeline.checks.wordlists import category_label, find_patterns, find_terms, mask_numbers, term_rows
+from wxpipeline.checks.wordlists import (category_label, combined_pattern, find_patterns, find_terms,
+                                        mask_numbers, term_rows)
 from wxpipeline.times import day_bounds, fmt_ts
 
 MESSAGE_COLUMNS = ["msgid", "action", "sender", "roomid", "sent_at", "msgtype", "text", "urls", "revoked_msgid"]
@@ -169,9 +170,11 @@ def word_list_hits(msgs: pl.DataFrame, word_lists: pl.DataFrame, params: WordLis
 def _word_list_findings(messages: pl.DataFrame, term_candidates: pl.DataFrame, members: pl.DataFrame,
                         roster: pl.DataFrame, word_lists: pl.DataFrame, params: WordListParams, day: date, what: str,
                         patterns: dict[str, str] | None = None) -> pl.DataFrame:
-    # patterns are searched in every message of the day, word lists in their candidates only
-    candidates = messages if patterns else messages.filter(_candidates_of(term_candidates, params.categories))
-    msgs = sent_on(candidates, day)
+    # the word lists are searched in their candidates only, the patterns in the messages they match
+    wanted = _candidates_of(term_candidates, params.categories)
+    if patterns:
+        wanted = wanted | pl.col("text_norm").str.contains(combined_pattern(patterns)).fill_null(False)
+    msgs = sent_on(messages.filter(wanted) if "text_norm" in messages.columns else messages, day)
     hits = word_list_hits(msgs, word_lists, params, patterns, term_candidates)
     labels = {c: category_label(c) for c in params.categories}
     # a pattern hit is labelled by the pattern's name (加微信+号码 ...)
@@ -316,7 +319,7 @@ def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _suffix_match(hosts: list[str]) -> pl.Expr:
-    """Per link row: its host or one of its parent domains is in `hosts` (needs `_suffixes`)."""
+    """Per host: it or one of its parent domains is in `hosts` (needs `_suffixes`)."""
     if not hosts:
         return pl.lit(False)
     return pl.col("_suffixes").list.eval(pl.element().is_in(hosts)).list.any()
@@ -340,27 +343,31 @@ def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.Data
                            & may_hold_links(messages.columns))
     links = extract_links(msgs.select("msgid", "text", *[c for c in ("urls", "text_norm") if c in msgs.columns]))
     labels = pl.col("host").str.split(".")
-    # the host and each parent domain (a.b.example.com -> a.b.example.com, b.example.com, ...)
-    links = links.with_columns(
+    # each distinct host once (a day's links name far fewer hosts than links): the host and each
+    # parent domain (a.b.example.com -> a.b.example.com, b.example.com, ...) against the lists
+    hosts = links.select("host").unique().with_columns(
         pl.concat_list([labels.list.slice(k).list.join(".") for k in range(MAX_HOST_LABELS)])
         .list.eval(pl.element().filter(pl.element() != "")).alias("_suffixes")
+    ).select(
+        "host",
+        _suffix_match(_hosts(params.blocked_hosts)).alias("_blocked"),
+        _suffix_match(_hosts(params.shortener_hosts)).alias("_shortener"),
+        _suffix_match(_hosts(params.allowed_hosts)).alias("allowed"),
     )
+    links = links.join(hosts, on="host", how="left", nulls_equal=True, maintain_order="left")
     exts = [e.lower() if e.startswith(".") else "." + e.lower() for e in params.executable_extensions]
     ext_re = "(?:" + "|".join(re.escape(e) for e in exts) + ")$" if exts else None
     reasons = [
-        pl.when(_suffix_match(_hosts(params.blocked_hosts))).then(pl.lit("blocked_host")),
+        pl.when(pl.col("_blocked")).then(pl.lit("blocked_host")),
         pl.when(pl.lit(params.flag_ip_literals) & pl.col("host").str.contains(_IP_LITERAL)).then(pl.lit("ip_literal")),
-        pl.when(_suffix_match(_hosts(params.shortener_hosts))).then(pl.lit("shortener")),
+        pl.when(pl.col("_shortener")).then(pl.lit("shortener")),
     ]
     if ext_re:
         reasons.append(pl.when(pl.col("path").str.to_lowercase().str.contains(ext_re)).then(pl.lit("executable")))
     flagged = (
-        links.with_columns(
-            pl.concat_list(reasons).list.drop_nulls().alias("reasons"),
-            _suffix_match(_hosts(params.allowed_hosts)).alias("allowed"),
-        )
+        links.with_columns(pl.concat_list(reasons).list.drop_nulls().alias("reasons"))
         .filter(~pl.col("allowed") & (pl.col("reasons").list.len() > 0))
-        .drop("_suffixes")
+        .drop("_blocked", "_shortener")
     )
     if flagged.height:
         flagged = flagged.with_columns(

@@ -2,10 +2,11 @@
 
 Frames:
 
-* `messages`: the judged day's archive records (see `chat_01_03_05_content.py`).
-* `earlier_messages`: the group records of the `ack_lookback(policy)` before the judged day
-  (msgid, action, sender, roomid, sent_at, text, revoked_msgid; the asset keeps `text` only where
-  it holds an `@`). A mention made the evening before is judged on the day its window ends.
+* `group_messages`: `group_records(messages, earlier_messages)`, built once by the asset for both
+  clauses: the group records (msgid, action, sender, roomid, sent_at, text, revoked_msgid) of the
+  `ack_lookback(policy)` before the judged day (`earlier_messages`) and of the judged day
+  (`messages`, see `chat_01_03_05_content.py`), `text` kept only where it holds an `@`. A
+  mention made the evening before is judged on the day its window ends.
 * `members`: `wecom_membership_timeline` rows (day, group_id, userid, joined_at, left_at,
   group_nickname, group_name) of every day a judged mention was made on.
 * `roster`.
@@ -224,10 +225,10 @@ def _findings(rows: pl.DataFrame, day: date, summary: pl.Expr, evidence: pl.Expr
     subject="{msgid}/{userid}",
     params=LeaderMention,
 )
-def chat_06_leader_mention(messages: pl.DataFrame, earlier_messages: pl.DataFrame, members: pl.DataFrame,
-                           roster: pl.DataFrame, params: LeaderMention, day: date) -> pl.DataFrame:
+def chat_06_leader_mention(group_messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
+                           params: LeaderMention, day: date) -> pl.DataFrame:
     window = timedelta(minutes=params.window_minutes)
-    records = group_records(messages, earlier_messages)
+    records = group_messages
     cand = leader_messages(records, roster, window, day)
     who = resolve_mentions(cand, members, roster)
     owed = obligations(cand, who, members, roster, day)
@@ -269,10 +270,10 @@ def all_mention_regex(tokens: list[str]) -> str:
     subject="{msgid}/{userid}",
     params=GroupNotice,
 )
-def chat_07_group_notice(messages: pl.DataFrame, earlier_messages: pl.DataFrame, members: pl.DataFrame,
-                         roster: pl.DataFrame, params: GroupNotice, day: date) -> pl.DataFrame:
+def chat_07_group_notice(group_messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
+                         params: GroupNotice, day: date) -> pl.DataFrame:
     window = timedelta(hours=params.window_hours)
-    records = group_records(messages, earlier_messages)
+    records = group_messages
     cand = leader_messages(records, roster, window, day)
     if params.all_mentions:
         cand = cand.filter(pl.col("text").str.contains(all_mention_regex(params.all_mentions)))

@@ -197,6 +197,11 @@ def find_terms(
     return out.drop("_row").select(*[c for c in texts.columns if c != text], *HIT_COLUMNS)
 
 
+def combined_pattern(patterns: Mapping[str, str]) -> str:
+    """One regular expression matching where any of `patterns` does."""
+    return "|".join(f"(?:{p})" for p in patterns.values())
+
+
 def find_patterns(
     texts: pl.DataFrame,
     *,
@@ -223,8 +228,7 @@ def find_patterns(
     if normalised is None:
         rows = rows.with_columns(normalise(texts[text]).alias("_norm"))
     texts = texts.drop("_norm", strict=False)
-    combined = "|".join(f"(?:{p})" for p in patterns.values())
-    cand = rows.filter(pl.col("_norm").str.contains(combined).fill_null(False))
+    cand = rows.filter(pl.col("_norm").str.contains(combined_pattern(patterns)).fill_null(False))
     if cand.height == 0:
         return empty_hits(texts, text)
     hits = pl.concat([

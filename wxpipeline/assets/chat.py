@@ -74,7 +74,8 @@ def leaver_history(up: Upstream, messages: pl.DataFrame, roster_df: pl.DataFrame
     """One earlier post-departure record (sender, sent_at, msgid) per departed account that sent
     today, if any, looking back in widening windows, no further than the account's leave date and
     the policy's `windows.leaver_history_days` (an account silent that long counts as new again)."""
-    senders = messages.filter(~pl.col("action").is_in(NOT_A_MESSAGE))["sender"].unique().implode()
+    senders = messages.select(pl.col("sender").filter(~pl.col("action").is_in(NOT_A_MESSAGE)).unique()).to_series()
+    senders = senders.implode()
     pending = departed_accounts(roster_df, day).filter(pl.col("userid").is_in(senders))
     found = [pl.DataFrame(schema=HISTORY_SCHEMA)]
     hi, _ = day_bounds(day)

@@ -51,10 +51,10 @@ def prepare_messages(messages: pl.DataFrame) -> pl.DataFrame:
 def sent_on(messages: pl.DataFrame, day: date) -> pl.DataFrame:
     """The day's messages that carry text (send records), normalised."""
     lo, hi = day_bounds(day)
-    msgs = messages.filter(
+    msgs = messages.lazy().filter(
         (pl.col("action") == "send") & pl.col("text").is_not_null()
         & pl.col("sent_at").is_between(lo, hi, closed="left")
-    )
+    ).select([c for c in [*MESSAGE_COLUMNS, "text_norm"] if c in messages.columns]).collect()
     return prepare_messages(msgs)
 
 

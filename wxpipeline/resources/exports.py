@@ -177,11 +177,12 @@ class ExportsFolder(dg.ConfigurableResource):
         start, end = day_bounds(day)
         scan = self.scan(kind_name)
         in_day = pl.col(kind.time_column).is_between(start, end, closed="left")
-        numbered = scan.raw.with_row_index("_row").filter(in_day)
-        last = pl.col(scan.key[0]).is_last_distinct() if len(scan.key) == 1 else pl.struct(scan.key).is_last_distinct()
-        dropped = numbered.select("_row", *scan.key).filter(~last).select("_row").collect()["_row"]
-        if dropped.len() == 0:
+        key = pl.col(scan.key[0]) if len(scan.key) == 1 else pl.struct(scan.key)
+        rows, keys = scan.raw.filter(in_day).select(pl.len(), key.n_unique()).collect().row(0)
+        if rows == keys:  # a count of distinct keys is cheaper than numbering the rows
             return scan.raw.filter(in_day), scan
+        numbered = scan.raw.with_row_index("_row").filter(in_day)
+        dropped = numbered.select("_row", *scan.key).filter(~key.is_last_distinct()).select("_row").collect()["_row"]
         return numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"), scan
 
 

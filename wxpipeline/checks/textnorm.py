@@ -46,6 +46,8 @@ _WIDTH_TABLE = str.maketrans(dict(zip(_WIDE, _NARROW)))
 # before lower-casing anyway). A row made only of these needs no lower-casing.
 _CASELESS = r"\x00-\x40\x5B-\x7F\x{3000}-\x{30FF}\x{4E00}-\x{9FFF}\x{FF00}-\x{FF20}\x{FF3B}-\x{FFEF}"
 
+_SLICE_ROWS = 500_000  # rows normalised at a time (a day of 10M messages: twenty slices)
+
 _JOIN = "\ue000"  # private-use row delimiter for batched OpenCC calls; in no dictionary
 _CHUNK_CHARS = 4_000_000
 
@@ -175,7 +177,16 @@ def normalise(texts: pl.Series) -> pl.Series:
     """The normalised form of every text in a column (null stays null); the same result as
     `_fold_case_and_separators` over the simplified column, each step run only on the rows it can
     change: lower-casing on rows holding a character outside `_CASELESS` (about 1 % of a Chinese
-    chat day), the second separator pass on rows the first left a match in (a handful)."""
+    chat day), the second separator pass on rows the first left a match in (a handful). A long
+    column is normalised in slices of `_SLICE_ROWS`, so the steps' intermediate copies stay the
+    size of a slice, not of the day."""
+    if texts.len() > _SLICE_ROWS:
+        parts = [_normalise(texts.slice(i, _SLICE_ROWS)) for i in range(0, texts.len(), _SLICE_ROWS)]
+        return pl.concat(parts, rechunk=False).alias(texts.name)
+    return _normalise(texts)
+
+
+def _normalise(texts: pl.Series) -> pl.Series:
     simplified = to_simplified(texts)
     folded = pl.select(fold_width(pl.lit(simplified))).to_series()
     lowered = _where(folded, f"[^{_CASELESS}]", lambda s: s.str.to_lowercase())

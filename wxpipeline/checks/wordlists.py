@@ -94,7 +94,8 @@ def compiled_terms(word_lists: pl.DataFrame, categories: Sequence[str]) -> pl.Da
 
 def term_rows(texts: pl.DataFrame, *, key: str, normalised: str, word_lists: pl.DataFrame) -> pl.DataFrame:
     """(key, category): the rows of `texts` whose normalised text holds a term of that category,
-    for every category of `word_lists`, from one Aho-Corasick scan with the terms of all lists.
+    for every category of `word_lists` (allow lists too), from one Aho-Corasick scan with the terms
+    of all lists (overlapping: a term inside a longer term of another list is found too).
 
     Rules that match different lists over the same texts each search only their candidate rows
     (a handful) instead of every row: `find_terms` over those rows gives exactly the hits it gives
@@ -107,7 +108,6 @@ def term_rows(texts: pl.DataFrame, *, key: str, normalised: str, word_lists: pl.
     patterns = sorted(set(terms["pattern"]))
     cand = texts.lazy().select(key, normalised).filter(pl.col(normalised).str.contains_any(patterns).fill_null(False))
     return (
-        # overlapping: every occurrence of every pattern, also one inside a longer one of another list
         cand.select(key, pl.col(normalised).str.extract_many(patterns, overlapping=True).alias("pattern"))
         .explode("pattern")
         .join(terms.lazy().select("pattern", "category"), on="pattern", how="inner")

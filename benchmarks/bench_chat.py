@@ -5,8 +5,8 @@
 Generates one judged day of N archive messages (plus the evening before, for the CHAT-06/07
 windows): ~70 % in groups of 5-200 members, short workplace lines, a share in traditional script,
 links, numbers, leaders' @mentions and @所有人, and a sprinkle of planted violations. Prints the
-seconds of the shared normalisation (`prepare_messages`, done once per day by the asset) and of
-each clause, and the total as seconds per million messages.
+seconds of the shared preparation (`prepare_messages`, `term_candidates`, `group_records`: once per
+day in the asset) and of each clause, and the total as seconds per million messages.
 """
 
 import argparse
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from wxpipeline.checks.chat_01_03_05_content import prepare_messages
-from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages, term_candidates
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, group_records
 from wxpipeline.checks.registry import CLAUSES, clauses_for
 from wxpipeline.checks.textnorm import traditional_chars
 from wxpipeline.checks.wordlists import load_word_lists
@@ -107,6 +107,12 @@ def main() -> None:
     t = time.perf_counter()
     frames["messages"] = prepare_messages(frames["messages"])
     timings = {"normalise (once per day)": time.perf_counter() - t}
+    t = time.perf_counter()
+    frames["term_candidates"] = term_candidates(frames["messages"], frames["word_lists"])
+    timings["word-list scan (once per day)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    frames["group_messages"] = group_records(frames["messages"], frames["earlier_messages"])
+    timings["group records (once per day)"] = time.perf_counter() - t
     for c in clauses_for("chat"):
         t = time.perf_counter()
         out = CLAUSES[c.id].run(frames, policy.params(c.id), DAY)

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from wxpipeline.checks.chat_01_03_05_content import prepare_messages
-from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages, term_candidates
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, group_records
 from wxpipeline.checks.registry import CLAUSES, clauses_for
 from wxpipeline.checks.wordlists import find_terms, load_word_lists
 from wxpipeline.demo import write_demo
@@ -58,9 +58,10 @@ def found(demo, archive) -> dict[str, set[str]]:
     timeline = pl.concat([membership_timeline(members, groups, events, d).select(MEMBER_COLUMNS)
                           for d in mention_days])
     frames = {
-        "messages": messages, "earlier_messages": messages.select(EARLIER_COLUMNS), "members": timeline,
+        "messages": messages, "members": timeline,
+        "group_messages": group_records(messages, messages.select(EARLIER_COLUMNS)),
         "leaver_history": messages.select("sender", "sent_at", "msgid"), "roster": roster,
-        "word_lists": load_word_lists(policy),
+        "word_lists": load_word_lists(policy), "term_candidates": term_candidates(messages, load_word_lists(policy)),
     }
     out: dict[str, set[str]] = {c: set() for c in CHAT}
     d = start

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import polars as pl
 
-from wxpipeline.checks.chat_01_03_05_content import prepare_messages
-from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS
+from wxpipeline.checks.chat_01_03_05_content import prepare_messages, term_candidates
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, group_records
 from wxpipeline.checks.registry import CLAUSES
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.derive.membership import SCHEMA as TIMELINE_SCHEMA
@@ -67,10 +67,12 @@ def members(*rows: dict) -> pl.DataFrame:
 def run(clause_id: str, msgs: pl.DataFrame, *, day: date = DAY, params=None, earlier: pl.DataFrame | None = None,
         stays: pl.DataFrame | None = None, history: pl.DataFrame | None = None,
         people: pl.DataFrame | None = None) -> pl.DataFrame:
+    prepared = prepare_messages(msgs)
+    before = earlier.select(EARLIER_COLUMNS) if earlier is not None else messages().select(EARLIER_COLUMNS)
     frames = {
-        "messages": prepare_messages(msgs),
-        "earlier_messages": earlier.select(EARLIER_COLUMNS) if earlier is not None
-        else messages().select(EARLIER_COLUMNS),
+        "messages": prepared,
+        "term_candidates": term_candidates(prepared, WORD_LISTS),
+        "group_messages": group_records(prepared, before),
         "members": stays if stays is not None else members(),
         "leaver_history": history if history is not None
         else pl.DataFrame(schema={"sender": pl.String, "sent_at": pl.Datetime("us", "Asia/Shanghai"),

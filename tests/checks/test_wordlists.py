@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from wxpipeline.checks.textnorm import normalise, normalise_text, to_simplified
-from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, find_terms, load_word_lists, read_word_list
+from wxpipeline.checks.chat_01_03_05_content import word_list_hits
+from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, find_terms, load_word_lists, read_word_list, term_rows
 from wxpipeline.policy import load_policy
 
 CHAT01 = ["politics", "pornography", "gambling", "drugs", "violence_terror", "cult_superstition"]
@@ -93,3 +94,33 @@ def test_a_term_in_two_categories_reports_both_and_empty_inputs():
     assert find_terms(texts.clear(), text="text", word_lists=lists, categories=["gambling"]).height == 0
     with pytest.raises(ValueError, match="nothing"):  # a typo in the policy must not silently match nothing
         find_terms(texts, text="text", word_lists=lists, categories=["nothing"])
+
+
+def test_term_rows_names_every_category_a_row_holds_before_allow_lists():
+    lists = wl(("gambling", "赌博"), ("gambling", "网络赌博"), ("drugs", "大麻"), ("allow", "大麻烦"),
+               ("abuse", "蠢货"))
+    texts = pl.DataFrame({"id": ["a", "b", "c", "d", "e"],
+                          "text": ["网 络 賭博", "遇到大麻烦了", "你个蠢货，别去赌博", "正常工作安排", None]})
+    texts = texts.with_columns(normalise(texts["text"]).alias("norm"))
+    rows = term_rows(texts, key="id", normalised="norm", word_lists=lists)
+    # `赌博` inside `网络赌博` is one category once; `大麻` inside the allow phrase is still a candidate
+    # (allow lists only ever remove a hit, in find_terms); no row for plain text or no text
+    assert sorted(rows.iter_rows()) == [("a", "gambling"), ("b", "allow"), ("b", "drugs"), ("c", "abuse"),
+                                        ("c", "gambling")]
+    assert term_rows(texts.clear(), key="id", normalised="norm", word_lists=lists).height == 0
+
+
+def test_word_list_hits_in_the_candidates_equal_hits_in_every_message():
+    policy = load_policy().versions[0]
+    lists = load_word_lists(policy)
+    msgs = pl.DataFrame({"msgid": [f"m{i}" for i in range(6)],
+                         "text": ["有人发百家乐链接", "賭 博网站别点", "你个蠢货", "遇到不少大麻烦", "加微信 abc12345 日结300", "收到"]})
+    msgs = msgs.with_columns(normalise(msgs["text"]).alias("text_norm"))
+    cands = term_rows(msgs, key="msgid", normalised="text_norm", word_lists=lists)
+    for cid in ("CHAT-01", "CHAT-02", "CHAT-05"):
+        params = policy.params(cid)
+        patterns = getattr(params, "patterns", None)
+        every = word_list_hits(msgs, lists, params, patterns)
+        assert every.height > 0, cid
+        assert word_list_hits(msgs, lists, params, patterns, cands).sort("msgid", "offset", "term").equals(
+            every.sort("msgid", "offset", "term")), cid

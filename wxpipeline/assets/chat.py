@@ -5,9 +5,10 @@ normalisation of the day's text shared by every word-list rule, no per-message P
 
 * `messages`: the staged `wecom_messages` partition D (contract-checked), the columns the rules
   read plus `text_norm`.
-* `earlier_messages`: the group records of the CHAT-06/07 look-back before D (the longest
-  enabled window, 24 h by default), from the staged partitions declared upstream, so a
-  23:50 mention of D-1 is judged on D. `text` is kept only where it holds an `@`.
+* `group_messages`: the group records of the CHAT-06/07 look-back before D (the longest
+  enabled window, 24 h by default; from the staged partitions declared upstream, so a 23:50
+  mention of D-1 is judged on D) and of D, as CHAT-06/07 read them (`group_records`, built once
+  for both). `text` is kept only where it holds an `@`.
 * `members`: the membership timeline of D (the staged partition) and of each earlier day of the
   look-back on which a group had an `@` message (derived from the staged snapshots and events
   around that day, for those groups only: the same function the `wecom_membership_timeline` asset runs), so a mention is resolved
@@ -16,6 +17,9 @@ normalisation of the day's text shared by every word-list rule, no per-message P
   record if there is one (ACC-01 reports an account on its first such day only). Searched
   backwards in widening windows (1, 7, 30 days, then back to the leave date but no further than
   the policy's `windows.leaver_history_days`, the declared look-back), for those accounts only.
+* `term_candidates`: (msgid, category) of the messages whose normalised text holds a term of a
+  word list: one scan of the day's text for all lists, CHAT-01/02/05 then search their own
+  candidates only.
 * `roster`, `word_lists`.
 """
 
@@ -33,9 +37,9 @@ from wxpipeline.assets.wecom import (
     wecom_messages,
 )
 from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
-from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages
+from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages, term_candidates
 from wxpipeline.times import day_bounds
-from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback
+from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, group_records
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream
@@ -70,7 +74,8 @@ def leaver_history(up: Upstream, messages: pl.DataFrame, roster_df: pl.DataFrame
     """One earlier post-departure record (sender, sent_at, msgid) per departed account that sent
     today, if any, looking back in widening windows, no further than the account's leave date and
     the policy's `windows.leaver_history_days` (an account silent that long counts as new again)."""
-    senders = messages.filter(~pl.col("action").is_in(NOT_A_MESSAGE))["sender"].unique().implode()
+    senders = messages.select(pl.col("sender").filter(~pl.col("action").is_in(NOT_A_MESSAGE)).unique()).to_series()
+    senders = senders.implode()
     pending = departed_accounts(roster_df, day).filter(pl.col("userid").is_in(senders))
     found = [pl.DataFrame(schema=HISTORY_SCHEMA)]
     hi, _ = day_bounds(day)
@@ -108,14 +113,16 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     roster_df = jc.staged.read("roster")
     start, _ = day_bounds(jc.day)
     earlier = earlier_group_messages(jc.upstream, start - ack_lookback(jc.policy), start)
+    word_lists = load_word_lists(jc.policy)
     return {
         "messages": messages,
-        "earlier_messages": earlier,
+        "term_candidates": term_candidates(messages, word_lists),
+        "group_messages": group_records(messages, earlier),
         "members": member_frames(jc, earlier),
         "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
                                          jc.policy.windows.leaver_history_days),
         "roster": roster_df,
-        "word_lists": load_word_lists(jc.policy),
+        "word_lists": word_lists,
     }
 
 

@@ -42,7 +42,7 @@ def departed_accounts(roster: pl.DataFrame, day: date) -> pl.DataFrame:
     )
 
 
-def sent_records(messages: pl.DataFrame) -> pl.DataFrame:
+def sent_records(messages: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     return messages.filter(~pl.col("action").is_in(NOT_A_MESSAGE) & pl.col("sender").is_not_null())
 
 
@@ -58,9 +58,10 @@ def acc_01_used_after_departure(messages: pl.DataFrame, leaver_history: pl.DataF
                                 params, day: date) -> pl.DataFrame:
     lo, hi = day_bounds(day)
     gone = departed_accounts(roster, day)
-    today = sent_records(messages).filter(pl.col("sent_at").is_between(lo, hi, closed="left"))
+    # lazily: only the departed accounts' records of the day are ever materialised
+    today = sent_records(messages.lazy()).filter(pl.col("sent_at").is_between(lo, hi, closed="left"))
     used = (
-        today.join(gone, left_on="sender", right_on="userid", how="inner")
+        today.join(gone.lazy(), left_on="sender", right_on="userid", how="inner")
         .sort("sent_at", "msgid")
         .group_by("sender", maintain_order=True)
         .agg(
@@ -71,6 +72,7 @@ def acc_01_used_after_departure(messages: pl.DataFrame, leaver_history: pl.DataF
             pl.col("roomid").is_null().sum().alias("one_to_one"),
             pl.col("msgtype").unique(maintain_order=True).alias("msgtypes"),
         )
+        .collect()
     )
     earlier = (
         leaver_history.join(gone, left_on="sender", right_on="userid", how="inner")

@@ -28,7 +28,8 @@ from pydantic import field_validator
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import fold_width, normalise
-from wxpipeline.checks.wordlists import category_label, find_patterns, find_terms, mask_numbers
+from wxpipeline.checks.wordlists import (category_label, combined_pattern, find_patterns, find_terms,
+                                        mask_numbers, term_rows)
 from wxpipeline.times import day_bounds, fmt_ts
 
 MESSAGE_COLUMNS = ["msgid", "action", "sender", "roomid", "sent_at", "msgtype", "text", "urls", "revoked_msgid"]
@@ -50,10 +51,10 @@ def prepare_messages(messages: pl.DataFrame) -> pl.DataFrame:
 def sent_on(messages: pl.DataFrame, day: date) -> pl.DataFrame:
     """The day's messages that carry text (send records), normalised."""
     lo, hi = day_bounds(day)
-    msgs = messages.filter(
+    msgs = messages.lazy().filter(
         (pl.col("action") == "send") & pl.col("text").is_not_null()
         & pl.col("sent_at").is_between(lo, hi, closed="left")
-    )
+    ).select([c for c in [*MESSAGE_COLUMNS, "text_norm"] if c in messages.columns]).collect()
     return prepare_messages(msgs)
 
 
@@ -137,10 +138,27 @@ class AdvertisingParams(WordListParams):
         return {k: _regex_ok(p) for k, p in v.items()}
 
 
+def term_candidates(messages: pl.DataFrame, word_lists: pl.DataFrame) -> pl.DataFrame:
+    """(msgid, category): the messages whose normalised text holds a term of that word list, for
+    every list of `word_lists` (`wordlists.term_rows`). The asset computes it once per day from
+    the frames it hands the rules, so CHAT-01/02/05 scan the day's text once between them."""
+    msgs = prepare_messages(messages)
+    return term_rows(msgs.select("msgid", "text_norm"), key="msgid", normalised="text_norm", word_lists=word_lists)
+
+
+def _candidates_of(term_candidates: pl.DataFrame, categories: list[str]) -> pl.Expr:
+    ids = term_candidates.filter(pl.col("category").is_in(categories))["msgid"].unique()
+    return pl.col("msgid").is_in(ids.implode())
+
+
 def word_list_hits(msgs: pl.DataFrame, word_lists: pl.DataFrame, params: WordListParams,
-                   patterns: dict[str, str] | None = None) -> pl.DataFrame:
+                   patterns: dict[str, str] | None = None,
+                   term_candidates: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Word-list (and pattern) hits in `msgs`; with `term_candidates` (see there), the word lists
+    are searched in the candidate messages only."""
     texts = msgs.select("msgid", "text", "text_norm")
-    hits = find_terms(texts, text="text", normalised="text_norm", word_lists=word_lists,
+    in_lists = texts if term_candidates is None else texts.filter(_candidates_of(term_candidates, params.categories))
+    hits = find_terms(in_lists, text="text", normalised="text_norm", word_lists=word_lists,
                       categories=params.categories, allow=params.allow_lists, context=params.snippet_context_chars)
     if patterns:
         found = find_patterns(texts, text="text", normalised="text_norm", patterns=patterns,
@@ -149,11 +167,15 @@ def word_list_hits(msgs: pl.DataFrame, word_lists: pl.DataFrame, params: WordLis
     return hits
 
 
-def _word_list_findings(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
-                        word_lists: pl.DataFrame, params: WordListParams, day: date, what: str,
+def _word_list_findings(messages: pl.DataFrame, term_candidates: pl.DataFrame, members: pl.DataFrame,
+                        roster: pl.DataFrame, word_lists: pl.DataFrame, params: WordListParams, day: date, what: str,
                         patterns: dict[str, str] | None = None) -> pl.DataFrame:
-    msgs = sent_on(messages, day)
-    hits = word_list_hits(msgs, word_lists, params, patterns)
+    # the word lists are searched in their candidates only, the patterns in the messages they match
+    wanted = _candidates_of(term_candidates, params.categories)
+    if patterns:
+        wanted = wanted | pl.col("text_norm").str.contains(combined_pattern(patterns)).fill_null(False)
+    msgs = sent_on(messages.filter(wanted) if "text_norm" in messages.columns else messages, day)
+    hits = word_list_hits(msgs, word_lists, params, patterns, term_candidates)
     labels = {c: category_label(c) for c in params.categories}
     # a pattern hit is labelled by the pattern's name (加微信+号码 ...)
     label = pl.when(pl.col("category") == "pattern").then(pl.col("term")).otherwise(
@@ -189,9 +211,9 @@ def _word_list_findings(messages: pl.DataFrame, members: pl.DataFrame, roster: p
     subject="{msgid}",
     params=WordListParams,
 )
-def chat_01_prohibited(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, word_lists: pl.DataFrame,
-                       params: WordListParams, day: date) -> pl.DataFrame:
-    return _word_list_findings(messages, members, roster, word_lists, params, day, "违禁内容")
+def chat_01_prohibited(messages: pl.DataFrame, term_candidates: pl.DataFrame, members: pl.DataFrame,
+                       roster: pl.DataFrame, word_lists: pl.DataFrame, params: WordListParams, day: date) -> pl.DataFrame:
+    return _word_list_findings(messages, term_candidates, members, roster, word_lists, params, day, "违禁内容")
 
 
 @clause(
@@ -204,9 +226,10 @@ def chat_01_prohibited(messages: pl.DataFrame, members: pl.DataFrame, roster: pl
     subject="{msgid}",
     params=AdvertisingParams,
 )
-def chat_02_advertising(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, word_lists: pl.DataFrame,
-                        params: AdvertisingParams, day: date) -> pl.DataFrame:
-    return _word_list_findings(messages, members, roster, word_lists, params, day, "广告/招揽内容", params.patterns)
+def chat_02_advertising(messages: pl.DataFrame, term_candidates: pl.DataFrame, members: pl.DataFrame,
+                        roster: pl.DataFrame, word_lists: pl.DataFrame, params: AdvertisingParams, day: date) -> pl.DataFrame:
+    return _word_list_findings(messages, term_candidates, members, roster, word_lists, params, day, "广告/招揽内容",
+                               params.patterns)
 
 
 @clause(
@@ -218,9 +241,9 @@ def chat_02_advertising(messages: pl.DataFrame, members: pl.DataFrame, roster: p
     subject="{msgid}",
     params=WordListParams,
 )
-def chat_05_abuse(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, word_lists: pl.DataFrame,
-                  params: WordListParams, day: date) -> pl.DataFrame:
-    return _word_list_findings(messages, members, roster, word_lists, params, day, "辱骂/人身攻击用语")
+def chat_05_abuse(messages: pl.DataFrame, term_candidates: pl.DataFrame, members: pl.DataFrame,
+                  roster: pl.DataFrame, word_lists: pl.DataFrame, params: WordListParams, day: date) -> pl.DataFrame:
+    return _word_list_findings(messages, term_candidates, members, roster, word_lists, params, day, "辱骂/人身攻击用语")
 
 
 # ---- CHAT-03 links ----------------------------------------------------------------------------------
@@ -254,13 +277,25 @@ def _hosts(values: list[str]) -> list[str]:
     return sorted({v.strip().lower().lstrip("*").strip(".") for v in values if v.strip()})
 
 
+def _link_in_text(columns: list[str]) -> pl.Expr:
+    """The cheap test on every message for a link in its text: on the normalised text
+    (width-folded) if the frame has it."""
+    on = pl.col("text_norm") if "text_norm" in columns else fold_width(pl.col("text").fill_null(""))
+    return on.str.contains(r"(?i)://|www\.|[a-z0-9]\.[a-z0-9]+(?::[0-9]+)?/").fill_null(False)
+
+
+def may_hold_links(columns: list[str]) -> pl.Expr:
+    """The messages `extract_links` can find a link in (a structured url or a link-like text);
+    the others yield no link."""
+    has_urls = (pl.col("urls").list.len() > 0).fill_null(False) if "urls" in columns else pl.lit(False)
+    return _link_in_text(columns) | has_urls
+
+
 def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
     """(msgid, url, host, path): every link of each message, structured (`urls`) or in its text."""
     text = fold_width(pl.col("text").fill_null(""))
-    # the cheap test on every message: the normalised text (width-folded) if the day has it
-    filter_on = pl.col("text_norm") if "text_norm" in msgs.columns else text
     in_text = (
-        msgs.filter(filter_on.str.contains(r"(?i)://|www\.|[a-z0-9]\.[a-z0-9]+(?::[0-9]+)?/").fill_null(False))
+        msgs.filter(_link_in_text(msgs.columns))
         .select("msgid", text.str.extract_all(URL_IN_TEXT).alias("url"))
         .explode("url")
     )
@@ -284,7 +319,7 @@ def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _suffix_match(hosts: list[str]) -> pl.Expr:
-    """Per link row: its host or one of its parent domains is in `hosts` (needs `_suffixes`)."""
+    """Per host: it or one of its parent domains is in `hosts` (needs `_suffixes`)."""
     if not hosts:
         return pl.lit(False)
     return pl.col("_suffixes").list.eval(pl.element().is_in(hosts)).list.any()
@@ -303,30 +338,36 @@ def _suffix_match(hosts: list[str]) -> pl.Expr:
 def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, params: LinkParams,
                   day: date) -> pl.DataFrame:
     lo, hi = day_bounds(day)
-    msgs = messages.filter((pl.col("action") == "send") & pl.col("sent_at").is_between(lo, hi, closed="left"))
+    # only the day's messages that can hold a link are carried further (a few percent of them)
+    msgs = messages.filter((pl.col("action") == "send") & pl.col("sent_at").is_between(lo, hi, closed="left")
+                           & may_hold_links(messages.columns))
     links = extract_links(msgs.select("msgid", "text", *[c for c in ("urls", "text_norm") if c in msgs.columns]))
     labels = pl.col("host").str.split(".")
-    # the host and each parent domain (a.b.example.com -> a.b.example.com, b.example.com, ...)
-    links = links.with_columns(
+    # each distinct host once (a day's links name far fewer hosts than links): the host and each
+    # parent domain (a.b.example.com -> a.b.example.com, b.example.com, ...) against the lists
+    hosts = links.select("host").unique().with_columns(
         pl.concat_list([labels.list.slice(k).list.join(".") for k in range(MAX_HOST_LABELS)])
         .list.eval(pl.element().filter(pl.element() != "")).alias("_suffixes")
+    ).select(
+        "host",
+        _suffix_match(_hosts(params.blocked_hosts)).alias("_blocked"),
+        _suffix_match(_hosts(params.shortener_hosts)).alias("_shortener"),
+        _suffix_match(_hosts(params.allowed_hosts)).alias("allowed"),
     )
+    links = links.join(hosts, on="host", how="left", nulls_equal=True, maintain_order="left")
     exts = [e.lower() if e.startswith(".") else "." + e.lower() for e in params.executable_extensions]
     ext_re = "(?:" + "|".join(re.escape(e) for e in exts) + ")$" if exts else None
     reasons = [
-        pl.when(_suffix_match(_hosts(params.blocked_hosts))).then(pl.lit("blocked_host")),
+        pl.when(pl.col("_blocked")).then(pl.lit("blocked_host")),
         pl.when(pl.lit(params.flag_ip_literals) & pl.col("host").str.contains(_IP_LITERAL)).then(pl.lit("ip_literal")),
-        pl.when(_suffix_match(_hosts(params.shortener_hosts))).then(pl.lit("shortener")),
+        pl.when(pl.col("_shortener")).then(pl.lit("shortener")),
     ]
     if ext_re:
         reasons.append(pl.when(pl.col("path").str.to_lowercase().str.contains(ext_re)).then(pl.lit("executable")))
     flagged = (
-        links.with_columns(
-            pl.concat_list(reasons).list.drop_nulls().alias("reasons"),
-            _suffix_match(_hosts(params.allowed_hosts)).alias("allowed"),
-        )
+        links.with_columns(pl.concat_list(reasons).list.drop_nulls().alias("reasons"))
         .filter(~pl.col("allowed") & (pl.col("reasons").list.len() > 0))
-        .drop("_suffixes")
+        .drop("_blocked", "_shortener")
     )
     if flagged.height:
         flagged = flagged.with_columns(

@@ -26,7 +26,7 @@ from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_pref
 from wxpipeline.checks.findings import evidence_json, mask_digits
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import normalise
-from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, find_terms
+from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, compiled_terms, find_terms
 from wxpipeline.times import fmt_ts
 
 NUMBER = r"[0-9](?:[ \-]?[0-9])*x?"  # in normalised text: digits in groups, an ID's X lower-cased
@@ -91,10 +91,24 @@ def mobiles(cands: pl.DataFrame, params: SensitiveData) -> pl.DataFrame:
     )
 
 
-def markers(msgs: pl.DataFrame, params: SensitiveData) -> pl.DataFrame:
+def _marker_lists(params: SensitiveData) -> pl.DataFrame:
     rows = [("confidential", t, "policy:CHAT-04", i) for i, t in enumerate(params.confidentiality_markers, 1)]
     rows += [("confidential_allow", t, "policy:CHAT-04", i) for i, t in enumerate(params.marker_allow, 1)]
-    lists = pl.DataFrame(rows, schema=WORDLIST_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=WORDLIST_SCHEMA, orient="row")
+
+
+def may_be_sensitive(params: SensitiveData) -> pl.Expr:
+    """The messages (normalised text) any search of this clause can find something in: three digits
+    in a row (every number it looks for has more), or a confidentiality marker."""
+    found = pl.col("text_norm").str.contains(r"[0-9]{3}")
+    marks = compiled_terms(_marker_lists(params), ["confidential"])["pattern"].unique().to_list()
+    if marks:
+        found = found | pl.col("text_norm").str.contains_any(marks)
+    return found.fill_null(False)
+
+
+def markers(msgs: pl.DataFrame, params: SensitiveData) -> pl.DataFrame:
+    lists = _marker_lists(params)
     if not params.confidentiality_markers:
         return pl.DataFrame(schema={"msgid": pl.String, "term": pl.String, "offset": pl.Int64, "snippet": pl.String})
     hits = find_terms(msgs.select("msgid", "text", "text_norm"), text="text", normalised="text_norm",
@@ -126,7 +140,9 @@ def _masked(values: pl.Expr) -> pl.Expr:
 )
 def chat_04_sensitive(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, params: SensitiveData,
                       day: date) -> pl.DataFrame:
-    msgs = sent_on(messages, day)
+    # the searches below run on the few messages that can hold a number or a marker
+    candidates = messages.filter(may_be_sensitive(params)) if "text_norm" in messages.columns else messages
+    msgs = sent_on(candidates, day)
     norm = pl.col("text_norm")
     with_digits = msgs.filter(norm.str.contains(r"[0-9]{3}").fill_null(False)).select(
         "msgid",
@@ -142,8 +158,9 @@ def chat_04_sensitive(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.
         pl.col("mobiles").list.len() >= params.min_distinct_mobiles)
     marks = markers(msgs, params).group_by("msgid", maintain_order=True).agg(
         pl.struct("term", "offset", "snippet").alias("markers"))
+    flagged = pl.concat([ids["msgid"], cards["msgid"], many["msgid"], marks["msgid"]]).unique().implode()
     per = (
-        msgs.select("msgid")
+        msgs.select("msgid").filter(pl.col("msgid").is_in(flagged))  # left joins over the flagged few only
         .join(ids.group_by("msgid").agg(pl.col("value").unique(maintain_order=True).alias("ids")), on="msgid",
               how="left")
         .join(cards.group_by("msgid").agg(pl.col("value").unique(maintain_order=True).alias("cards")), on="msgid",

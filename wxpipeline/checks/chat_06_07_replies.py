@@ -2,10 +2,11 @@
 
 Frames:
 
-* `messages`: the judged day's archive records (see `chat_01_03_05_content.py`).
-* `earlier_messages`: the group records of the `ack_lookback(policy)` before the judged day
-  (msgid, action, sender, roomid, sent_at, text, revoked_msgid; the asset keeps `text` only where
-  it holds an `@`). A mention made the evening before is judged on the day its window ends.
+* `group_messages`: `group_records(messages, earlier_messages)`, built once by the asset for both
+  clauses: the group records (msgid, action, sender, roomid, sent_at, text, revoked_msgid) of the
+  `ack_lookback(policy)` before the judged day (`earlier_messages`) and of the judged day
+  (`messages`, see `chat_01_03_05_content.py`), `text` kept only where it holds an `@`. A
+  mention made the evening before is judged on the day its window ends.
 * `members`: `wecom_membership_timeline` rows (day, group_id, userid, joined_at, left_at,
   group_nickname, group_name) of every day a judged mention was made on.
 * `roster`.
@@ -77,9 +78,15 @@ def lookback_days(policy) -> int:
 
 
 def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.DataFrame:
-    today = messages.filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS)
-    earlier = earlier_messages.select(EARLIER_COLUMNS)
-    return pl.concat([earlier, today], how="vertical_relaxed").unique("msgid", keep="last", maintain_order=True)
+    """The group records of the look-back and the day, once per msgid (the later copy wins). Only
+    a text with an `@` is kept (the rules read no other; the asset hands `earlier_messages` so
+    already): the frame then holds a fraction of the day's text."""
+    at_only = pl.when(pl.col("text").str.contains("@", literal=True)).then(pl.col("text")).alias("text")
+    today = messages.lazy().filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS).with_columns(at_only)
+    earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(at_only)
+    both = pl.concat([earlier, today], how="vertical_relaxed")
+    # == unique("msgid", keep="last", maintain_order=True), without a second copy of the frame
+    return both.filter(pl.col("msgid").is_last_distinct()).collect()
 
 
 def leader_messages(records: pl.DataFrame, roster: pl.DataFrame, window: timedelta, day: date) -> pl.DataFrame:
@@ -175,9 +182,12 @@ def unanswered(owed: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """The obligations with no post of the member in the group in (mention, deadline]; adds
     `first_post_at`, the member's first post after the mention (a late answer), if any."""
     posts = (
-        records.filter(pl.col("action") == "send")
+        records.lazy().filter(pl.col("action") == "send")
         .select("roomid", pl.col("sender").alias("userid"), pl.col("sent_at").alias("first_post_at"))
+        # only the posts of an obliged member in that group can answer (a few of the day's)
+        .join(owed.lazy().select("roomid", "userid").unique(), on=["roomid", "userid"], how="semi")
         .sort("first_post_at")
+        .collect()
     )
     answered = owed.sort("sent_at").join_asof(
         posts, left_on="sent_at", right_on="first_post_at", by=["roomid", "userid"], strategy="forward",
@@ -215,10 +225,10 @@ def _findings(rows: pl.DataFrame, day: date, summary: pl.Expr, evidence: pl.Expr
     subject="{msgid}/{userid}",
     params=LeaderMention,
 )
-def chat_06_leader_mention(messages: pl.DataFrame, earlier_messages: pl.DataFrame, members: pl.DataFrame,
-                           roster: pl.DataFrame, params: LeaderMention, day: date) -> pl.DataFrame:
+def chat_06_leader_mention(group_messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
+                           params: LeaderMention, day: date) -> pl.DataFrame:
     window = timedelta(minutes=params.window_minutes)
-    records = group_records(messages, earlier_messages)
+    records = group_messages
     cand = leader_messages(records, roster, window, day)
     who = resolve_mentions(cand, members, roster)
     owed = obligations(cand, who, members, roster, day)
@@ -260,10 +270,10 @@ def all_mention_regex(tokens: list[str]) -> str:
     subject="{msgid}/{userid}",
     params=GroupNotice,
 )
-def chat_07_group_notice(messages: pl.DataFrame, earlier_messages: pl.DataFrame, members: pl.DataFrame,
-                         roster: pl.DataFrame, params: GroupNotice, day: date) -> pl.DataFrame:
+def chat_07_group_notice(group_messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame,
+                         params: GroupNotice, day: date) -> pl.DataFrame:
     window = timedelta(hours=params.window_hours)
-    records = group_records(messages, earlier_messages)
+    records = group_messages
     cand = leader_messages(records, roster, window, day)
     if params.all_mentions:
         cand = cand.filter(pl.col("text").str.contains(all_mention_regex(params.all_mentions)))

@@ -104,6 +104,31 @@ def compiled_terms(word_lists: pl.DataFrame, categories: Sequence[str]) -> pl.Da
 # ---- matching ---------------------------------------------------------------------------------
 
 
+def term_rows(texts: pl.DataFrame, *, key: str, normalised: str, word_lists: pl.DataFrame) -> pl.DataFrame:
+    """(key, category): the rows of `texts` whose normalised text holds a term of that category,
+    for every category of `word_lists` (allow lists too), from one Aho-Corasick scan with the terms
+    of all lists (overlapping: a term inside a longer term of another list is found too).
+
+    Rules that match different lists over the same texts each search only their candidate rows
+    (a handful) instead of every row: `find_terms` over those rows gives exactly the hits it gives
+    over all of them, since a row holding no term of its categories yields none. Allow-list
+    phrases are not applied here (they only ever remove a hit)."""
+    terms = compiled_terms(word_lists, word_lists["category"].unique().to_list())
+    empty = pl.DataFrame(schema={key: texts.schema[key], "category": pl.String})
+    if texts.height == 0 or terms.height == 0:
+        return empty
+    patterns = sorted(set(terms["pattern"]))
+    cand = texts.lazy().select(key, normalised).filter(pl.col(normalised).str.contains_any(patterns).fill_null(False))
+    return (
+        cand.select(key, pl.col(normalised).str.extract_many(patterns, overlapping=True).alias("pattern"))
+        .explode("pattern")
+        .join(terms.lazy().select("pattern", "category"), on="pattern", how="inner")
+        .select(key, "category")
+        .unique(maintain_order=True)
+        .collect()
+    )
+
+
 def empty_hits(texts: pl.DataFrame, text: str) -> pl.DataFrame:
     base = {c: t for c, t in texts.schema.items() if c != text}
     return pl.DataFrame(schema={**base, **HIT_COLUMNS})
@@ -179,9 +204,14 @@ def find_terms(
     hits = hits.join(inner, on=["_row", "category", "start", "end"], how="anti").sort("_row", "start", "category")
     if hits.height == 0:
         return empty_hits(texts, text)
-    located = _locate(hits, rows.filter(pl.col("_row").is_in(hits["_row"].unique().implode())), text, context)
-    out = rows.drop(text, "_norm").join(located, on="_row", how="inner").sort("_row", "offset", "category")
+    located = _locate(hits, cand.filter(pl.col("_row").is_in(hits["_row"].unique().implode())), text, context)
+    out = cand.drop(text, "_norm").join(located, on="_row", how="inner").sort("_row", "offset", "category")
     return out.drop("_row").select(*[c for c in texts.columns if c != text], *HIT_COLUMNS)
+
+
+def combined_pattern(patterns: Mapping[str, str]) -> str:
+    """One regular expression matching where any of `patterns` does."""
+    return "|".join(f"(?:{p})" for p in patterns.values())
 
 
 def find_patterns(
@@ -210,8 +240,7 @@ def find_patterns(
     if normalised is None:
         rows = rows.with_columns(normalise(texts[text]).alias("_norm"))
     texts = texts.drop("_norm", strict=False)
-    combined = "|".join(f"(?:{p})" for p in patterns.values())
-    cand = rows.filter(pl.col("_norm").str.contains(combined).fill_null(False))
+    cand = rows.filter(pl.col("_norm").str.contains(combined_pattern(patterns)).fill_null(False))
     if cand.height == 0:
         return empty_hits(texts, text)
     hits = pl.concat([
@@ -227,7 +256,7 @@ def find_patterns(
     if hits.height == 0:
         return empty_hits(texts, text)
     located = _locate(hits, cand.filter(pl.col("_row").is_in(hits["_row"].unique().implode())), text, context)
-    out = rows.drop(text, "_norm").join(located, on="_row", how="inner").sort("_row", "offset", "term")
+    out = cand.drop(text, "_norm").join(located, on="_row", how="inner").sort("_row", "offset", "term")
     return out.drop("_row").select(*[c for c in texts.columns if c != text], *HIT_COLUMNS)
 
 

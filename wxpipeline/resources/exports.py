@@ -169,16 +169,21 @@ class ExportsFolder(dg.ConfigurableResource):
         return lazy.collect(), scan
 
     def day_lazy(self, kind_name: str, day) -> tuple[pl.LazyFrame, Scan]:
-        """`day` as a streamable query, for writing the day to its staged file: which rows survive
-        deduplication is decided first from the key columns alone, then the day's rows are
-        streamed through that filter, so the whole day is never held in memory with its copies."""
+        """`day` as a streamable query, for writing the day to its staged file: which rows lose to
+        a later copy of their key is decided first from the key columns alone, then the day's rows
+        are streamed through that filter (or straight through when no key repeats, the usual
+        case), so the whole day is never held in memory with its copies."""
         kind = EXPORT_KINDS[kind_name]
         start, end = day_bounds(day)
         scan = self.scan(kind_name)
-        ts = pl.col(kind.time_column)
-        numbered = scan.raw.with_row_index("_row").filter(ts.is_between(start, end, closed="left"))
-        keep = dedupe(numbered.select("_row", *scan.key), scan.key).select("_row").collect()["_row"]
-        return numbered.filter(pl.col("_row").is_in(keep.implode())).drop("_row"), scan
+        in_day = pl.col(kind.time_column).is_between(start, end, closed="left")
+        key = pl.col(scan.key[0]) if len(scan.key) == 1 else pl.struct(scan.key)
+        rows, keys = scan.raw.filter(in_day).select(pl.len(), key.n_unique()).collect().row(0)
+        if rows == keys:  # a count of distinct keys is cheaper than numbering the rows
+            return scan.raw.filter(in_day), scan
+        numbered = scan.raw.with_row_index("_row").filter(in_day)
+        dropped = numbered.select("_row", *scan.key).filter(~key.is_last_distinct()).select("_row").collect()["_row"]
+        return numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"), scan
 
 
 def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:

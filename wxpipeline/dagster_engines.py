@@ -1,43 +1,112 @@
-"""One SQLAlchemy engine per SQLite file of the Dagster instance, for the whole process.
+"""One SQLAlchemy engine per SQLite file of the Dagster instance, for the whole process, keeping
+its connections open.
 
-Dagster's SQLite storages create a new engine for every connection they open (one or more per
-event of a run: ~5 per event). The connection itself is cheap; the engine is not, and each new
-engine starts with an empty compiled-statement cache, so every INSERT of every event is compiled
-again: about a third of the event log's cost, and the event log is most of a small day's run.
-Reusing the engine (still `NullPool`: a fresh connection each time, closed after its
-transaction, as Dagster expects) keeps the compiled statements. Used by `wxpipeline run` and
-`nightly` (cli_nightly.py), which execute dozens of runs in one process.
+Dagster's SQLite storages create a new engine with `NullPool` for every connection they open
+(one or more per event of a run: ~5 per event, ~500 for a small day's staging run) and the event
+log disposes of it after each transaction. A new engine starts with an empty compiled-statement
+cache (every INSERT of every event compiled again), and `NullPool` opens a new sqlite3 connection
+per transaction (open, PRAGMAs, close: ~0.6 ms each, ~0.3 s a run). Here each file keeps one
+engine whose pool keeps its connections: a transaction takes an idle connection from the pool and
+gives it back (rolled back if unfinished) when done.
+
+Why this stays correct with the daemon and the webserver reading and writing the same files: the
+Dagster databases are in WAL mode, where an idle connection holds no lock and each new
+transaction sees everything committed before it, by any process; a connection given back to the
+pool has no open transaction (SQLAlchemy resets it). What an open connection does change: a file
+deleted behind it would be written on the deleted inode, so `wipe` (the only Dagster SQLite call
+that deletes database files) closes every kept connection first; and the databases of single
+runs (one file per run) keep theirs only for the last few runs.
+
+Used only by `wxpipeline run` and `nightly` (cli_nightly.py), which execute dozens of runs in one
+process; the daemon and the webserver keep Dagster's own connection handling.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import OrderedDict
 
 _LOCK = threading.Lock()
 _INSTALLED: list[bool] = []
+_ENGINES: dict = {}  # (conn string, args) -> engine
+_RUN_SHARDS: OrderedDict = OrderedDict()  # key of a per-run event-log engine -> None, oldest first
+# per-run event-log databases whose connections stay open: the run being executed and its predecessor
+KEEP_RUN_SHARDS = 2
+# the instance-wide databases: every other *.db file is one run's event log
+_SHARED_FILES = {"index.db", "runs.db", "schedules.db"}
+
+
+def _sqlite_file(conn_string) -> str | None:
+    text = str(conn_string)
+    if not text.startswith("sqlite:///") or "mode=memory" in text or text.endswith(":memory:"):
+        return None
+    return text[len("sqlite:///"):]
+
+
+def _close(engine) -> None:
+    """Really close the engine's idle connections (the instance's own `dispose` is a no-op)."""
+    type(engine).dispose(engine)
+
+
+def close_kept_connections() -> None:
+    """Close every connection kept open (the engines stay usable and reopen on demand)."""
+    with _LOCK:
+        engines = list(_ENGINES.values())
+        _ENGINES.clear()
+        _RUN_SHARDS.clear()
+    for engine in engines:
+        _close(engine)
 
 
 def reuse_sqlite_engines() -> None:
     """Patch Dagster's SQLite run, event-log and schedule storages to reuse one engine per
-    connection string (idempotent)."""
+    connection string, with a connection pool for the database files (idempotent)."""
     if _INSTALLED:
         return
     from dagster._core.storage import sql
     from dagster._core.storage.event_log.sqlite import sqlite_event_log
     from dagster._core.storage.runs.sqlite import sqlite_run_storage
     from dagster._core.storage.schedules.sqlite import sqlite_schedule_storage
+    from sqlalchemy.pool import NullPool, QueuePool
 
-    engines: dict = {}
     original = sql.create_engine
 
     def create_engine(conn_string, *args, **kwargs):
-        key = (conn_string, repr(args), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        key = (str(conn_string), repr(args), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        evicted = []
         with _LOCK:
-            engine = engines.get(key)
+            engine = _ENGINES.get(key)
             if engine is None:
-                engine = engines[key] = original(conn_string, *args, **kwargs)
-            return engine
+                file = _sqlite_file(conn_string)
+                if file and kwargs.get("poolclass") is NullPool:
+                    # one connection per thread at a time is what Dagster uses; a second thread
+                    # (a watcher) gets its own, closed when given back beyond pool_size
+                    connect_args = {**kwargs.get("connect_args", {}), "check_same_thread": False}
+                    engine = original(conn_string, *args, **{**kwargs, "poolclass": QueuePool, "pool_size": 1,
+                                                             "max_overflow": 8, "connect_args": connect_args})
+                    # the event log disposes of its engine after every transaction: keep the pool
+                    engine.dispose = lambda close=True: None
+                    if os.path.basename(file) not in _SHARED_FILES:
+                        _RUN_SHARDS[key] = None
+                        while len(_RUN_SHARDS) > KEEP_RUN_SHARDS:
+                            old, _ = _RUN_SHARDS.popitem(last=False)
+                            evicted.append(_ENGINES.pop(old))
+                else:
+                    engine = original(conn_string, *args, **kwargs)
+                _ENGINES[key] = engine
+        for old_engine in evicted:  # a run executed before the last ones: its file stays closed
+            _close(old_engine)
+        return engine
 
     for module in (sqlite_event_log, sqlite_run_storage, sqlite_schedule_storage):
         module.create_engine = create_engine
+
+    wipe = sqlite_event_log.SqliteEventLogStorage.wipe
+
+    def wipe_closing_connections(self) -> None:
+        close_kept_connections()  # wipe deletes the per-run files: no connection may outlive them
+        wipe(self)
+
+    sqlite_event_log.SqliteEventLogStorage.wipe = wipe_closing_connections
     _INSTALLED.append(True)

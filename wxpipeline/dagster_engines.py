@@ -17,6 +17,11 @@ deleted behind it would be written on the deleted inode, so `wipe` (the only Dag
 that deletes database files) closes every kept connection first; and the databases of single
 runs (one file per run) keep theirs only for the last few runs.
 
+A new run's event-log database is not built statement by statement (21 DDL statements, each
+synced to disk before the file is in WAL mode, and Alembic loading its ~90 migration scripts to
+stamp the revision: ~85 ms a run) but copied from an empty one Dagster built once per process the
+same way (`_initdb`): same tables, indexes, WAL mode and stamped revision.
+
 Used only by `wxpipeline run` and `nightly` (cli_nightly.py), which execute dozens of runs in one
 process; the daemon and the webserver keep Dagster's own connection handling.
 """
@@ -57,6 +62,55 @@ def close_kept_connections() -> None:
         _RUN_SHARDS.clear()
     for engine in engines:
         _close(engine)
+
+
+_TEMPLATE: list[bytes] = []  # an empty run event-log database, built once per process
+
+
+def _template(initdb, storage) -> bytes:
+    """An empty per-run event-log database as Dagster's own `_initdb` builds it, checkpointed
+    into one file (no WAL beside it)."""
+    import sqlite3
+    import tempfile
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    with _LOCK:
+        if _TEMPLATE:
+            return _TEMPLATE[0]
+    with tempfile.TemporaryDirectory(prefix="wxpipeline-runlog-") as tmp:
+        file = os.path.join(tmp, "template.db")
+        engine = create_engine(f"sqlite:///{file}", poolclass=NullPool)
+        initdb(storage, engine)
+        engine.dispose()
+        conn = sqlite3.connect(file)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+        data = open(file, "rb").read()  # noqa: SIM115
+    if data[18:20] != b"\x02\x02":  # file format 2/2: the database is in WAL mode
+        raise RuntimeError("template event-log database is not in WAL mode")
+    with _LOCK:
+        _TEMPLATE[:] = [data]
+    return data
+
+
+def _copy_template(initdb, storage, file: str) -> bool:
+    """Create a run's event-log database as a copy of the template; False if the file appeared
+    meanwhile (then Dagster's own initialisation, which tolerates a concurrent one, runs)."""
+    data = _template(initdb, storage)
+    tmp = f"{file}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "wb") as f:  # created with the process umask, like SQLite's own files
+        f.write(data)
+    try:
+        os.link(tmp, file)  # never over a file another process created meanwhile
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
 
 
 def reuse_sqlite_engines() -> None:
@@ -102,11 +156,20 @@ def reuse_sqlite_engines() -> None:
     for module in (sqlite_event_log, sqlite_run_storage, sqlite_schedule_storage):
         module.create_engine = create_engine
 
-    wipe = sqlite_event_log.SqliteEventLogStorage.wipe
+    storage = sqlite_event_log.SqliteEventLogStorage
+    initdb = storage._initdb
+
+    def initdb_from_template(self, engine, for_index_shard=False) -> None:
+        file = _sqlite_file(engine.url)
+        if for_index_shard or not file or os.path.exists(file) or not _copy_template(initdb, self, file):
+            initdb(self, engine, for_index_shard=for_index_shard)
+
+    storage._initdb = initdb_from_template
+    wipe = storage.wipe
 
     def wipe_closing_connections(self) -> None:
         close_kept_connections()  # wipe deletes the per-run files: no connection may outlive them
         wipe(self)
 
-    sqlite_event_log.SqliteEventLogStorage.wipe = wipe_closing_connections
+    storage.wipe = wipe_closing_connections
     _INSTALLED.append(True)

@@ -19,6 +19,9 @@ def _defs():
     from wxpipeline.dagster_engines import reuse_sqlite_engines
 
     reuse_sqlite_engines()  # and no engine (empty statement cache) per event either
+    from wxpipeline.compute_logs import capture_without_tail_processes
+
+    capture_without_tail_processes()  # no `tail` and watcher processes per run
     from wxpipeline.definitions import build_defs
 
     return build_defs()

@@ -37,9 +37,10 @@ def test_kept_connections_write_what_another_reader_sees(tmp_path):
     dagster_engines.reuse_sqlite_engines()
     opened = []
     count = lambda *_: opened.append(1)  # noqa: E731
-    event.listen(Pool, "connect", count)
     try:
-        with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        # opening (here: creating) the instance stays as Dagster does it; then runs keep connections
+        with dg.DagsterInstance.from_config(str(tmp_path)) as instance, dagster_engines.kept_connections():
+            event.listen(Pool, "connect", count)
             job = DEFS.resolve_job_def("tiny_job")
             runs = [job.execute_in_process(instance=instance) for _ in range(4)]
             assert all(r.success for r in runs)
@@ -62,6 +63,6 @@ def test_kept_connections_write_what_another_reader_sees(tmp_path):
             assert not dagster_engines._RUN_SHARDS
             after = job.execute_in_process(instance=instance)
             assert after.success and _events_on_disk(instance, after.run_id) == len(instance.all_logs(after.run_id))
+        assert not [key for key in dagster_engines._ENGINES if key[0]]  # all closed at the end
     finally:
         event.remove(Pool, "connect", count)
-        dagster_engines.close_kept_connections()

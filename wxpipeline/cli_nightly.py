@@ -101,7 +101,9 @@ def cmd_run(args) -> int:
     t_all = time.monotonic()
     width = len(str(len(days)))
     as_of = datetime.now(arrival.TZ).isoformat()
-    with _open_instance() as instance:
+    from wxpipeline.dagster_engines import kept_connections
+
+    with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = Executor(defs, instance, QUIET)
         ex.execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
         if _reference_blocked(ex):
@@ -161,7 +163,9 @@ def cmd_nightly(args) -> int:
     t_all = time.monotonic()
     from wxpipeline.notify import NIGHTLY_TAG
 
-    with _open_instance() as instance:
+    from wxpipeline.dagster_engines import kept_connections
+
+    with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:
             ex.execute("refresh_reference", "reference        ")

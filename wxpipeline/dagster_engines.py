@@ -23,7 +23,8 @@ stamp the revision: ~85 ms a run) but copied from an empty one Dagster built onc
 same way (`_initdb`): same tables, indexes, WAL mode and stamped revision.
 
 Used only by `wxpipeline run` and `nightly` (cli_nightly.py), which execute dozens of runs in one
-process; the daemon and the webserver keep Dagster's own connection handling.
+process, and only while they execute them (`kept_connections`): opening or creating the instance
+is left to Dagster as it is. The daemon and the webserver keep Dagster's own connection handling.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 
 _LOCK = threading.Lock()
 _INSTALLED: list[bool] = []
-_ENGINES: dict = {}  # (conn string, args) -> engine
+_ENGINES: dict = {}  # (pooled?, conn string, args) -> engine
+_KEEPING: list[bool] = []  # inside `kept_connections()`: pooled engines for the database files
 _RUN_SHARDS: OrderedDict = OrderedDict()  # key of a per-run event-log engine -> None, oldest first
 # per-run event-log databases whose connections stay open: the run being executed and its predecessor
 KEEP_RUN_SHARDS = 2
@@ -55,13 +58,27 @@ def _close(engine) -> None:
 
 
 def close_kept_connections() -> None:
-    """Close every connection kept open (the engines stay usable and reopen on demand)."""
+    """Close every connection kept open (engines in use stay usable and reopen on demand)."""
     with _LOCK:
-        engines = list(_ENGINES.values())
-        _ENGINES.clear()
+        engines = [engine for key, engine in _ENGINES.items() if key[0]]
+        for key in [key for key in _ENGINES if key[0]]:
+            del _ENGINES[key]
         _RUN_SHARDS.clear()
     for engine in engines:
         _close(engine)
+
+
+@contextmanager
+def kept_connections():
+    """Keep the Dagster SQLite connections open while executing runs (after the instance and its
+    databases were opened or created, which stays as Dagster does it); all closed at the end."""
+    _KEEPING.append(True)
+    try:
+        yield
+    finally:
+        _KEEPING.pop()
+        if not _KEEPING:
+            close_kept_connections()
 
 
 _TEMPLATE: list[bytes] = []  # an empty run event-log database, built once per process
@@ -127,13 +144,14 @@ def reuse_sqlite_engines() -> None:
     original = sql.create_engine
 
     def create_engine(conn_string, *args, **kwargs):
-        key = (str(conn_string), repr(args), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        file = _sqlite_file(conn_string)
+        pooled = bool(_KEEPING) and bool(file) and kwargs.get("poolclass") is NullPool
+        key = (pooled, str(conn_string), repr(args), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
         evicted = []
         with _LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
-                file = _sqlite_file(conn_string)
-                if file and kwargs.get("poolclass") is NullPool:
+                if pooled:
                     # one connection per thread at a time is what Dagster uses; a second thread
                     # (a watcher) gets its own, closed when given back beyond pool_size
                     connect_args = {**kwargs.get("connect_args", {}), "check_same_thread": False}

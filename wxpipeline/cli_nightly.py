@@ -80,9 +80,6 @@ def cmd_run(args) -> int:
     from wxpipeline.settings import record_partitions_start
 
     days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
-    from wxpipeline.checks.contracts import prepare_in_background
-
-    ge_ready = prepare_in_background()  # GE's imports overlap the exports read
     t_read = time.monotonic()
     inv = arrival.inventory(exports_folder())  # parses every new or changed file (parse cache)
     print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
@@ -95,7 +92,6 @@ def cmd_run(args) -> int:
         print(f"error: --from {args.date_from} is before the first daily partition {first} "
               "(WXPIPELINE_PARTITIONS_START)", file=sys.stderr)
         return 2
-    ge_ready.join()  # before importing the definitions: no two threads importing at once
     defs = _defs()
     stage = [d for d in wanted if d >= first]
     t_all = time.monotonic()
@@ -137,14 +133,10 @@ def cmd_nightly(args) -> int:
     if day > nightly.last_partition():
         print(f"error: --date {day} has not ended yet (last complete day {nightly.last_partition()})", file=sys.stderr)
         return 2
-    from wxpipeline.checks.contracts import prepare_in_background
-
-    ge_ready = prepare_in_background()  # GE's imports overlap the exports read
+    defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
     new = arrival.manifest(arrival.inventory(exports_folder()))
-    ge_ready.join()  # before importing the definitions: no two threads importing at once
-    defs = _defs()
     changes = arrival.diff(old, new)
     policy = load_policy(settings().policy or None)
     plan = nightly.plan_changes(changes, first, day, policy.for_day(day).windows.reference_rejudge_days)

@@ -162,15 +162,6 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def prepare_in_background() -> threading.Thread:
-    """Import Great Expectations and build its context in a thread: ~3.5 s of imports a process
-    pays before its first contract, overlapping what the caller does meanwhile (reading the
-    exports). Join it before the first validation: `_batch_definition` is not computed twice."""
-    thread = threading.Thread(target=_batch_definition, name="prepare-great-expectations", daemon=True)
-    thread.start()
-    return thread
-
-
 _SUITES: dict[str, object] = {}
 
 

@@ -19,6 +19,9 @@ def _defs():
     from wxpipeline.dagster_engines import reuse_sqlite_engines
 
     reuse_sqlite_engines()  # and no engine (empty statement cache) per event either
+    from wxpipeline.compute_logs import capture_without_tail_processes
+
+    capture_without_tail_processes()  # no `tail` and watcher processes per run
     from wxpipeline.definitions import build_defs
 
     return build_defs()
@@ -94,7 +97,9 @@ def cmd_run(args) -> int:
     t_all = time.monotonic()
     width = len(str(len(days)))
     as_of = datetime.now(arrival.TZ).isoformat()
-    with _open_instance() as instance:
+    from wxpipeline.dagster_engines import kept_connections
+
+    with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = Executor(defs, instance, QUIET)
         ex.execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
         if _reference_blocked(ex):
@@ -150,7 +155,9 @@ def cmd_nightly(args) -> int:
     t_all = time.monotonic()
     from wxpipeline.notify import NIGHTLY_TAG
 
-    with _open_instance() as instance:
+    from wxpipeline.dagster_engines import kept_connections
+
+    with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:
             ex.execute("refresh_reference", "reference        ")

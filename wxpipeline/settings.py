@@ -238,16 +238,19 @@ def relax_sqlite_wal_fsync() -> None:
     import sqlite3
 
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
 
-    @event.listens_for(Engine, "connect")
-    def _cheap_wal_transactions(dbapi_connection, _record) -> None:
-        if not isinstance(dbapi_connection, sqlite3.Connection):
+    # on checkout, not on connect: a connection kept in a pool (dagster_engines.py) may have been
+    # opened before Dagster switched its new database to WAL, and is then reused for every event
+    @event.listens_for(Pool, "checkout")
+    def _cheap_wal_transactions(dbapi_connection, record, _proxy) -> None:
+        if record.info.get("wal_relaxed") or not isinstance(dbapi_connection, sqlite3.Connection):
             return
         mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
         if not mode or str(mode[0]).lower() != "wal":
             return
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        record.info["wal_relaxed"] = True
         for _seq, name, file in dbapi_connection.execute("PRAGMA database_list").fetchall():
             if name == "main" and file and file not in _KEPT_OPEN:
                 keeper = sqlite3.connect(file, check_same_thread=False)

@@ -44,3 +44,27 @@ def test_a_near_miss_null_is_not_out_of_set_and_a_missing_column_fails():
     assert contracts.validate("wecom_messages", df).passed  # roomid may be null; not in any set
     r = contracts.validate("wecom_messages", messages(10).drop("msgtype"))
     assert not r.passed and r.failures[0]["expectation"] == "column_exists"
+
+
+def test_ge_gives_the_same_results_with_expectation_configurations_kept():
+    """The speed-up around GE's validation (configurations computed once) changes no result."""
+    df = messages(50).with_columns(
+        pl.when(pl.col("source_line") > 45).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid"),
+        pl.when(pl.col("source_line") == 7).then(pl.lit("edit")).otherwise(pl.col("action")).alias("action"),
+    ).to_pandas()
+    batch = contracts._batch_definition().get_batch(batch_parameters={"dataframe": df})
+    suite = contracts._suite(contracts.CONTRACTS["wecom_messages"])
+
+    def summary() -> list[dict]:
+        result = batch.validate(suite, result_format="SUMMARY").to_json_dict()
+        return sorted(({k: v for k, v in r.items() if k != "exception_info"} for r in result["results"]), key=str)
+
+    from great_expectations.expectations.expectation import Expectation
+
+    original = Expectation.__dict__["configuration"]
+    plain = summary()
+    with contracts._expectation_configurations_kept():
+        assert Expectation.__dict__["configuration"] is not original
+        kept = summary()
+    assert kept == plain and sum(not r["success"] for r in plain) == 2
+    assert Expectation.__dict__["configuration"] is original  # GE's own again afterwards

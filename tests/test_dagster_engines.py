@@ -1,0 +1,68 @@
+"""`wxpipeline run`/`nightly` keep the Dagster SQLite connections open and copy each run's event-log
+database from a template (dagster_engines.py): what another process reads must not change."""
+
+import sqlite3
+
+import dagster as dg
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
+from wxpipeline import dagster_engines
+from wxpipeline.settings import relax_sqlite_wal_fsync
+
+
+@dg.asset
+def tiny() -> int:
+    return 1
+
+
+@dg.asset_check(asset=tiny, blocking=True)
+def tiny_positive(tiny: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=tiny > 0)
+
+
+JOB = dg.define_asset_job("tiny_job", selection=[tiny])
+DEFS = dg.Definitions(assets=[tiny], asset_checks=[tiny_positive], jobs=[JOB])
+
+
+def _events_on_disk(instance: dg.DagsterInstance, run_id: str) -> int:
+    """What the webserver or the daemon, in another process, sees of a run: a plain connection."""
+    path = instance.event_log_storage.path_for_shard(run_id)
+    with sqlite3.connect(path) as conn:
+        return conn.execute("select count(*) from event_logs").fetchone()[0]
+
+
+def test_kept_connections_write_what_another_reader_sees(tmp_path):
+    relax_sqlite_wal_fsync()
+    dagster_engines.reuse_sqlite_engines()
+    opened = []
+    count = lambda *_: opened.append(1)  # noqa: E731
+    try:
+        # opening (here: creating) the instance stays as Dagster does it; then runs keep connections
+        with dg.DagsterInstance.from_config(str(tmp_path)) as instance, dagster_engines.kept_connections():
+            event.listen(Pool, "connect", count)
+            job = DEFS.resolve_job_def("tiny_job")
+            runs = [job.execute_in_process(instance=instance) for _ in range(4)]
+            assert all(r.success for r in runs)
+            for r in runs:
+                logs = instance.all_logs(r.run_id)
+                assert len(logs) > 10 and _events_on_disk(instance, r.run_id) == len(logs)
+                path = instance.event_log_storage.path_for_shard(r.run_id)
+                with sqlite3.connect(path) as conn:  # the copied template: WAL, Dagster's revision stamped
+                    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+                    assert conn.execute("select count(*) from alembic_version").fetchone()[0] == 1
+            # the check's result reached the cross-run index, as the UI reads it
+            evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                [dg.AssetCheckKey(dg.AssetKey("tiny"), "tiny_positive")])
+            assert evaluation[dg.AssetCheckKey(dg.AssetKey("tiny"), "tiny_positive")].run_id == runs[-1].run_id
+            # a few connections per run (its own event log, a watcher), not several per event
+            assert len(opened) < 10 * len(runs), len(opened)  # NullPool: ~5 per event, ~100 a run here
+            assert len([k for k in dagster_engines._RUN_SHARDS]) <= dagster_engines.KEEP_RUN_SHARDS
+
+            instance.event_log_storage.wipe()  # deletes the per-run files: kept connections closed first
+            assert not dagster_engines._RUN_SHARDS
+            after = job.execute_in_process(instance=instance)
+            assert after.success and _events_on_disk(instance, after.run_id) == len(instance.all_logs(after.run_id))
+        assert not [key for key in dagster_engines._ENGINES if key[0]]  # all closed at the end
+    finally:
+        event.remove(Pool, "connect", count)

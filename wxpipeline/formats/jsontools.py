@@ -23,7 +23,10 @@ import pyarrow as pa
 from .common import Reject
 from .csvtools import TIMESTAMP, text_lines
 
-CHUNK_BYTES = 32 << 20  # bounds peak memory of a decode; a 10M-line day file is ~150 chunks
+# Bounds peak memory of a decode; a 10M-line day file is ~300 chunks. 16 MB rather than 32: a block
+# is passed over several times (reader, line search, gathers), and two blocks in flight then fit in
+# a 32 MB L3 cache: ~10% less CPU per archive message (measured at 8-32 MB, load 4-6).
+CHUNK_BYTES = 16 << 20
 
 
 def _decode_line(b: bytes, fallback: str | None) -> tuple[str | None, str | int]:

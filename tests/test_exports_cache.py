@@ -45,6 +45,10 @@ def test_cached_archive_equals_the_parse_and_prunes_on_time(tmp_path, monkeypatc
     names = [meta.row_group(0).column(c).path_in_schema for c in range(meta.num_columns)]
     stats = {n: meta.row_group(0).column(c).is_stats_set for c, n in enumerate(names)}
     assert stats["sent_at"] and stats["msgid"] and not stats["text"]
+    # dictionaries for the repeating strings, not for the nearly unique key
+    encodings = {n: meta.row_group(0).column(c).encodings for c, n in enumerate(names)}
+    assert "RLE_DICTIONARY" in encodings["sender"] and "RLE_DICTIONARY" in encodings["recipients.list.element"]
+    assert "RLE_DICTIONARY" not in encodings["msgid"] and "RLE_DICTIONARY" not in encodings["source_line"]
     day, _ = folder.day("wecom_archive", date(2026, 9, 22))
     assert day["msgid"].to_list() == [f"m{i}" for i in range(100, 200)]
 

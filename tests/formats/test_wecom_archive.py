@@ -245,3 +245,53 @@ def test_blocks_parsed_in_parallel_come_out_in_file_order(tmp_path, monkeypatch)
     assert many.meta["gb18030_lines"] == 1 and many.meta["msgtime_in_seconds"] == 1 and many.meta["slow_blocks"] == 2
     assert [r.line for r in many.rejects] == [58]
     assert many.frame.filter(pl.col("msgid") == "m7")["text"].item() == "T"
+
+
+def test_ids_are_trimmed_in_a_block_that_needs_it_and_read_as_is_in_one_that_does_not(tmp_path):
+    # the same messages, once clean and once with padded / empty values: nonempty is skipped on a
+    # clean block's columns, applied on the other's; both stage the same rows
+    from wxpipeline.formats.jsontools import needs_nonempty
+
+    clean = [{**GOOD, "msgid": f"m{i}", "roomid": "r1" if i % 2 else ""} for i in range(6)]
+    padded = [{**m, "msgid": f" {m['msgid']}\u3000", "from": "zhangsan ", "action": "\tsend", "msgtype": "text "}
+              for m in clean]
+    a, b = (parse_wecom_archive(write(tmp_path, [json.dumps(m, ensure_ascii=False) for m in ms], name))
+            for ms, name in ((clean, "clean.jsonl"), (padded, "padded.jsonl")))
+    assert a.meta["slow_blocks"] == b.meta["slow_blocks"] == 0 and a.rejects == b.rejects == []
+    assert a.frame.drop("source_file").equals(b.frame.drop("source_file"))
+    assert a.frame["msgid"].to_list() == [f"m{i}" for i in range(6)] and a.frame["roomid"].null_count() == 3
+    frame = pl.DataFrame({"x": ["a", "b"], "y": ["a", ""], "z": [" a", None], "n": [None, None]}, schema_overrides={"n": pl.String})
+    assert needs_nonempty(frame, ("x", "y", "z", "n", "absent")) == {"y", "z"}
+
+
+def test_good_rows_stage_the_same_in_a_block_with_or_without_a_rejected_row(tmp_path):
+    good = [json.dumps({**GOOD, "msgid": f"m{i}"}) for i in range(5)]
+    bad = json.dumps({**GOOD, "msgid": "late", "msgtime": 99999999999999})
+    a = parse_wecom_archive(write(tmp_path, good, "good.jsonl"))
+    b = parse_wecom_archive(write(tmp_path, good[:2] + [bad] + good[2:], "mixed.jsonl"))
+    assert b.meta["slow_blocks"] == 0 and [(r.line, "out of range" in r.reason) for r in b.rejects] == [(3, True)]
+    assert a.rejects == [] and a.frame.drop("source_file", "source_line").equals(b.frame.drop("source_file", "source_line"))
+
+
+def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
+    # revoke bodies are decoded with the other rich rows, NUL escapes found by a search of the lines
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    lines = [
+        json.dumps({**bare, "msgid": "r1", "action": "recall", "msgtype": "revoke", "revoke": {"pre_msgid": " p1 "}}),
+        json.dumps({**bare, "msgid": "r2", "action": "recall", "msgtype": "revoke", "revoke": {"pre_msgid": ""}}),
+        json.dumps(GOOD),
+        json.dumps({**GOOD, "msgid": "n\u0000"}),
+        json.dumps({**GOOD, "msgid": "t", "tolist": ["li\u0000si"]}),
+        json.dumps({**GOOD, "msgid": "m2", "tolist": [" lisi ", "wangwu"]}),
+    ]
+    res = parse_wecom_archive(write(tmp_path, lines))
+    assert res.meta["slow_blocks"] == 0
+    got = {r["msgid"]: r for r in res.frame.iter_rows(named=True)}
+    assert list(got) == ["r1", "r2", "m1", "m2"]
+    assert (got["r1"]["revoked_msgid"], got["r1"]["text"], got["r1"]["urls"]) == ("p1", None, [])
+    assert got["r2"]["revoked_msgid"] is None and got["m1"]["revoked_msgid"] is None
+    assert got["m2"]["recipients"] == ["lisi", "wangwu"]
+    assert [(r.line, r.reason.startswith("NUL byte")) for r in res.rejects] == [(4, True), (5, True)]
+    # one revoke among rows without other bodies: no text field to join
+    only = parse_wecom_archive(write(tmp_path, lines[:1] + lines[2:3], "one.jsonl"))
+    assert only.frame["revoked_msgid"].to_list() == ["p1", None] and only.frame["text"].to_list() == [None, "你好"]

@@ -195,8 +195,8 @@ def _present(typed: pl.DataFrame) -> set[str]:
 def _text(present: set[str] | None = None) -> pl.Expr:
     # concat_str of per-part strings: an order of magnitude faster than concat_list + join
     parts = [_given(_f(b, f)) for b, f in _TEXT_FIELDS if present is None or b in present]
-    if not parts:
-        return pl.lit(None, S)
+    if not parts:  # a column, not a literal: `select` would give one row
+        return pl.repeat(None, pl.len(), dtype=S)
     return _given(pl.concat_str(parts, separator="\n", ignore_nulls=True))
 
 

@@ -75,7 +75,9 @@ def cmd_run(args) -> int:
         return rc
     from wxpipeline import arrival
     from wxpipeline.cli import _days
-    from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_assets_for_day, stage_days_for_period
+    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, record_days, stage_assets_holding_records,
+                                    stage_days_for_period)
+    from wxpipeline.resources.staged_io import staged_store
     from wxpipeline.resources import exports_folder
     from wxpipeline.settings import record_partitions_start
 
@@ -94,6 +96,7 @@ def cmd_run(args) -> int:
         return 2
     defs = _defs()
     stage = [d for d in wanted if d >= first]
+    kind_days, store = record_days(inv), staged_store()
     t_all = time.monotonic()
     width = len(str(len(days)))
     as_of = datetime.now(arrival.TZ).isoformat()
@@ -105,8 +108,9 @@ def cmd_run(args) -> int:
         if _reference_blocked(ex):
             return 1
         for i, day in enumerate(stage, 1):
-            # a day around the period: only the tables the period's rules read of it (fewer steps)
-            assets = stage_assets_for_day(day, args.date_from, args.date_to)
+            # a day around the period: only the tables the period's rules read of it that hold
+            # records there (fewer steps; an absent partition reads as empty)
+            assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
             if assets == []:
                 continue
             ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets=assets)

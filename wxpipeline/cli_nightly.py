@@ -22,6 +22,9 @@ def _defs():
     from wxpipeline.compute_logs import capture_without_tail_processes
 
     capture_without_tail_processes()  # no `tail` and watcher processes per run
+    from wxpipeline.dagster_jobs import reuse_ephemeral_jobs
+
+    reuse_ephemeral_jobs()  # no job snapshot serialised and hashed again per run
     from wxpipeline.definitions import build_defs
 
     return build_defs()

@@ -76,15 +76,26 @@ def _finish(ex, start: date, end: date) -> int:
 def cmd_run(args) -> int:
     if rc := _require_exports():
         return rc
-    from wxpipeline import arrival
     from wxpipeline.cli import _days
-    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, record_days, stage_assets_holding_records,
-                                    stage_days_for_period)
-    from wxpipeline.resources.staged_io import staged_store
-    from wxpipeline.resources import exports_folder
-    from wxpipeline.settings import record_partitions_start
 
     days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
+    from wxpipeline.stage_pool import StagePool
+
+    pool = StagePool()  # a helper process for the stage runs, importing while the exports are read
+    try:
+        return _run_period(args, days, pool)
+    finally:
+        pool.close()
+
+
+def _run_period(args, days: list[date], pool) -> int:
+    from wxpipeline import arrival
+    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, record_days, stage_assets_holding_records,
+                                    stage_days_for_period)
+    from wxpipeline.resources import exports_folder
+    from wxpipeline.resources.staged_io import staged_store
+    from wxpipeline.settings import record_partitions_start
+
     t_read = time.monotonic()
     inv = arrival.inventory(exports_folder())  # parses every new or changed file (parse cache)
     print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
@@ -105,18 +116,22 @@ def cmd_run(args) -> int:
     as_of = datetime.now(arrival.TZ).isoformat()
     from wxpipeline.dagster_engines import kept_connections
 
+    runs = []
+    for day in stage:
+        # a day around the period: only the tables the period's rules read of it that hold
+        # records there (fewer steps; an absent partition reads as empty)
+        assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
+        if assets != []:
+            runs.append((f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets))
+    pool.start(runs)  # the helper starts staging while the reference data is refreshed here
+
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = Executor(defs, instance, QUIET)
         ex.execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
         if _reference_blocked(ex):
+            pool.stop()
             return 1
-        for i, day in enumerate(stage, 1):
-            # a day around the period: only the tables the period's rules read of it that hold
-            # records there (fewer steps; an absent partition reads as empty)
-            assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
-            if assets == []:
-                continue
-            ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets=assets)
+        pool.execute_all(ex)  # every stage run has ended (here or in the helper) before any day is judged
         for i, day in enumerate(days, 1):
             ex.execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat(), {AS_OF_TAG: as_of})
         if ex.has_job("period_summaries"):

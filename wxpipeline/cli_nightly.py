@@ -25,6 +25,9 @@ def _defs():
     from wxpipeline.dagster_jobs import reuse_ephemeral_jobs
 
     reuse_ephemeral_jobs()  # no job snapshot serialised and hashed again per run
+    from wxpipeline.ge_imports import defer_unused_ge_imports
+
+    defer_unused_ge_imports()  # Great Expectations without scipy.stats and altair (~1.5 s a process)
     from wxpipeline.definitions import build_defs
 
     return build_defs()

@@ -38,6 +38,9 @@ def _claim(counter, total: int) -> int | None:
 
 def _helper(runs_queue, done, counter) -> None:
     """The helper process: imports, waits for the runs, executes those it claims."""
+    from wxpipeline.ge_imports import defer_unused_ge_imports
+
+    defer_unused_ge_imports()
     from wxpipeline.checks import contracts
 
     contracts._batch_definition()  # imports Great Expectations (~3 s) while the parent reads the exports

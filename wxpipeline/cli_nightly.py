@@ -146,18 +146,29 @@ def _run_period(args, days: list[date], pool) -> int:
 
 def cmd_nightly(args) -> int:
     """Judge `--date` (default yesterday) and every day whose inputs changed since last judged."""
-    from wxpipeline.store import findings as findings_store
-
     if rc := _require_exports():
         return rc
-    from wxpipeline import arrival, nightly
-    from wxpipeline.policy import load_policy
-    from wxpipeline.resources import exports_folder, warehouse
+    from wxpipeline import nightly
 
     day = args.date or nightly.last_partition()
     if day > nightly.last_partition():
         print(f"error: --date {day} has not ended yet (last complete day {nightly.last_partition()})", file=sys.stderr)
         return 2
+    from wxpipeline.stage_pool import StagePool
+
+    pool = StagePool()  # a helper process for the stage runs, importing while the exports are read
+    try:
+        return _night(args, day, pool)
+    finally:
+        pool.close()
+
+
+def _night(args, day: date, pool) -> int:
+    from wxpipeline import arrival, nightly
+    from wxpipeline.policy import load_policy
+    from wxpipeline.resources import exports_folder, warehouse
+    from wxpipeline.store import findings as findings_store
+
     defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
@@ -182,14 +193,15 @@ def cmd_nightly(args) -> int:
 
     from wxpipeline.dagster_engines import kept_connections
 
+    pool.start([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)])
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:
             ex.execute("refresh_reference", "reference        ")
             if _reference_blocked(ex):
+                pool.stop()
                 return 1
-        for d in sorted(plan.stage):
-            ex.execute("stage_day", f"stage {d}", d.isoformat())
+        pool.execute_all(ex)  # every stage run has ended (here or in the helper) before any day is judged
         for d in sorted(plan.judge):
             why = sorted(plan.judge[d])
             selection = nightly.judge_selection(plan.assets.get(d))

@@ -14,8 +14,9 @@ only once it is given the runs (`start`), after this process recorded the partit
 Both processes then take the next run from a shared counter until none is left (the helper
 begins while this process executes the reference run). A run the helper took and did not
 report (it died) is executed here afterwards; the failures and blocked contracts of its runs
-count as this process's own. With one core, or fewer than `MIN_RUNS` runs, no helper: the runs
-are executed here, one after the other, as before.
+count as this process's own. With one core, a machine already busy (load average above the cores
+less `BUSY_MARGIN`: no core free for the helper), or fewer than `MIN_RUNS` runs, no helper: the
+runs are executed here, one after the other, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import queue
 import sys
 
 MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4-5 CPU s of imports)
+BUSY_MARGIN = 0.5  # no helper when the 1-minute load average exceeds the cores less this
 
 
 def _claim(counter, total: int) -> int | None:
@@ -68,7 +70,10 @@ class StagePool:
         self.proc = None
         self.runs: list[tuple[str, str, list[str] | None]] = []
         self._sent = False
-        if (os.cpu_count() or 1) < 2:
+        cores = os.cpu_count() or 1
+        # a second process pays ~5 CPU s of imports and helps only on a free core: measured at
+        # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
+        if cores < 2 or os.getloadavg()[0] > cores - BUSY_MARGIN:
             return
         import multiprocessing as mp
 

@@ -51,3 +51,16 @@ def test_without_a_helper_every_run_is_executed_here(monkeypatch):
     pool.start(RUNS)
     pool.execute_all(ex)
     assert ex.done == [day for _, day, _ in RUNS] and not ex.failed
+
+
+def test_no_helper_on_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(stage_pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    assert stage_pool.StagePool().proc is None
+    # near miss: a core free
+    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.4, 1.0, 1.0))
+    pool = stage_pool.StagePool()
+    try:
+        assert pool.proc is not None
+    finally:
+        pool.close()

@@ -22,6 +22,12 @@ def _defs():
     from wxpipeline.compute_logs import capture_without_tail_processes
 
     capture_without_tail_processes()  # no `tail` and watcher processes per run
+    from wxpipeline.dagster_jobs import reuse_ephemeral_jobs
+
+    reuse_ephemeral_jobs()  # no job snapshot serialised and hashed again per run
+    from wxpipeline.ge_imports import defer_unused_ge_imports
+
+    defer_unused_ge_imports()  # Great Expectations without scipy.stats and altair (~1.5 s a process)
     from wxpipeline.definitions import build_defs
 
     return build_defs()
@@ -73,13 +79,26 @@ def _finish(ex, start: date, end: date) -> int:
 def cmd_run(args) -> int:
     if rc := _require_exports():
         return rc
-    from wxpipeline import arrival
     from wxpipeline.cli import _days
-    from wxpipeline.nightly import AS_OF_TAG, Executor, last_partition, stage_assets_for_day, stage_days_for_period
-    from wxpipeline.resources import exports_folder
-    from wxpipeline.settings import record_partitions_start
 
     days = _days(args.date_from, args.date_to)  # a reversed range is a usage error
+    from wxpipeline.stage_pool import StagePool
+
+    pool = StagePool()  # a helper process for the stage runs, importing while the exports are read
+    try:
+        return _run_period(args, days, pool)
+    finally:
+        pool.close()
+
+
+def _run_period(args, days: list[date], pool) -> int:
+    from wxpipeline import arrival
+    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, record_days, stage_assets_holding_records,
+                                    stage_days_for_period)
+    from wxpipeline.resources import exports_folder
+    from wxpipeline.resources.staged_io import staged_store
+    from wxpipeline.settings import record_partitions_start
+
     t_read = time.monotonic()
     inv = arrival.inventory(exports_folder())  # parses every new or changed file (parse cache)
     print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
@@ -94,22 +113,28 @@ def cmd_run(args) -> int:
         return 2
     defs = _defs()
     stage = [d for d in wanted if d >= first]
+    kind_days, store = record_days(inv), staged_store()
     t_all = time.monotonic()
     width = len(str(len(days)))
     as_of = datetime.now(arrival.TZ).isoformat()
     from wxpipeline.dagster_engines import kept_connections
 
+    runs = []
+    for day in stage:
+        # a day around the period: only the tables the period's rules read of it that hold
+        # records there (fewer steps; an absent partition reads as empty)
+        assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
+        if assets != []:
+            runs.append((f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets))
+    pool.start(runs)  # the helper starts staging while the reference data is refreshed here
+
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = Executor(defs, instance, QUIET)
         ex.execute("refresh_reference", f"{'reference':<{2 * width + 14}}")
         if _reference_blocked(ex):
+            pool.stop()
             return 1
-        for i, day in enumerate(stage, 1):
-            # a day around the period: only the tables the period's rules read of it (fewer steps)
-            assets = stage_assets_for_day(day, args.date_from, args.date_to)
-            if assets == []:
-                continue
-            ex.execute("stage_day", f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets=assets)
+        pool.execute_all(ex)  # every stage run has ended (here or in the helper) before any day is judged
         for i, day in enumerate(days, 1):
             ex.execute("judge_day", f"[{i:>{width}}/{len(days)}] {day}", day.isoformat(), {AS_OF_TAG: as_of})
         if ex.has_job("period_summaries"):
@@ -121,18 +146,29 @@ def cmd_run(args) -> int:
 
 def cmd_nightly(args) -> int:
     """Judge `--date` (default yesterday) and every day whose inputs changed since last judged."""
-    from wxpipeline.store import findings as findings_store
-
     if rc := _require_exports():
         return rc
-    from wxpipeline import arrival, nightly
-    from wxpipeline.policy import load_policy
-    from wxpipeline.resources import exports_folder, warehouse
+    from wxpipeline import nightly
 
     day = args.date or nightly.last_partition()
     if day > nightly.last_partition():
         print(f"error: --date {day} has not ended yet (last complete day {nightly.last_partition()})", file=sys.stderr)
         return 2
+    from wxpipeline.stage_pool import StagePool
+
+    pool = StagePool()  # a helper process for the stage runs, importing while the exports are read
+    try:
+        return _night(args, day, pool)
+    finally:
+        pool.close()
+
+
+def _night(args, day: date, pool) -> int:
+    from wxpipeline import arrival, nightly
+    from wxpipeline.policy import load_policy
+    from wxpipeline.resources import exports_folder, warehouse
+    from wxpipeline.store import findings as findings_store
+
     defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
@@ -157,14 +193,15 @@ def cmd_nightly(args) -> int:
 
     from wxpipeline.dagster_engines import kept_connections
 
+    pool.start([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)])
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:
             ex.execute("refresh_reference", "reference        ")
             if _reference_blocked(ex):
+                pool.stop()
                 return 1
-        for d in sorted(plan.stage):
-            ex.execute("stage_day", f"stage {d}", d.isoformat())
+        pool.execute_all(ex)  # every stage run has ended (here or in the helper) before any day is judged
         for d in sorted(plan.judge):
             why = sorted(plan.judge[d])
             selection = nightly.judge_selection(plan.assets.get(d))

@@ -212,6 +212,33 @@ def stage_assets_for_day(day: date, start: date, end: date, table: dict | None =
     return None if needed >= set(STAGED) else sorted(needed)
 
 
+def record_days(inv: dict) -> dict[str, set[date]]:
+    """export kind -> the days its parsed records fall on, over every file of the folder."""
+    out: dict[str, set[date]] = {}
+    for infos in inv.values():
+        for info in infos:
+            out.setdefault(info.kind, set()).update(date.fromisoformat(d) for d in info.days)
+    return out
+
+
+def stage_assets_holding_records(day: date, start: date, end: date, kind_days: dict[str, set[date]], store,
+                                 table: dict | None = None) -> list[str] | None:
+    """`stage_assets_for_day`, less, on a day around the period, the tables whose export kind
+    holds no record of that day (`record_days` of the inventory) and that were never staged:
+    staging them would write an empty table, and a reader finds an absent partition empty
+    alike (`StagedStore.scan_days`). A table staged before is staged again (it may hold records
+    since removed from the exports). A day of the period stages every table (None)."""
+    from wxpipeline.lineage import STAGED
+
+    assets = stage_assets_for_day(day, start, end, table)
+    if start <= day <= end:
+        return assets
+    wanted = list(STAGED) if assets is None else assets
+    kept = [a for a in wanted
+            if day in kind_days.get(STAGED[a][0], ()) or store.path(a, day.isoformat()).exists()]
+    return None if set(kept) >= set(STAGED) else sorted(kept)
+
+
 def last_partition() -> date:
     """The last daily partition that exists now (yesterday, Asia/Shanghai)."""
     return datetime.now(TZ).date() - timedelta(days=1)

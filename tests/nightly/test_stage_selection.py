@@ -34,3 +34,20 @@ def test_the_real_lineage_stages_only_staged_tables():
     for k in range(-70, 20):
         got = stage_assets_for_day(DAY + timedelta(days=k), DAY, DAY)
         assert got is None or set(got) <= set(STAGED)
+
+
+def test_a_day_around_the_period_skips_tables_without_records_never_staged(tmp_path):
+    from wxpipeline.nightly import stage_assets_holding_records
+    from wxpipeline.resources.staged_io import StagedStore
+
+    store = StagedStore(tmp_path)
+    before = DAY - timedelta(days=15)  # reads wecom_messages and wecom_groups there
+    kind_days = {"wecom_archive": {before}, "wecom_groups": {DAY}}
+    assert stage_assets_holding_records(before, DAY, DAY, kind_days, store, TABLE) == ["wecom_messages"]
+    # near miss: a partition staged before is staged again (its records may have left the exports)
+    store.path("wecom_groups", before.isoformat()).parent.mkdir(parents=True)
+    store.path("wecom_groups", before.isoformat()).touch()
+    assert stage_assets_holding_records(before, DAY, DAY, kind_days, store, TABLE) == ["wecom_groups", "wecom_messages"]
+    # a day of the period stages every table, records or not
+    assert stage_assets_holding_records(DAY, DAY, DAY, {}, store, TABLE) is None
+    assert stage_assets_holding_records(DAY + timedelta(days=15), DAY, DAY, kind_days, store, TABLE) == []

@@ -1,0 +1,66 @@
+"""`StagePool`: every stage run is executed exactly once, here or in the helper, even when the
+helper dies with a run taken and not reported."""
+
+import multiprocessing as mp
+
+from wxpipeline import stage_pool
+
+RUNS = [(f"stage 2026-10-{d:02d}", f"2026-10-{d:02d}", None) for d in range(1, 9)]
+
+
+class FakeExecutor:
+    def __init__(self):
+        self.done, self.failed, self.blocked = [], [], []
+
+    def execute(self, job, label, day, assets=None):
+        assert job == "stage_day"
+        self.done.append(day)
+
+
+def _helper_dies_after_taking_two(runs_queue, done, counter):
+    runs = runs_queue.get()
+    first = stage_pool._claim(counter, len(runs))
+    done.put((first, True, [(runs[first][0], ["wecom_messages_contract"])]))  # reported: failed, blocked
+    stage_pool._claim(counter, len(runs))  # taken, never reported: the process ends here
+
+
+def _pool_with(helper) -> stage_pool.StagePool:
+    pool = stage_pool.StagePool.__new__(stage_pool.StagePool)
+    ctx = mp.get_context("spawn")
+    pool.runs, pool._sent = [], False
+    pool._runs_queue, pool._done, pool._counter = ctx.Queue(), ctx.Queue(), ctx.Value("i", 0)
+    pool.proc = ctx.Process(target=helper, args=(pool._runs_queue, pool._done, pool._counter), daemon=True)
+    pool.proc.start()
+    return pool
+
+
+def test_a_run_the_helper_took_and_never_reported_is_executed_here():
+    pool, ex = _pool_with(_helper_dies_after_taking_two), FakeExecutor()
+    pool.start(RUNS)
+    pool.proc.join()  # the helper took runs 0 and 1 before this process takes any
+    pool.execute_all(ex)
+    pool.close()
+    assert sorted(ex.done) == sorted(day for _, day, _ in RUNS[1:])  # run 0 by the helper, run 1 here
+    assert ex.failed == [RUNS[0][0]] and ex.blocked == [(RUNS[0][0], ["wecom_messages_contract"])]
+
+
+def test_without_a_helper_every_run_is_executed_here(monkeypatch):
+    monkeypatch.setattr(stage_pool.os, "cpu_count", lambda: 1)
+    pool, ex = stage_pool.StagePool(), FakeExecutor()
+    assert pool.proc is None
+    pool.start(RUNS)
+    pool.execute_all(ex)
+    assert ex.done == [day for _, day, _ in RUNS] and not ex.failed
+
+
+def test_no_helper_on_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(stage_pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    assert stage_pool.StagePool().proc is None
+    # near miss: a core free
+    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.4, 1.0, 1.0))
+    pool = stage_pool.StagePool()
+    try:
+        assert pool.proc is not None
+    finally:
+        pool.close()

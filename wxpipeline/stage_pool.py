@@ -1,0 +1,162 @@
+"""`wxpipeline run` stages its days in two processes on a machine with two or more cores.
+
+A one-day run stages ~35 days (the judged day and the days around it that its rules read): one
+Dagster run each, 0.1-1 s apiece, nearly all of it Python in Dagster, polars and Great
+Expectations, i.e. one core. Those runs are independent of each other (each reads the parse
+cache and writes its own partitions), so a helper process executes some of them while this one
+executes the others; every day still has its own `stage_day` run in the same Dagster instance
+(SQLite in WAL mode takes writers from several processes, as with the daemon and the UI), and
+nothing is judged before every stage run of the period has ended.
+
+The helper is started first thing (`StagePool()`), so that its imports (Dagster, Great
+Expectations: ~4 s of CPU) overlap the exports read of this process; it builds the definitions
+only once it is given the runs (`start`), after this process recorded the partitions' start.
+Both processes then take the next run from a shared counter until none is left (the helper
+begins while this process executes the reference run). A run the helper took and did not
+report (it died) is executed here afterwards; the failures and blocked contracts of its runs
+count as this process's own. With one core, a machine already busy (load average above the cores
+less `BUSY_MARGIN`: no core free for the helper), or fewer than `MIN_RUNS` runs, no helper: the
+runs are executed here, one after the other, as before.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+
+MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4-5 CPU s of imports)
+BUSY_MARGIN = 0.5  # no helper when the 1-minute load average exceeds the cores less this
+
+
+def _claim(counter, total: int) -> int | None:
+    with counter.get_lock():
+        i = counter.value
+        if i >= total:
+            return None
+        counter.value = i + 1
+        return i
+
+
+def _helper(runs_queue, done, counter) -> None:
+    """The helper process: imports, waits for the runs, executes those it claims."""
+    from wxpipeline.ge_imports import defer_unused_ge_imports
+
+    defer_unused_ge_imports()
+    from wxpipeline.checks import contracts
+
+    contracts._batch_definition()  # imports Great Expectations (~3 s) while the parent reads the exports
+    runs = runs_queue.get()
+    if not runs:
+        return
+    from wxpipeline import cli_nightly
+    from wxpipeline.dagster_engines import kept_connections
+    from wxpipeline.nightly import Executor
+
+    defs = cli_nightly._defs()  # after the parent recorded the partitions' start
+    with cli_nightly._open_instance() as instance, kept_connections():
+        ex = Executor(defs, instance, cli_nightly.QUIET)
+        while (i := _claim(counter, len(runs))) is not None:
+            label, day, assets = runs[i]
+            ex.execute("stage_day", label, day, assets=assets)
+            done.put((i, label in ex.failed, [b for b in ex.blocked if b[0] == label]))
+    done.put(None)
+
+
+class StagePool:
+    """One helper process for the stage runs of `wxpipeline run` (none on a single core)."""
+
+    def __init__(self):
+        self.proc = None
+        self.runs: list[tuple[str, str, list[str] | None]] = []
+        self._sent = False
+        cores = os.cpu_count() or 1
+        # a second process pays ~5 CPU s of imports and helps only on a free core: measured at
+        # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
+        if cores < 2 or os.getloadavg()[0] > cores - BUSY_MARGIN:
+            return
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of this one's threads or connections
+        self._runs_queue, self._done, self._counter = ctx.Queue(), ctx.Queue(), ctx.Value("i", 0)
+        # daemonic: ended with this process, never left behind
+        self.proc = ctx.Process(target=_helper, args=(self._runs_queue, self._done, self._counter),
+                                name="wxpipeline-stage-helper", daemon=True)
+        self.proc.start()
+
+    def _send(self, runs) -> None:
+        if self.proc is not None and not self._sent:
+            self._runs_queue.put(runs)
+            self._sent = True
+
+    def start(self, runs: list[tuple[str, str, list[str] | None]]) -> None:
+        """Give the helper the stage runs (label, day, assets): it starts executing them."""
+        self.runs = list(runs)
+        self._send(self.runs if len(self.runs) >= MIN_RUNS else None)
+
+    def execute_all(self, ex) -> None:
+        """Execute the runs not taken by the helper, then wait for it; afterwards every run was
+        executed once, here or there (a run the helper took and never reported: here)."""
+        if not self._sent or self.proc is None or len(self.runs) < MIN_RUNS:
+            for label, day, assets in self.runs:
+                ex.execute("stage_day", label, day, assets=assets)
+            self.close()
+            return
+        mine: set[int] = set()
+        while (i := _claim(self._counter, len(self.runs))) is not None:
+            label, day, assets = self.runs[i]
+            ex.execute("stage_day", label, day, assets=assets)
+            mine.add(i)
+        reported = self._collect(ex)
+        with self._counter.get_lock():
+            taken = self._counter.value
+        lost = [i for i in range(min(taken, len(self.runs))) if i not in mine and i not in reported]
+        if lost:
+            print(f"stage helper process ended (exit code {self.proc.exitcode}) without reporting "
+                  f"{len(lost)} run(s): executing them here", file=sys.stderr, flush=True)
+        for i in lost:
+            label, day, assets = self.runs[i]
+            ex.execute("stage_day", label, day, assets=assets)
+
+    def _collect(self, ex) -> set[int]:
+        reported: set[int] = set()
+        finished = False
+        while not finished:
+            try:
+                msg = self._done.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.is_alive():
+                    continue
+                try:  # it ended: what it put before ending is still in the pipe
+                    msg = self._done.get(timeout=0.5)
+                except queue.Empty:
+                    break
+            if msg is None:
+                finished = True
+                continue
+            i, failed, blocked = msg
+            reported.add(i)
+            label = self.runs[i][0]
+            if failed:
+                ex.failed.append(label)
+            ex.blocked.extend((lab, list(checks)) for lab, checks in blocked)
+        self.proc.join()
+        return reported
+
+    def stop(self) -> None:
+        """No further run for the helper (the reference data failed its contract): it ends
+        after the run it is executing."""
+        if self.proc is not None and self._sent:
+            with self._counter.get_lock():
+                self._counter.value = len(self.runs)
+        self.close()
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        self._send(None)
+        self.proc.join(timeout=600)
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+        self.proc = None

@@ -53,3 +53,77 @@ def test_a_day_without_repeated_keys_is_every_record_of_the_day(tmp_path):
     day = _day(folder)
     assert day["entry_id"].to_list() == ["L1", "L2"]
     assert day.columns == folder.scan("ledger").raw.collect_schema().names()
+
+
+def _staged(folder: ExportsFolder, tmp_path: Path, day: date = DAY) -> tuple[pl.DataFrame, str]:
+    """The staged file as the IO manager writes it, and which way it was written."""
+    from wxpipeline.resources.staged_io import StagedStore
+
+    rows, scan = folder.day_rows("ledger", day)
+    written = pl.read_parquet(StagedStore(tmp_path / "staged").write("ledger", day.isoformat(), rows))
+    # what the day is by definition: every record of the day, deduplicated in memory
+    whole = scan.raw.collect().filter(pl.col("paid_at").dt.date() == day)
+    assert written.schema == whole.schema == rows.frame.collect_schema()
+    assert written.equals(whole.unique("entry_id", keep="last", maintain_order=True))
+    assert written.equals(rows.frame.collect()) and rows.rows == written.height
+    return written, rows.how
+
+
+def test_a_day_that_is_one_whole_file_is_copied_from_the_cache(tmp_path):
+    folder = _folder(tmp_path, {
+        "a.csv": "L9,E0001,2026-09-21 10:00:00,90.00,T9,京东,前日\n",
+        "b.csv": "L1,E0001,2026-09-22 09:00:00,10.00,T1,京东,文具\n"
+                 "L2,E0002,2026-09-22 23:59:59,20.00,T2,京东,\n",
+        "c.csv": "L8,E0001,2026-09-23 00:00:00,80.00,T8,京东,次日\n",
+    })
+    day, how = _staged(folder, tmp_path)
+    assert how == "copy" and day["entry_id"].to_list() == ["L1", "L2"]
+    assert _staged(folder, tmp_path, date(2026, 9, 21))[1] == "copy"
+    assert _staged(folder, tmp_path, date(2026, 9, 20))[0].height == 0  # no file holds the day
+
+
+def test_a_file_holding_two_days_is_filtered(tmp_path):
+    folder = _folder(tmp_path, {"a.csv": "L1,E0001,2026-09-22 09:00:00,10.00,T1,京东,文具\n"
+                                         "L9,E0001,2026-09-23 10:00:00,90.00,T9,京东,次日\n"})
+    day, how = _staged(folder, tmp_path)
+    assert how == "polars" and day["entry_id"].to_list() == ["L1"]
+    assert _staged(folder, tmp_path, date(2026, 9, 23))[0]["entry_id"].to_list() == ["L9"]
+
+
+def test_a_corrected_re_export_is_not_copied_over(tmp_path):
+    day_file = "L1,E0001,2026-09-22 09:00:00,10.00,T1,京东,文具\nL2,E0001,2026-09-22 10:00:00,20.00,T2,京东,文具\n"
+    folder = _folder(tmp_path, {"a.csv": day_file, "b.csv": "L1,E0001,2026-09-22 09:00:00,11.00,T1,京东,更正\n"})
+    day, how = _staged(folder, tmp_path)
+    assert how == "polars" and day["entry_id"].to_list() == ["L2", "L1"]
+    assert day.filter(pl.col("entry_id") == "L1")["purpose"].item() == "更正"
+    # the same record twice in one file: the later line wins, and the file is not copied either
+    repeated = _folder(tmp_path / "r", {"a.csv": day_file + "L1,E0001,2026-09-22 09:00:00,12.00,T1,京东,重发\n"})
+    day, how = _staged(repeated, tmp_path / "r")
+    assert how == "polars" and day["purpose"].to_list() == ["文具", "重发"]
+
+
+def test_a_day_archive_file_of_several_row_groups_is_copied(tmp_path, monkeypatch):
+    import json
+
+    import pyarrow.parquet as pq
+
+    from wxpipeline.formats import jsontools
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 4000)  # several blocks: several row groups
+    day_ms = 1_790_006_400_000  # 2026-09-22 00:00 Asia/Shanghai
+    archive = tmp_path / "exports" / "wecom_archive"
+    archive.mkdir(parents=True)
+    for name, times in {"a.jsonl": range(0, 200), "b.jsonl": range(200, 300)}.items():
+        shift = 86_400_000 if name == "b.jsonl" else 0  # b: the next day
+        (archive / name).write_text("\n".join(json.dumps(
+            {"msgid": f"m{i}", "action": "send", "from": "zhangsan", "tolist": ["lisi", "wangwu"], "roomid": "",
+             "msgtime": day_ms + shift + i * 1000, "msgtype": "text", "text": {"content": f"第{i}条"}},
+            ensure_ascii=False) for i in times) + "\n", "utf-8")
+    folder = ExportsFolder(exports_dir=str(tmp_path / "exports"), cache_dir=str(tmp_path / "cache"))
+    for day, ids, how in ((DAY, range(0, 200), "copy"), (date(2026, 9, 23), range(200, 300), "copy")):
+        rows, scan = folder.day_rows("wecom_archive", day)
+        written = pl.read_parquet(StagedStore(tmp_path / "staged").write("wecom_messages", day.isoformat(), rows))
+        assert rows.how == how and written["msgid"].to_list() == [f"m{i}" for i in ids]
+        assert pq.ParquetFile(rows.copy_of).metadata.num_row_groups > 1
+        assert written.equals(rows.frame.collect()) and written.schema == scan.raw.collect_schema()

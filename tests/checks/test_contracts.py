@@ -68,3 +68,21 @@ def test_ge_gives_the_same_results_with_expectation_configurations_kept():
         kept = summary()
     assert kept == plain and sum(not r["success"] for r in plain) == 2
     assert Expectation.__dict__["configuration"] is original  # GE's own again afterwards
+
+
+def test_a_key_hash_collision_is_not_a_duplicate(monkeypatch):
+    """Keys are counted by their 64-bit hash; a repeated hash with distinct keys (a collision,
+    simulated here) is settled on the keys themselves and the table passes."""
+    real = contracts._expectations
+
+    def colliding(c):
+        return [(kind, col, bad, pl.lit(1) if kind == "expect_column_values_to_be_unique" else agg)
+                for kind, col, bad, agg in real(c)]
+
+    monkeypatch.setattr(contracts, "_expectations", colliding)
+    r = contracts.validate("wecom_messages", messages(1_000).lazy())
+    assert r.passed and r.failures == []
+    dup = messages(1_000).with_columns(pl.when(pl.col("source_line") == 9).then(pl.lit("m0"))
+                                       .otherwise(pl.col("msgid")).alias("msgid"))
+    r = contracts.validate("wecom_messages", dup.lazy())
+    assert not r.passed and r.failures[0]["unexpected_count"] == 2

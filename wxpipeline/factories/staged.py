@@ -65,7 +65,7 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
 
         require_exports(exports.exports_dir)  # a missing or empty folder is an error, never a clean day
         # streamed to the staged file by the IO manager, which adds row count and preview
-        day, scan = exports.day_lazy(kind, partition_day(context))
+        day, scan = exports.day_rows(kind, partition_day(context))
         fresh = quarantine_store.record(warehouse, kind, scan.rejects, context.run_id)
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")

@@ -20,6 +20,7 @@ import polars as pl
 
 from wxpipeline.formats.common import ExportFormatError, Reject
 from wxpipeline.formats.registry import EXPORT_KINDS, ExportKind
+from wxpipeline.resources.day_files import DayRows, plan_day
 from wxpipeline.times import day_bounds
 
 
@@ -33,6 +34,7 @@ class Scan:
     rejects: list[Reject] = field(default_factory=list)
     # per file, what its parser recorded: encoding, timestamp units decided per value, ...
     meta: dict[str, dict] = field(default_factory=dict)
+    parquet: list[Path] = field(default_factory=list)  # the cache files `raw` reads, in file order
 
     def encodings(self) -> dict[str, int]:
         """How many files were read in each encoding (recorded per file)."""
@@ -147,7 +149,7 @@ class ExportsFolder(dg.ConfigurableResource):
         if not parquet:
             return Scan(_empty_frame(kind).lazy(), key, files, rejects, meta)
         return Scan(pl.scan_parquet(parquet, missing_columns="insert", extra_columns="ignore"), key, files, rejects,
-                    meta)
+                    meta, parquet)
 
     def window(self, kind_name: str, lo: datetime | None, hi: datetime) -> pl.LazyFrame:
         """The records whose own timestamp is in [lo, hi) (lo None: all before hi), once per natural key.
@@ -169,21 +171,30 @@ class ExportsFolder(dg.ConfigurableResource):
         return lazy.collect(), scan
 
     def day_lazy(self, kind_name: str, day) -> tuple[pl.LazyFrame, Scan]:
-        """`day` as a streamable query, for writing the day to its staged file: which rows lose to
-        a later copy of their key is decided first from the key columns alone, then the day's rows
-        are streamed through that filter (or straight through when no key repeats, the usual
-        case), so the whole day is never held in memory with its copies."""
+        """`day` as a streamable query (the same rows `day_rows` writes)."""
+        rows, scan = self.day_rows(kind_name, day)
+        return rows.frame, scan
+
+    def day_rows(self, kind_name: str, day) -> tuple[DayRows, Scan]:
+        """`day`, to be written to its staged file: which rows lose to a later copy of their key
+        is decided first from a hash of the key columns, then the day is copied from the parse
+        cache (one cache file that is exactly the day), re-encoded from the row groups holding
+        it, or streamed through a polars filter, so the whole day is never held in memory with
+        its copies (see `day_files`)."""
         kind = EXPORT_KINDS[kind_name]
         start, end = day_bounds(day)
         scan = self.scan(kind_name)
+        planned = plan_day(scan.parquet, scan.raw.collect_schema(), scan.key, kind.time_column, start, end)
+        if planned is not None:
+            return planned, scan
         in_day = pl.col(kind.time_column).is_between(start, end, closed="left")
         key = pl.col(scan.key[0]) if len(scan.key) == 1 else pl.struct(scan.key)
         rows, keys = scan.raw.filter(in_day).select(pl.len(), key.n_unique()).collect().row(0)
         if rows == keys:  # a count of distinct keys is cheaper than numbering the rows
-            return scan.raw.filter(in_day), scan
+            return DayRows(scan.raw.filter(in_day)), scan
         numbered = scan.raw.with_row_index("_row").filter(in_day)
         dropped = numbered.select("_row", *scan.key).filter(~key.is_last_distinct()).select("_row").collect()["_row"]
-        return numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"), scan
+        return DayRows(numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row")), scan
 
 
 def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:

@@ -84,9 +84,21 @@ def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.
     at_only = pl.when(pl.col("text").str.contains("@", literal=True)).then(pl.col("text")).alias("text")
     today = messages.lazy().filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS).with_columns(at_only)
     earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(at_only)
-    both = pl.concat([earlier, today], how="vertical_relaxed")
-    # == unique("msgid", keep="last", maintain_order=True), without a second copy of the frame
-    return both.filter(pl.col("msgid").is_last_distinct()).collect()
+    both = pl.concat([earlier, today], how="vertical_relaxed").collect()
+    return both.filter(last_of_each(both["msgid"]))
+
+
+def last_of_each(keys: pl.Series) -> pl.Series:
+    """`keys.is_last_distinct()` (the mask of `unique(keep="last", maintain_order=True)`, without a
+    second copy of the frame), decided on 64-bit hashes first: only the rows whose hash repeats
+    (the real repeats, and a collision now and then) are compared as strings. A hash table of
+    millions of ids grows past the CPU caches (superlinear: 0.24 s at 1M, 1.4 s at 4M); one of
+    integers stays several times cheaper."""
+    maybe = keys.hash(seed=0).is_duplicated()
+    idx = maybe.arg_true()
+    if idx.len() == 0:
+        return ~maybe
+    return (~maybe).scatter(idx, keys.gather(idx).is_last_distinct())
 
 
 def leader_messages(records: pl.DataFrame, roster: pl.DataFrame, window: timedelta, day: date) -> pl.DataFrame:

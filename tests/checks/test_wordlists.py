@@ -140,3 +140,12 @@ def test_word_list_hits_in_the_candidates_equal_hits_in_every_message():
         assert every.height > 0, cid
         assert word_list_hits(msgs, lists, params, patterns, cands).sort("msgid", "offset", "term").equals(
             every.sort("msgid", "offset", "term")), cid
+
+
+def test_contains_any_of_is_contains_any():
+    from wxpipeline.checks.wordlists import contains_any_of
+
+    texts = pl.Series("t", ["a.b+c 中#", "ab", None, "x(y)z", "赌博网", "[q]", "", "A.B"])
+    for literals in (["a.b", "(y)", "赌博"], ["[q]", "+c 中"], ["zzz"], ["b", ""]):
+        got = pl.select(contains_any_of(pl.lit(texts), literals)).to_series()
+        assert got.to_list() == texts.str.contains_any(literals).to_list(), literals

@@ -77,13 +77,22 @@ def lookback_days(policy) -> int:
 # ---- shared -------------------------------------------------------------------------------------
 
 
+def _at_only() -> pl.Expr:
+    return pl.when(pl.col("text").str.contains("@", literal=True)).then(pl.col("text")).alias("text")
+
+
+def today_group_records(messages: pl.DataFrame) -> pl.DataFrame:
+    """The group records of `messages` in `group_records`' columns, `text` only where it holds an
+    `@` (taking them again changes nothing, so a day can be taken a slice at a time)."""
+    return messages.filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS).with_columns(_at_only())
+
+
 def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.DataFrame:
     """The group records of the look-back and the day, once per msgid (the later copy wins). Only
     a text with an `@` is kept (the rules read no other; the asset hands `earlier_messages` so
     already): the frame then holds a fraction of the day's text."""
-    at_only = pl.when(pl.col("text").str.contains("@", literal=True)).then(pl.col("text")).alias("text")
-    today = messages.lazy().filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS).with_columns(at_only)
-    earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(at_only)
+    today = today_group_records(messages).lazy()
+    earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(_at_only())
     both = pl.concat([earlier, today], how="vertical_relaxed").collect()
     return both.filter(last_of_each(both["msgid"]))
 

@@ -117,8 +117,8 @@ def _enabled_params(policy, clause_id: str):
     return None
 
 
-def day_messages(jc: JudgeContext, roster_df: pl.DataFrame, word_lists: pl.DataFrame,
-                 slice_rows: int = SLICE_ROWS) -> tuple[pl.DataFrame, pl.DataFrame]:
+def day_messages(jc: JudgeContext, roster_df: pl.DataFrame,
+                 word_lists: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the day's messages the message rules can report or read, normalised; the day's group
     records as `group_records` takes them). Read and normalised a slice at a time: only the kept
     rows (`chat_prefilter.rules_may_read`, a few percent of a day) and the group records' narrow
@@ -131,6 +131,7 @@ def day_messages(jc: JudgeContext, roster_df: pl.DataFrame, word_lists: pl.DataF
     chat02 = _enabled_params(jc.policy, "CHAT-02")
     keep = None
     kept, groups = [], []
+    slice_rows = SLICE_ROWS
     for offset in range(0, max(rows, 1), slice_rows):
         part = prepare_messages(scan.slice(offset, slice_rows).collect())
         if keep is None:

@@ -94,7 +94,9 @@ def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.
     today = today_group_records(messages).lazy()
     earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(_at_only())
     both = pl.concat([earlier, today], how="vertical_relaxed").collect()
-    return both.filter(last_of_each(both["msgid"]))
+    out = both.filter(last_of_each(both["msgid"]))
+    # columns chunked alike: polars copies a frame whose columns are not, at every filter of it
+    return out.rechunk() if len(set(out.n_chunks("all"))) > 1 else out
 
 
 def last_of_each(keys: pl.Series) -> pl.Series:
@@ -202,13 +204,15 @@ def obligations(cand: pl.DataFrame, who: pl.DataFrame, members: pl.DataFrame, ro
 def unanswered(owed: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """The obligations with no post of the member in the group in (mention, deadline]; adds
     `first_post_at`, the member's first post after the mention (a late answer), if any."""
+    # only the posts of an obliged member in that group can answer (a few of the day's): those
+    # records are picked first, eagerly, so the day's send records are never copied out whole
+    obliged = owed.select("roomid", pl.col("userid").alias("sender")).unique()
     posts = (
-        records.lazy().filter(pl.col("action") == "send")
+        records.filter(pl.col("sender").is_in(obliged["sender"].implode()))
+        .join(obliged, on=["roomid", "sender"], how="semi")
+        .filter(pl.col("action") == "send")
         .select("roomid", pl.col("sender").alias("userid"), pl.col("sent_at").alias("first_post_at"))
-        # only the posts of an obliged member in that group can answer (a few of the day's)
-        .join(owed.lazy().select("roomid", "userid").unique(), on=["roomid", "userid"], how="semi")
         .sort("first_post_at")
-        .collect()
     )
     answered = owed.sort("sent_at").join_asof(
         posts, left_on="sent_at", right_on="first_post_at", by=["roomid", "userid"], strategy="forward",

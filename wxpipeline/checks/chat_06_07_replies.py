@@ -91,9 +91,12 @@ def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.
     """The group records of the look-back and the day, once per msgid (the later copy wins). Only
     a text with an `@` is kept (the rules read no other; the asset hands `earlier_messages` so
     already): the frame then holds a fraction of the day's text."""
-    today = today_group_records(messages).lazy()
-    earlier = earlier_messages.lazy().select(EARLIER_COLUMNS).with_columns(_at_only())
-    both = pl.concat([earlier, today], how="vertical_relaxed").collect()
+    today = today_group_records(messages)
+    # the look-back's records (a day or two, small) in one chunk per column, and an eager concat
+    # (the lazy one re-chunked one column): the frame keeps its columns chunked alike without
+    # copying the judged day's records
+    earlier = earlier_messages.select(EARLIER_COLUMNS).with_columns(_at_only()).rechunk()
+    both = pl.concat([earlier, today], how="vertical_relaxed", rechunk=False)
     out = both.filter(last_of_each(both["msgid"]))
     # columns chunked alike: polars copies a frame whose columns are not, at every filter of it
     return out.rechunk() if len(set(out.n_chunks("all"))) > 1 else out

@@ -69,7 +69,44 @@ def found(demo, archive) -> dict[str, set[str]]:
         for c in CHAT:
             out[c] |= set(CLAUSES[c].run(frames, policy.params(c), d)["subject_id"])
         d += timedelta(days=1)
+    FRAMES.update(frames, policy=policy, start=start, end=end)
     return out
+
+
+FRAMES: dict = {}  # the frames `found` judged, for the pre-filter's equivalence test
+
+
+def test_message_rules_find_the_same_on_the_rows_the_prefilter_keeps(found):
+    """The chat asset keeps only `rules_may_read`'s rows of a day: every message rule (and the
+    leaver look-up's senders) gives exactly the findings it gives over every message."""
+    from wxpipeline.checks.acc_01_leaver_accounts import departed_accounts
+    from wxpipeline.checks.chat_prefilter import rules_may_read, term_patterns
+
+    policy, messages, roster, lists = FRAMES["policy"], FRAMES["messages"], FRAMES["roster"], FRAMES["word_lists"]
+    content = ["CHAT-01", "CHAT-02", "CHAT-03", "CHAT-04", "CHAT-05", "ACC-01"]
+    d, judged = FRAMES["start"], 0
+    while d <= FRAMES["end"]:
+        keep = rules_may_read(messages.columns, terms=term_patterns(lists),
+                              departed=departed_accounts(roster, d)["userid"],
+                              patterns=policy.params("CHAT-02").patterns, sensitive=policy.params("CHAT-04"))
+        kept = messages.filter(keep)
+        assert 0 < kept.height < messages.height
+        small = {**FRAMES, "messages": kept, "term_candidates": term_candidates(kept, lists)}
+        for c in content:
+            whole = CLAUSES[c].run(FRAMES, policy.params(c), d)
+            assert CLAUSES[c].run(small, policy.params(c), d).equals(whole), (c, d)
+            judged += whole.height
+        d += timedelta(days=1)
+    assert judged > 0
+
+
+def test_group_records_taken_a_slice_at_a_time_are_the_same(found):
+    from wxpipeline.checks.chat_06_07_replies import today_group_records
+
+    messages = FRAMES["messages"]
+    earlier = messages.head(500).select(EARLIER_COLUMNS)
+    slices = pl.concat([today_group_records(messages.slice(i, 700)) for i in range(0, messages.height, 700)])
+    assert group_records(slices, earlier).equals(group_records(messages, earlier))
 
 
 def test_every_message_clause_planted_with_near_misses(demo):

@@ -92,7 +92,10 @@ def findings(day: str) -> list[tuple[str, str]]:
         return sorted((f.clause_id, f.subject_id) for f in rows if str(f.partition_date) == day)
 
 
-def test_two_days_of_chat(env):
+@pytest.mark.parametrize("slice_rows", [None, 2])
+def test_two_days_of_chat(env, slice_rows, monkeypatch):
+    if slice_rows:  # the asset reads a day a slice at a time: the same findings from slices of 2 messages
+        monkeypatch.setattr("wxpipeline.assets.chat.SLICE_ROWS", slice_rows)
     # the days are staged first (as `run` and the exports sensor do); then the 13th is judged before
     # the 12th: wangfang writes again on the 13th, but ACC-01 finds her message of the 12th in the
     # staged 12th (declared upstream) and reports nothing

@@ -99,3 +99,18 @@ def test_leader_who_has_left_is_no_longer_a_leader():
     people = roster(("E0099", "钱多", "qianduo", True, "2010-01-01", "2026-10-01"))
     stays = [*STAYS, stay("qianduo", "钱多-经理")]
     assert judge(mention(sender="qianduo"), stays=stays, people=people).height == 0
+
+
+def test_last_of_each_is_is_last_distinct():
+    import random
+
+    import polars as pl
+
+    from wxpipeline.checks.chat_06_07_replies import last_of_each
+
+    rng = random.Random(3)
+    keys = pl.Series("msgid", [rng.choice(["a", "b", "c", None, *map(str, range(50))]) for _ in range(400)])
+    assert last_of_each(keys).equals(keys.is_last_distinct())
+    unique = pl.Series("msgid", ["x", "y", "z"])
+    assert last_of_each(unique).to_list() == [True, True, True]
+    assert last_of_each(unique.clear()).len() == 0

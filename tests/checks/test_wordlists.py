@@ -39,6 +39,22 @@ def test_vectorised_and_python_normalisation_agree():
         assert len(origin) == len(py) and all(t_i >= 0 for t_i in origin)
 
 
+def test_a_chunked_column_is_normalised_chunk_by_chunk_with_the_same_result(monkeypatch):
+    import wxpipeline.checks.textnorm as textnorm
+
+    monkeypatch.setattr(textnorm, "_SLICE_ROWS", 3)  # a chunk longer than a slice is sliced too
+    monkeypatch.setattr(textnorm, "_MIN_CHUNK_ROWS", 1)
+    rows = ["賭 博", None, "ＡＢ赌*博", "乾杯", "x", "赌 1 博", "Hello, 世界", "", "臺灣"]
+    chunked = pl.concat([pl.Series("t", rows[:2]), pl.Series("t", rows[2:7]), pl.Series("t", rows[7:])],
+                        rechunk=False)
+    out = normalise(chunked)
+    assert out.to_list() == [normalise(pl.Series([r])).item() for r in rows]
+    # the chunks of the input (a frame holding both is not copied to align them), a long one sliced
+    assert [c.len() for c in out.get_chunks()] == [2, 3, 2, 2]
+    monkeypatch.setattr(textnorm, "_MIN_CHUNK_ROWS", 10)  # many small chunks are joined first
+    assert normalise(chunked).to_list() == out.to_list()
+
+
 def test_t2s_keeps_length_and_leaves_simplified_rows_alone():
     s = pl.Series(["乾隆年間", "这是简体", None, "頭髮"])
     out = to_simplified(s)
@@ -124,3 +140,12 @@ def test_word_list_hits_in_the_candidates_equal_hits_in_every_message():
         assert every.height > 0, cid
         assert word_list_hits(msgs, lists, params, patterns, cands).sort("msgid", "offset", "term").equals(
             every.sort("msgid", "offset", "term")), cid
+
+
+def test_contains_any_of_is_contains_any():
+    from wxpipeline.checks.wordlists import contains_any_of
+
+    texts = pl.Series("t", ["a.b+c 中#", "ab", None, "x(y)z", "赌博网", "[q]", "", "A.B"])
+    for literals in (["a.b", "(y)", "赌博"], ["[q]", "+c 中"], ["zzz"], ["b", ""]):
+        got = pl.select(contains_any_of(pl.lit(texts), literals)).to_series()
+        assert got.to_list() == texts.str.contains_any(literals).to_list(), literals

@@ -3,8 +3,11 @@
 What a partition day D reads (built for ~10 million messages a day: columns pruned, one
 normalisation of the day's text shared by every word-list rule, no per-message Python):
 
-* `messages`: the staged `wecom_messages` partition D (contract-checked), the columns the rules
-  read plus `text_norm`.
+* `messages`: the rows of the staged `wecom_messages` partition D (contract-checked) that a
+  message rule can report or must read (`checks/chat_prefilter.py`: word-list and pattern
+  candidates, link-like and number-holding texts, every record of a departed account), the
+  columns the rules read plus `text_norm`. The day is read and normalised 500k rows at a time and
+  only these rows are kept (a few percent of a busy day).
 * `group_messages`: the group records of the CHAT-06/07 look-back before D (the longest
   enabled window, 24 h by default; from the staged partitions declared upstream, so a 23:50
   mention of D-1 is judged on D) and of D, as CHAT-06/07 read them (`group_records`, built once
@@ -23,6 +26,7 @@ normalisation of the day's text shared by every word-list rule, no per-message P
 * `roster`, `word_lists`.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -39,11 +43,15 @@ from wxpipeline.assets.wecom import (
 from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
 from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages, term_candidates
 from wxpipeline.times import day_bounds
-from wxpipeline.checks.chat_06_07_replies import EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, group_records
+from wxpipeline.checks.chat_06_07_replies import (EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, group_records,
+                                                  today_group_records)
+from wxpipeline.checks.chat_prefilter import rules_may_read, term_patterns
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream
 
+SLICE_ROWS = 500_000  # messages read and normalised at a time
+SLICE_WORKERS = 2  # slices in flight (the machine this runs on has two cores)
 HISTORY_WINDOWS = (timedelta(days=1), timedelta(days=7), timedelta(days=30), None)  # None: the policy's bound
 
 
@@ -105,19 +113,50 @@ def leaver_history(up: Upstream, messages: pl.DataFrame, roster_df: pl.DataFrame
     return pl.concat(found, how="vertical_relaxed")
 
 
-def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
+def _enabled_params(policy, clause_id: str):
+    if clause_id in policy.clauses and policy.clause(clause_id).enabled:
+        return policy.params(clause_id)
+    return None
+
+
+def day_messages(jc: JudgeContext, roster_df: pl.DataFrame,
+                 word_lists: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the day's messages the message rules can report or read, normalised; the day's group
+    records as `group_records` takes them). Read and normalised a slice at a time: only the kept
+    rows (`chat_prefilter.rules_may_read`, a few percent of a day) and the group records' narrow
+    columns outlive a slice, so a 10M-message day is never held whole with its text twice."""
     path = jc.staged.path("wecom_messages", jc.partition_key)
     if not path.exists():
         raise FileNotFoundError(f"staged table wecom_messages {jc.partition_key} not materialized yet: {path}")
-    messages = prepare_messages(pl.read_parquet(path, columns=MESSAGE_COLUMNS))
+    scan = pl.scan_parquet(path).select(MESSAGE_COLUMNS)
+    rows = scan.select(pl.len()).collect().item()
+    chat02 = _enabled_params(jc.policy, "CHAT-02")
+    keep = rules_may_read(
+        [*MESSAGE_COLUMNS, "text_norm"], terms=term_patterns(word_lists),
+        departed=departed_accounts(roster_df, jc.day)["userid"],
+        patterns=chat02.patterns if chat02 is not None else None, sensitive=_enabled_params(jc.policy, "CHAT-04"))
+
+    def take(offset: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        part = prepare_messages(scan.slice(offset, SLICE_ROWS).collect())
+        return part.filter(keep), today_group_records(part)
+
+    # two slices at a time: polars releases the GIL, and normalising a slice is mostly
+    # one-threaded string kernels, so the second core works on the next slice (results in order)
+    with ThreadPoolExecutor(max_workers=SLICE_WORKERS) as pool:
+        done = list(pool.map(take, range(0, max(rows, 1), SLICE_ROWS)))
+    return pl.concat([k for k, _ in done]), pl.concat([g for _, g in done])
+
+
+def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     roster_df = jc.staged.read("roster")
+    word_lists = load_word_lists(jc.policy)
+    messages, today_groups = day_messages(jc, roster_df, word_lists)
     start, _ = day_bounds(jc.day)
     earlier = earlier_group_messages(jc.upstream, start - ack_lookback(jc.policy), start)
-    word_lists = load_word_lists(jc.policy)
     return {
         "messages": messages,
         "term_candidates": term_candidates(messages, word_lists),
-        "group_messages": group_records(messages, earlier),
+        "group_messages": group_records(today_groups, earlier),
         "members": member_frames(jc, earlier),
         "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
                                          jc.policy.windows.leaver_history_days),

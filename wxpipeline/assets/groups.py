@@ -69,7 +69,15 @@ def snapshot_members(jc: JudgeContext, snapshots: pl.DataFrame, start: datetime)
 
 def group_sightings(jc: JudgeContext, snapshots_today: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
     """The groups seen on the day (snapshot or group message) with their earliest sighting."""
-    msgs = _today(jc, "wecom_messages", ["roomid", "sent_at"]).filter(pl.col("roomid").is_not_null())
+    path = jc.staged.path("wecom_messages", jc.partition_key)
+    if not path.exists():
+        raise FileNotFoundError(f"staged table wecom_messages {jc.partition_key} not materialized yet: {path}")
+    # each group's earliest message of the day is the only one that can be its first sighting: one
+    # row per group, streamed, instead of every group message of the day (10M at scale) held and sorted
+    msgs = (
+        pl.scan_parquet(path).select("roomid", "sent_at").filter(pl.col("roomid").is_not_null())
+        .group_by("roomid").agg(pl.col("sent_at").min()).collect(engine="streaming")
+    )
     seen = pl.concat([
         snapshots_today.select("group_id", pl.col("snapshot_time").alias("at"), "group_name",
                                pl.lit("snapshot").alias("seen_in")),
@@ -123,7 +131,7 @@ def notice_messages(jc: JudgeContext, events_today: pl.DataFrame) -> pl.DataFram
     return (
         jc.upstream.window("wecom_messages", lo, hi)
         .filter(pl.col("roomid").is_in(dismissals["group_id"].unique().implode()))
-        .select(NOTICE_COLUMNS).collect()
+        .select(NOTICE_COLUMNS).collect(engine="streaming")  # the day's text is not read whole to keep a few groups'
     )
 
 

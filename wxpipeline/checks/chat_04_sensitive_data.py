@@ -26,7 +26,7 @@ from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_pref
 from wxpipeline.checks.findings import evidence_json, mask_digits
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import normalise
-from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, compiled_terms, find_terms
+from wxpipeline.checks.wordlists import WORDLIST_SCHEMA, compiled_terms, contains_any_of, find_terms
 from wxpipeline.times import fmt_ts
 
 NUMBER = r"[0-9](?:[ \-]?[0-9])*x?"  # in normalised text: digits in groups, an ID's X lower-cased
@@ -103,7 +103,7 @@ def may_be_sensitive(params: SensitiveData) -> pl.Expr:
     found = pl.col("text_norm").str.contains(r"[0-9]{3}")
     marks = compiled_terms(_marker_lists(params), ["confidential"])["pattern"].unique().to_list()
     if marks:
-        found = found | pl.col("text_norm").str.contains_any(marks)
+        found = found | contains_any_of(pl.col("text_norm"), marks)
     return found.fill_null(False)
 
 

@@ -46,7 +46,8 @@ _WIDTH_TABLE = str.maketrans(dict(zip(_WIDE, _NARROW)))
 # before lower-casing anyway). A row made only of these needs no lower-casing.
 _CASELESS = r"\x00-\x40\x5B-\x7F\x{3000}-\x{30FF}\x{4E00}-\x{9FFF}\x{FF00}-\x{FF20}\x{FF3B}-\x{FFEF}"
 
-_SLICE_ROWS = 500_000  # rows normalised at a time (a day of 10M messages: twenty slices)
+_SLICE_ROWS = 500_000  # rows normalised at a time at most (a day of 10M messages: twenty slices)
+_MIN_CHUNK_ROWS = 10_000  # smaller chunks on average are joined before normalising
 
 _JOIN = "\ue000"  # private-use row delimiter for batched OpenCC calls; in no dictionary
 _CHUNK_CHARS = 4_000_000
@@ -178,12 +179,18 @@ def normalise(texts: pl.Series) -> pl.Series:
     `_fold_case_and_separators` over the simplified column, each step run only on the rows it can
     change: lower-casing on rows holding a character outside `_CASELESS` (about 1 % of a Chinese
     chat day), the second separator pass on rows the first left a match in (a handful). A long
-    column is normalised in slices of `_SLICE_ROWS`, so the steps' intermediate copies stay the
-    size of a slice, not of the day."""
-    if texts.len() > _SLICE_ROWS:
-        parts = [_normalise(texts.slice(i, _SLICE_ROWS)) for i in range(0, texts.len(), _SLICE_ROWS)]
-        return pl.concat(parts, rechunk=False).alias(texts.name)
-    return _normalise(texts)
+    column is normalised in pieces, so the steps' intermediate copies stay the size of a piece, not
+    of the day: one piece per chunk of `texts` (a parquet row group; slices of `_SLICE_ROWS` of a
+    longer chunk). The result then has the chunks of `texts`, so a frame holding both columns is
+    not copied whole to align them at its first filter (a full copy of a 10M-message day)."""
+    if texts.n_chunks() == 1 and texts.len() <= _SLICE_ROWS:
+        return _normalise(texts)
+    if texts.len() < _MIN_CHUNK_ROWS * texts.n_chunks():  # many small chunks: per-call costs would add up
+        texts = texts.rechunk()
+    parts = []
+    for chunk in texts.get_chunks():
+        parts += [_normalise(chunk.slice(i, _SLICE_ROWS)) for i in range(0, chunk.len(), _SLICE_ROWS)]
+    return pl.concat(parts, rechunk=False).alias(texts.name) if parts else _normalise(texts)
 
 
 def _normalise(texts: pl.Series) -> pl.Series:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +29,9 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 WRAP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
 WRAP_CENTER = Alignment(wrap_text=True, vertical="top", horizontal="center")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+# counting characters by class with a regex substitution instead of a Python loop per character
+_NARROW_RUNS = re.compile("[\x00-\u2e7f]+")
+_ASCII_RUNS = re.compile("[\x00-\x7f]+")
 
 
 @dataclass
@@ -57,7 +61,7 @@ def _fit_row_heights(ws, widths: list[float]) -> None:
                 continue
             text = cell.value if isinstance(cell.value, str) else ""
             # Chinese wraps at any character; long ASCII ids wrap at word edges and waste a line's end
-            ascii_share = sum(ch.isascii() for ch in text) / len(text) if text else 0
+            ascii_share = (len(text) - len(_ASCII_RUNS.sub("", text))) / len(text) if text else 0
             usable = max(1.0, (width - 1) * (0.9 - 0.25 * ascii_share))
             lines = max(lines, sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n")) if text else 1)
         if lines > 1:
@@ -91,7 +95,7 @@ def display_width(value: Any) -> int:
     if isinstance(value, (date, datetime)):
         return 10 if isinstance(value, date) and not isinstance(value, datetime) else 19
     text = str(value)
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return len(text) + len(_NARROW_RUNS.sub("", text))  # characters above U+2E7F count twice
 
 
 def _cell_value(v: Any) -> Any:
@@ -114,10 +118,34 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+def _style(cell, kind: str, colour: str | None, styles: dict) -> None:
+    """Alignment, number format and fill of a data cell. Each distinct style is set once through
+    openpyxl's attributes (which hash the style objects on every assignment: a third of a large
+    workbook's time); later cells of that style get a copy of its style indices."""
+    key = (kind, colour)
+    known = styles.get(key)
+    if known is not None:
+        cell._style = copy(known)
+        return
+    cell.alignment = WRAP
+    if colour:
+        cell.fill = PatternFill("solid", fgColor=colour)
+    if kind == "number":
+        cell.alignment = WRAP_CENTER  # a right-aligned count reads into the next column's text
+    elif kind == "datetime":
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        cell.alignment = WRAP_LEFT  # right-aligned dates run into the next column
+    elif kind == "date":
+        cell.number_format = "yyyy-mm-dd"
+        cell.alignment = WRAP_LEFT
+    styles[key] = copy(cell._style)
+
+
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     wb = Workbook()
     wb.remove(wb.active)
     taken: set[str] = set()
+    styles: dict = {}  # (kind, fill colour) -> style indices in this workbook
     for sh in sheets:
         ws = wb.create_sheet(sheet_title(sh.title, taken))
         headers = [c.header for c in sh.columns]
@@ -131,20 +159,19 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
             for c_i, col in enumerate(sh.columns, start=1):
                 v = _cell_value(col.value(row))
                 cell = ws.cell(row=r_i, column=c_i, value=v)
-                cell.alignment = WRAP
                 colour = col.fill(v) if col.fill else None
-                if colour:
-                    cell.fill = PatternFill("solid", fgColor=colour)
                 if isinstance(v, str):
                     cell.data_type = "s"  # text from exports is never a formula
+                    kind = "text"
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                    cell.alignment = WRAP_CENTER  # a right-aligned count reads into the next column's text
+                    kind = "number"
                 elif isinstance(v, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-                    cell.alignment = WRAP_LEFT  # right-aligned dates run into the next column
+                    kind = "datetime"
                 elif isinstance(v, date):
-                    cell.number_format = "yyyy-mm-dd"
-                    cell.alignment = WRAP_LEFT
+                    kind = "date"
+                else:
+                    kind = "other"
+                _style(cell, kind, colour, styles)
                 if r_i <= 1000:  # widths from the first thousand rows are plenty
                     widths[c_i - 1] = max(widths[c_i - 1], display_width(v))
         final = [max(MIN_WIDTH, min(col.max_width, w + 2)) for col, w in zip(sh.columns, widths)]

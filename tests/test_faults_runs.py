@@ -36,9 +36,17 @@ def _env(home: Path, exports: Path) -> dict:
 
 
 def _instance(home: Path) -> dg.DagsterInstance:
+    """The run's instance, opened under the lock `open_dagster_instance` creates it under: opened
+    while the `wxpipeline run` process is still creating its storages, both would stamp the
+    schedule database's Alembic version ("more than one head present")."""
     from dagster._core.instance.ref import InstanceRef
 
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home / "dagster")))
+    from wxpipeline.store.concurrency import file_lock
+
+    with file_lock(home / "dagster" / ".init-lock"):
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home / "dagster")))
+        instance.run_storage, instance.event_log_storage, instance.schedule_storage  # noqa: B018
+    return instance
 
 
 def _findings(home: Path) -> list[tuple]:

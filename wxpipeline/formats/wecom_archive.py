@@ -137,52 +137,26 @@ _LIST_URLS = [
 ]
 
 
-def _list_strings(typed: pl.DataFrame, specs: list, scalars: list[tuple[str, str]] = ()) -> pl.DataFrame:
+def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,
+                  scalars: list[tuple[str, str]] = ()) -> pl.LazyFrame | None:
     """(`_i` row index, `value`): every non-empty string the list bodies of a row carry (after
-    the `scalars` fields, if any), in order."""
-    index = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i")
-    present = _present(typed)
-    scalars = [(b, f) for b, f in scalars if b in present]
-    specs = [spec for spec in specs if spec[0] in present]
-    frames = [
-        typed.select(index, pl.lit(-1).alias("_p"), pl.lit(0, pl.Int64).alias("_k"), pl.lit(q).alias("_q"),
-                     _f(body, field).alias("value")).filter(pl.col("value").is_not_null())
-        for q, (body, field) in enumerate(scalars)
-    ]
-    for p, (body, lst, field, paths) in enumerate(specs):
-        items = (
-            typed.select(index, _f(body, lst).alias("_v"))
-            .filter(pl.col("_v").list.len() > 0)
-            .explode("_v")
-            .with_columns(pl.int_range(pl.len()).over("_i").alias("_k"))
-        )
+    the `scalars` fields, if any); a row's strings are in order among themselves (frames are
+    concatenated in join order and an aggregation keeps the order within a group, so nothing is
+    sorted). None if no row carries any of them."""
+    frames = [typed.select("_i", _f(body, field).alias("value")) for body, field in scalars if body in present]
+    for body, lst, field, paths in specs:
+        if body not in present:
+            continue
         el = pl.col("_v") if field is None else pl.col("_v").struct.field(field)
-        for q, path in enumerate(paths or (None,)):
-            value = el if path is None else el.str.json_path_match(path)
-            frames.append(items.select("_i", pl.lit(p).alias("_p"), "_k", pl.lit(q).alias("_q"), value.alias("value")))
+        items = typed.select("_i", _f(body, lst).alias("_v")).filter(pl.col("_v").list.len() > 0).explode("_v")
+        if paths is None:
+            frames.append(items.select("_i", el.alias("value")))
+        else:  # an item's paths in order: one list per item, exploded again
+            values = pl.concat_list([el.str.json_path_match(path) for path in paths])
+            frames.append(items.select("_i", values.alias("value")).explode("value"))
     if not frames:
-        return pl.DataFrame(schema={"_i": pl.UInt32, "value": S})
-    long = pl.concat(frames).filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
-    return long.sort("_i", "_p", "_k", "_q").select("_i", "value")
-
-
-def _with_list_content(typed: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
-    """Append the list bodies' strings to `text` and set `urls` (rows without lists or URLs are
-    untouched)."""
-    texts = _list_strings(typed, _LIST_TEXT).group_by("_i", maintain_order=True).agg(
-        pl.col("value").str.join("\n").alias("_lt"))
-    urls = _list_strings(typed, _LIST_URLS, _URL_FIELDS).group_by("_i", maintain_order=True).agg(
-        pl.col("value").alias("_lu"))
-    return (
-        frame.with_row_index("_i")
-        .join(texts, on="_i", how="left")
-        .join(urls, on="_i", how="left")
-        .with_columns(
-            _given(pl.concat_str(["text", "_lt"], separator="\n", ignore_nulls=True)).alias("text"),
-            pl.col("_lu").fill_null([]).alias("urls"),
-        )
-        .drop("_i", "_lt", "_lu")
-    )
+        return None
+    return pl.concat(frames).filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
 
 
 def _present(typed: pl.DataFrame) -> set[str]:
@@ -200,10 +174,27 @@ def _text(present: set[str] | None = None) -> pl.Expr:
     return _given(pl.concat_str(parts, separator="\n", ignore_nulls=True))
 
 
-def _rich_content(decoded: pl.DataFrame) -> pl.DataFrame:
-    """`text` and `urls` of fully decoded records (`_j`): every body's text, in body order."""
+def _rich_content(decoded: pl.DataFrame, revoked: bool = False) -> pl.DataFrame:
+    """`text` and `urls` (and with `revoked`, `revoked_msgid`) of fully decoded records (`_j`):
+    every body's text, in body order. One lazy query: a block's few thousand rich rows are cheap,
+    the overhead of some 60 eager operations on them was not (half the CPU of this step)."""
     typed = decoded.unnest("_j")
-    return _with_list_content(typed, typed.select(_text(_present(typed)).alias("text")))
+    present = _present(typed)
+    lazy = typed.lazy().with_row_index("_i")
+    out = lazy.select(
+        "_i", _text(present).alias("text"),
+        *((nonempty(_f("revoke", "pre_msgid")).alias("revoked_msgid"),) if revoked else ()),
+    )
+    urls = pl.lit([], pl.List(S))
+    if (texts := _list_strings(lazy, present, _LIST_TEXT)) is not None:
+        texts = texts.group_by("_i").agg(pl.col("value").str.join("\n").alias("_lt"))
+        out = out.join(texts, on="_i", how="left", maintain_order="left").with_columns(
+            _given(pl.concat_str(["text", "_lt"], separator="\n", ignore_nulls=True)).alias("text"))
+    if (listed := _list_strings(lazy, present, _LIST_URLS, _URL_FIELDS)) is not None:
+        listed = listed.group_by("_i").agg(pl.col("value").alias("_lu"))
+        out = out.join(listed, on="_i", how="left", maintain_order="left")
+        urls = pl.col("_lu").fill_null([])
+    return out.select("text", urls.alias("urls"), *(("revoked_msgid",) if revoked else ())).collect()
 
 
 def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool = True) -> tuple[pl.DataFrame, list[Reject]]:
@@ -311,8 +302,7 @@ def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | 
             decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(BODIES_ONLY).alias("_j"))
         except pl.exceptions.PolarsError:
             return None  # a body of the wrong shape: let the slow path name its line
-        revoked = decoded.select(nonempty(pl.col("_j").struct.field("revoke").struct.field("pre_msgid")).alias("revoked_msgid"))
-        content = _rich_content(decoded).hstack(revoked).with_columns(_line=pl.Series(rich_at))
+        content = _rich_content(decoded, revoked=True).with_columns(_line=pl.Series(rich_at))
         staged = staged.join(content, on="_line", how="left", maintain_order="left", suffix="_r").with_columns(
             pl.when(pl.col("_rich")).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c)
             for c in ("text", "urls", "revoked_msgid")

@@ -295,3 +295,16 @@ def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
     # one revoke among rows without other bodies: no text field to join
     only = parse_wecom_archive(write(tmp_path, lines[:1] + lines[2:3], "one.jsonl"))
     assert only.frame["revoked_msgid"].to_list() == ["p1", None] and only.frame["text"].to_list() == [None, "你好"]
+
+
+def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
+    # an item's JSON is parsed for a path only when it can hold it: a key spelled with \u escapes
+    # must still be found, a number is its text, an item that is not JSON adds nothing
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    items = ['{"\\u0063ontent": "转义的键"}', '{"content": 42}', "not json", '{"title": "T", "link_url": "http://e.cn"}',
+             '{"md5sum": "ab", "filesize": 123456789012345678901}']
+    mixed = {**bare, "msgid": "mx", "msgtype": "mixed", "mixed": {"item": [{"type": "x", "content": c} for c in items]}}
+    res = parse_wecom_archive(write(tmp_path, [json.dumps(mixed, ensure_ascii=False), json.dumps(GOOD)]))
+    assert res.rejects == []
+    assert res.frame.row(0, named=True)["text"] == "转义的键\n42\nT"
+    assert res.frame.row(0, named=True)["urls"] == ["http://e.cn"]

@@ -137,6 +137,13 @@ _LIST_URLS = [
 ]
 
 
+def _may_hold(item: pl.Expr, path: str) -> pl.Expr:
+    """Whether a JSON-encoded item can hold `path` ("$.key"): its text spells the key, or holds an
+    escape (a key may be written with \\u escapes). Only such items are parsed for the path: a
+    parse per path and item was most of the cost of mixed and chatrecord bodies."""
+    return item.str.contains_any([f'"{path.removeprefix("$.")}"', "\\u"])
+
+
 def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,
                   scalars: list[tuple[str, str]] = ()) -> pl.LazyFrame | None:
     """(`_i` row index, `value`): every non-empty string the list bodies of a row carry (after
@@ -151,9 +158,14 @@ def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,
         items = typed.select("_i", _f(body, lst).alias("_v")).filter(pl.col("_v").list.len() > 0).explode("_v")
         if paths is None:
             frames.append(items.select("_i", el.alias("value")))
-        else:  # an item's paths in order: one list per item, exploded again
-            values = pl.concat_list([el.str.json_path_match(path) for path in paths])
-            frames.append(items.select("_i", values.alias("value")).explode("value"))
+        else:  # an item's paths in order (`_r` numbers the items in row order)
+            items = items.select("_i", el.alias("_c")).with_row_index("_r")
+            found = [
+                items.filter(_may_hold(pl.col("_c"), path)).select(
+                    "_r", pl.lit(q, pl.UInt8).alias("_q"), "_i", pl.col("_c").str.json_path_match(path).alias("value"))
+                for q, path in enumerate(paths)
+            ]
+            frames.append(pl.concat(found).sort("_r", "_q").select("_i", "value"))
     if not frames:
         return None
     return pl.concat(frames).filter(pl.col("value").is_not_null() & (pl.col("value") != ""))

@@ -224,21 +224,26 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
     recipients = pl.col("tolist").list.eval(pl.element().str.strip_chars())
     if flat["tolist"].null_count():  # a row without `tolist`: no recipients
         recipients = recipients.fill_null([])
+    # `time`, `user` (switch records) and a missing msgtype are rare: a coalesce with a column
+    # that is all null (or with nothing to fill) is skipped rather than copied
+    absent = {c for c in ("time", "user") if flat[c].null_count() == flat.height}
     ints = flat.schema["msgtime"] == pl.Int64  # read as integers (ENVELOPE_INT_TIMES)
     if ints:
-        t = pl.coalesce("msgtime", "time")
+        t = pl.col("msgtime") if "time" in absent else pl.coalesce("msgtime", "time")
     else:
         ms_text = pl.coalesce(nonempty(pl.col("msgtime")), nonempty(pl.col("time")))
         t = as_int(ms_text)
+    typed_everywhere = "msgtype" not in untrimmed and not flat["msgtype"].null_count()
     typed = flat.with_columns(
         given("msgid").alias("msgid"),
         action.alias("action"),
-        pl.coalesce(given("from"), given("user")).alias("sender"),
+        (given("from") if "user" in absent else pl.coalesce(given("from"), given("user"))).alias("sender"),
         recipients.alias("recipients"),
         given("roomid").alias("roomid"),
         t.alias("_t"),
         # `switch` records have no msgtype: name them by their action so every row has a type
-        pl.coalesce(given("msgtype"), pl.when(action == "switch").then(pl.lit("switch"))).alias("msgtype"),
+        (pl.col("msgtype") if typed_everywhere else
+         pl.coalesce(given("msgtype"), pl.when(action == "switch").then(pl.lit("switch")))).alias("msgtype"),
         *(() if ints else (ms_text.alias("_ms_text"),)),
     ).with_columns(
         (pl.col("_t") < SECONDS_BELOW).alias("_in_seconds"),
@@ -307,16 +312,19 @@ def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | 
     # SIMD searches over the lines: 4x cheaper than searching the block's bytes from Python
     has_nul = any(lines.str.contains(nul, literal=True).any() for nul in (NUL_ESCAPE, "\x00"))
     staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
-    rich_at = staged.filter(pl.col("_rich"))["_line"].to_numpy()
+    rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
     if len(rich_at):
         raw = lines.gather(rich_at).str.strip_suffix("\n").str.strip_suffix("\r")
         try:
             decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(BODIES_ONLY).alias("_j"))
         except pl.exceptions.PolarsError:
             return None  # a body of the wrong shape: let the slow path name its line
-        content = _rich_content(decoded, revoked=True).with_columns(_line=pl.Series(rich_at))
-        staged = staged.join(content, on="_line", how="left", maintain_order="left", suffix="_r").with_columns(
-            pl.when(pl.col("_rich")).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c)
+        content = _rich_content(decoded, revoked=True)
+        # a rich row's content is the one of its rank among the rich rows (a gather, not a join)
+        rank = staged.select(pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1)).to_series()
+        aligned = content.select(pl.all().gather(rank))
+        staged = staged.with_columns(
+            pl.when(pl.col("_rich")).then(aligned[c]).otherwise(pl.col(c)).alias(c)
             for c in ("text", "urls", "revoked_msgid")
         )
     return staged.select(*SCHEMA, "_in_seconds"), rejects

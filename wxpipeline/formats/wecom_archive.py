@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
@@ -359,32 +361,47 @@ def parse_threads() -> int:
     return max(1, min(PARSE_THREADS_MAX, pl.thread_pool_size()))
 
 
-def iter_wecom_archive(path: Path | str, rejects: list[Reject], meta: dict) -> Iterator[pl.DataFrame]:
-    """`parse_wecom_archive` one block at a time, in file order (bounded memory: the caller writes
-    each block out); `rejects` and `meta` are filled as the blocks go by. Blocks are parsed in a
-    small thread pool, at most `parse_threads() + 1` blocks ahead of the one yielded."""
-    file = str(path)
-    meta.update(records=0, msgtime_in_seconds=0, gb18030_lines=0, slow_blocks=0)
+def _parsed_blocks(path: Path | str, file: str) -> Iterator[tuple[pl.DataFrame, list[Reject], bool, int]]:
+    """`_parse_block` of each block, in file order: in a small thread pool, at most
+    `parse_threads() + 1` blocks ahead of the one yielded; a file of one block (a small file) is
+    parsed in the calling thread, without a thread to start and hand over to."""
+    blocks = read_blocks(path)
+    first = next(blocks, None)
+    second = next(blocks, None) if first is not None else None
+    if second is None:
+        if first is not None:
+            yield _parse_block(*first, file)
+        return
+    blocks = chain((first, second), blocks)
     threads = parse_threads()
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(threads, thread_name_prefix="wecom-archive") as pool:
         try:
-            blocks = read_blocks(path)
             while True:
                 while len(pending) <= threads and (block := next(blocks, None)) is not None:
                     pending.append(pool.submit(_parse_block, *block, file))
                 if not pending:
                     return
-                frame, bad, slow, recoded = pending.popleft().result()
-                meta["slow_blocks"] += slow
-                meta["records"] += frame.height + len(bad)
-                meta["msgtime_in_seconds"] += int(frame["_in_seconds"].sum())
-                meta["gb18030_lines"] += recoded
-                rejects += bad
-                yield frame.drop("_in_seconds").match_to_schema(SCHEMA)
+                yield pending.popleft().result()
         finally:  # a consumer that stops early (or a failed block) leaves no work queued
             for future in pending:
                 future.cancel()
+
+
+def iter_wecom_archive(path: Path | str, rejects: list[Reject], meta: dict) -> Iterator[pl.DataFrame]:
+    """`parse_wecom_archive` one block at a time, in file order (bounded memory: the caller writes
+    each block out); `rejects` and `meta` are filled as the blocks go by. Blocks are parsed in a
+    small thread pool (`_parsed_blocks`)."""
+    file = str(path)
+    meta.update(records=0, msgtime_in_seconds=0, gb18030_lines=0, slow_blocks=0)
+    with closing(_parsed_blocks(path, file)) as parsed:  # closed at once if the consumer stops early
+        for frame, bad, slow, recoded in parsed:
+            meta["slow_blocks"] += slow
+            meta["records"] += frame.height + len(bad)
+            meta["msgtime_in_seconds"] += int(frame["_in_seconds"].sum())
+            meta["gb18030_lines"] += recoded
+            rejects += bad
+            yield frame.drop("_in_seconds").match_to_schema(SCHEMA)
 
 
 def parse_wecom_archive(path: Path | str) -> ParseResult:

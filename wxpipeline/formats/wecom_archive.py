@@ -32,57 +32,16 @@ from .common import ParseResult, Reject
 from .jsontools import (Block, as_int, block_lines, decode_json, epoch, needs_nonempty, nonempty, read_blocks,
                         read_ndjson_block)
 from .schemas import SCHEMAS
+from .wecom_bodies import BODIES, body_field, given_text, rich_content
 
 S = pl.String
 
 
-def _st(**fields: pl.DataType) -> pl.Struct:
-    return pl.Struct(fields)
-
-
-_ITEMS = pl.List(_st(type=S, content=S))  # mixed / chatrecord items: content is a JSON string
-
-# Only what is staged is declared; other fields of the record are ignored by the decoder.
-BODIES: dict[str, pl.Struct] = {
-    "text": _st(content=S),
-    "link": _st(title=S, description=S, link_url=S),
-    "weapp": _st(title=S, description=S),
-    "file": _st(filename=S),
-    "voip_doc_share": _st(filename=S),
-    "doc": _st(title=S, link_url=S),
-    "info": _st(content=S, filename=S, item=pl.List(_st(title=S, description=S, url=S))),
-    "mixed": _st(item=_ITEMS),
-    "chatrecord": _st(title=S, item=_ITEMS),
-    "collect": _st(title=S, details=pl.List(_st(ques=S))),
-    "calendar": _st(title=S, place=S, remarks=S),
-    "meeting": _st(topic=S, address=S, remarks=S),
-    "location": _st(title=S, address=S),
-    "redpacket": _st(wish=S),
-    "sphfeed": _st(sph_name=S, feed_desc=S),
-    "todo": _st(title=S, content=S),
-    "vote": _st(votetitle=S, voteitem=pl.List(S)),
-    "meeting_voice_call": _st(demofiledata=pl.List(_st(filename=S))),
-    "revoke": _st(pre_msgid=S),
-}
+# the line-isolating path decodes whole records (every leaf as text)
 RECORD = pl.Struct({
     "msgid": S, "action": S, "from": S, "tolist": pl.List(S), "roomid": S, "msgtime": S, "msgtype": S,
     "time": S, "user": S, **BODIES,
 })
-
-# Text-bearing paths, in the order they are joined: (body, field); a list field is flattened.
-_TEXT_FIELDS = [
-    ("text", "content"), ("link", "title"), ("link", "description"), ("weapp", "title"),
-    ("weapp", "description"), ("file", "filename"), ("voip_doc_share", "filename"), ("doc", "title"),
-    ("info", "content"), ("info", "filename"), ("chatrecord", "title"), ("collect", "title"),
-    ("calendar", "title"), ("calendar", "place"), ("calendar", "remarks"), ("meeting", "topic"),
-    ("meeting", "address"), ("meeting", "remarks"), ("location", "title"), ("location", "address"),
-    ("redpacket", "wish"), ("sphfeed", "sph_name"), ("sphfeed", "feed_desc"), ("todo", "title"),
-    ("todo", "content"), ("vote", "votetitle"),
-]
-# inside an item's JSON-encoded body: text (`content`), link (`title`, `description`), file, doc
-_ITEM_TEXT = ("$.content", "$.title", "$.description", "$.filename")
-_ITEM_URLS = ("$.link_url", "$.url")
-
 SCHEMA = pl.Schema(SCHEMAS["wecom_messages"])  # the staged table's columns (formats/schemas.py)
 
 
@@ -115,108 +74,11 @@ _TRIMMED = ("msgid", "action", "from", "user", "roomid", "msgtype")  # envelope 
 PARSE_THREADS_MAX = 4
 
 
-def _f(body: str, field: str) -> pl.Expr:
-    return pl.col(body).struct.field(field)
-
-
-def _given(s: pl.Expr) -> pl.Expr:
-    return pl.when(s != "").then(s)
-
-
-# List-valued bodies, as (body, list, item field or None, JSON paths inside a JSON-encoded item
-# or None), in the order their strings join the text. They are exploded to one row per item
-# rather than evaluated per row (`list.eval`), which is ~50x slower on this shape.
-_LIST_TEXT = [
-    ("info", "item", "title", None), ("info", "item", "description", None),
-    ("mixed", "item", "content", _ITEM_TEXT), ("chatrecord", "item", "content", _ITEM_TEXT),
-    ("collect", "details", "ques", None), ("vote", "voteitem", None, None),
-    ("meeting_voice_call", "demofiledata", "filename", None),
-]
-_URL_FIELDS = [("link", "link_url"), ("doc", "link_url")]
-_LIST_URLS = [
-    ("info", "item", "url", None), ("mixed", "item", "content", _ITEM_URLS),
-    ("chatrecord", "item", "content", _ITEM_URLS),
-]
-
-
-def _may_hold(item: pl.Expr, path: str) -> pl.Expr:
-    """Whether a JSON-encoded item can hold `path` ("$.key"): its text spells the key, or holds an
-    escape (a key may be written with \\u escapes). Only such items are parsed for the path: a
-    parse per path and item was most of the cost of mixed and chatrecord bodies."""
-    return item.str.contains_any([f'"{path.removeprefix("$.")}"', "\\u"])
-
-
-def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,
-                  scalars: list[tuple[str, str]] = ()) -> pl.LazyFrame | None:
-    """(`_i` row index, `value`): every non-empty string the list bodies of a row carry (after
-    the `scalars` fields, if any); a row's strings are in order among themselves (frames are
-    concatenated in join order and an aggregation keeps the order within a group, so nothing is
-    sorted). None if no row carries any of them."""
-    frames = [typed.select("_i", _f(body, field).alias("value")) for body, field in scalars if body in present]
-    for body, lst, field, paths in specs:
-        if body not in present:
-            continue
-        el = pl.col("_v") if field is None else pl.col("_v").struct.field(field)
-        items = typed.select("_i", _f(body, lst).alias("_v")).filter(pl.col("_v").list.len() > 0).explode("_v")
-        if paths is None:
-            frames.append(items.select("_i", el.alias("value")))
-        else:  # an item's paths in order (`_r` numbers the items in row order)
-            items = items.select("_i", el.alias("_c")).with_row_index("_r")
-            found = [
-                items.filter(_may_hold(pl.col("_c"), path)).select(
-                    "_r", pl.lit(q, pl.UInt8).alias("_q"), "_i", pl.col("_c").str.json_path_match(path).alias("value"))
-                for q, path in enumerate(paths)
-            ]
-            frames.append(pl.concat(found).sort("_r", "_q").select("_i", "value"))
-    if not frames:
-        return None
-    return pl.concat(frames).filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
-
-
-def _present(typed: pl.DataFrame) -> set[str]:
-    """The bodies some row of `typed` carries: the others add nothing to any row's text or URLs
-    (a block's rows decoded in full carry a handful of the 19 bodies)."""
-    counts = typed.select(pl.col(b).null_count() for b in BODIES if b in typed.columns).row(0, named=True)
-    return {b for b, nulls in counts.items() if nulls < typed.height}
-
-
-def _text(present: set[str] | None = None) -> pl.Expr:
-    # concat_str of per-part strings: an order of magnitude faster than concat_list + join
-    parts = [_given(_f(b, f)) for b, f in _TEXT_FIELDS if present is None or b in present]
-    if not parts:  # a column, not a literal: `select` would give one row
-        return pl.repeat(None, pl.len(), dtype=S)
-    return _given(pl.concat_str(parts, separator="\n", ignore_nulls=True))
-
-
-def _rich_content(decoded: pl.DataFrame, revoked: bool = False) -> pl.DataFrame:
-    """`text` and `urls` (and with `revoked`, `revoked_msgid`) of fully decoded records (`_j`):
-    every body's text, in body order. One lazy query: a block's few thousand rich rows are cheap,
-    the overhead of some 60 eager operations on them was not (half the CPU of this step)."""
-    typed = decoded.unnest("_j")
-    present = _present(typed)
-    lazy = typed.lazy().with_row_index("_i")
-    out = lazy.select(
-        "_i", _text(present).alias("text"),
-        *((nonempty(_f("revoke", "pre_msgid")).alias("revoked_msgid"),) if revoked else ()),
-    )
-    urls = pl.lit([], pl.List(S))
-    if (texts := _list_strings(lazy, present, _LIST_TEXT)) is not None:
-        texts = texts.group_by("_i").agg(pl.col("value").str.join("\n").alias("_lt"))
-        out = out.join(texts, on="_i", how="left", maintain_order="left").with_columns(
-            _given(pl.concat_str(["text", "_lt"], separator="\n", ignore_nulls=True)).alias("text"))
-    if (listed := _list_strings(lazy, present, _LIST_URLS, _URL_FIELDS)) is not None:
-        listed = listed.group_by("_i").agg(pl.col("value").alias("_lu"))
-        out = out.join(listed, on="_i", how="left", maintain_order="left")
-        urls = pl.col("_lu").fill_null([])
-    # the in-memory engine: polars 2's default (streaming) costs a third more on a block's rich rows
-    return out.select("text", urls.alias("urls"), *(("revoked_msgid",) if revoked else ())).collect(engine="in-memory")
-
-
 def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool = True) -> tuple[pl.DataFrame, list[Reject]]:
     """Staged rows of `flat` (one column per envelope key, the `text` body and, if read, the
     `revoke` body as structs, `_obj` false for a line that is not a JSON object, `raw` the line or
     null) and the rejected ones. `text` here is the text body's only; other bodies are added by
-    `_rich_content`.
+    `rich_content`.
     `nul`: look for NUL characters in ids (the caller may know the block has none)."""
     untrimmed = needs_nonempty(flat, _TRIMMED)
 
@@ -288,9 +150,9 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
         "msgid", "action", "sender", "recipients", "roomid",
         epoch(pl.col("_ms"), "ms").alias("sent_at"),
         "msgtype",
-        _given(_f("text", "content")).alias("text"),
+        given_text(body_field("text", "content")).alias("text"),
         pl.lit([], pl.List(S)).alias("urls"),
-        (nonempty(_f("revoke", "pre_msgid")) if "revoke" in flat.columns else pl.lit(None, S)).alias("revoked_msgid"),
+        (nonempty(body_field("revoke", "pre_msgid")) if "revoke" in flat.columns else pl.lit(None, S)).alias("revoked_msgid"),
         pl.lit(file).alias("source_file"),
         "source_line",
         "_in_seconds",
@@ -323,7 +185,7 @@ def _fast_block(block: Block, file: str) -> tuple[pl.DataFrame, list[Reject]] | 
             decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(BODIES_ONLY).alias("_j"))
         except pl.exceptions.PolarsError:
             return None  # a body of the wrong shape: let the slow path name its line
-        content = _rich_content(decoded, revoked=True)
+        content = rich_content(decoded, revoked=True)
         # a rich row's content is the one of its rank among the rich rows (a gather, not a join)
         rank = staged.select(pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1)).to_series()
         aligned = content.select(pl.all().gather(rank))
@@ -341,7 +203,7 @@ def _slow_block(data: bytes, first_line: int, file: str, recoded: list[int]) -> 
     decoded, bad_json = decode_json(lines, RECORD, file)
     flat = decoded.with_columns(pl.col("_j").is_not_null().alias("_obj"), _i=pl.int_range(pl.len()))
     staged, bad_values = _stage(flat.unnest("_j"), file, keep=("_i",))
-    content = _rich_content(decoded.select("_j")).with_row_index("_i")
+    content = rich_content(decoded.select("_j")).with_row_index("_i")
     staged = staged.drop("text", "urls").join(content, on="_i", how="left", maintain_order="left")
     return staged.select(*SCHEMA, "_in_seconds"), bad_bytes + bad_json + bad_values
 

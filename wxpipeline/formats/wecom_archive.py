@@ -152,7 +152,8 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
         "msgtype",
         given_text(body_field("text", "content")).alias("text"),
         pl.lit([], pl.List(S)).alias("urls"),
-        (nonempty(body_field("revoke", "pre_msgid")) if "revoke" in flat.columns else pl.lit(None, S)).alias("revoked_msgid"),
+        (nonempty(body_field("revoke", "pre_msgid")) if "revoke" in flat.columns
+         else pl.lit(None, S)).alias("revoked_msgid"),
         pl.lit(file).alias("source_file"),
         "source_line",
         "_in_seconds",

@@ -111,7 +111,6 @@ def _run_period(args, days: list[date], pool) -> int:
         print(f"error: --from {args.date_from} is before the first daily partition {first} "
               "(WXPIPELINE_PARTITIONS_START)", file=sys.stderr)
         return 2
-    defs = _defs()
     stage = [d for d in wanted if d >= first]
     kind_days, store = record_days(inv), staged_store()
     t_all = time.monotonic()
@@ -126,7 +125,10 @@ def _run_period(args, days: list[date], pool) -> int:
         assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
         if assets != []:
             runs.append((f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets))
-    pool.start(runs)  # the helper starts staging while the reference data is refreshed here
+    # given before this process builds its definitions: the helper builds its own meanwhile (its
+    # core was idle during that ~2 s) and then starts staging while the reference data is refreshed here
+    pool.start(runs)
+    defs = _defs()
 
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = Executor(defs, instance, QUIET)
@@ -169,7 +171,6 @@ def _night(args, day: date, pool) -> int:
     from wxpipeline.resources import exports_folder, warehouse
     from wxpipeline.store import findings as findings_store
 
-    defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
     new = arrival.manifest(arrival.inventory(exports_folder()))
@@ -194,6 +195,7 @@ def _night(args, day: date, pool) -> int:
     from wxpipeline.dagster_engines import kept_connections
 
     pool.start([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)])
+    defs = _defs()  # after the helper was given its runs: both build their definitions at once
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:

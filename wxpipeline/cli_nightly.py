@@ -28,9 +28,12 @@ def _defs():
     from wxpipeline.ge_imports import defer_unused_ge_imports
 
     defer_unused_ge_imports()  # Great Expectations without scipy.stats and altair (~1.5 s a process)
-    from wxpipeline.definitions import build_defs
+    fresh = "wxpipeline.definitions" not in sys.modules
+    from wxpipeline import definitions
 
-    return build_defs()
+    # importing the module built them just now, from the same settings: not built twice (~0.15 s);
+    # imported before (in-process tests, other homes): built afresh
+    return definitions.defs if fresh else definitions.build_defs()
 
 
 def _open_instance():

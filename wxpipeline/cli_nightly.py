@@ -28,6 +28,9 @@ def _defs():
     from wxpipeline.ge_imports import defer_unused_ge_imports
 
     defer_unused_ge_imports()  # Great Expectations without scipy.stats and altair (~1.5 s a process)
+    from wxpipeline.dagster_jobs import skip_component_library_metadata
+
+    skip_component_library_metadata()  # the UI's catalogue of component types: not shown here
     fresh = "wxpipeline.definitions" not in sys.modules
     from wxpipeline import definitions
 

@@ -99,8 +99,8 @@ def cmd_run(args) -> int:
 
 def _run_period(args, days: list[date], pool) -> int:
     from wxpipeline import arrival
-    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, record_days, stage_assets_holding_records,
-                                    stage_days_for_period)
+    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, longest_first, record_days,
+                                    stage_assets_holding_records, stage_days_for_period)
     from wxpipeline.resources import exports_folder
     from wxpipeline.resources.staged_io import staged_store
     from wxpipeline.settings import record_partitions_start
@@ -131,6 +131,7 @@ def _run_period(args, days: list[date], pool) -> int:
         assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
         if assets != []:
             runs.append((f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets))
+    runs = longest_first(runs, inv)  # the busiest day first: no process idle while it ends
     # given before this process builds its definitions: the helper builds its own meanwhile (its
     # core was idle during that ~2 s) and then starts staging while the reference data is refreshed here
     pool.start(runs)
@@ -179,7 +180,8 @@ def _night(args, day: date, pool) -> int:
 
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
-    new = arrival.manifest(arrival.inventory(exports_folder()))
+    inv = arrival.inventory(exports_folder())
+    new = arrival.manifest(inv)
     changes = arrival.diff(old, new)
     policy = load_policy(settings().policy or None)
     plan = nightly.plan_changes(changes, first, day, policy.for_day(day).windows.reference_rejudge_days)
@@ -200,7 +202,7 @@ def _night(args, day: date, pool) -> int:
 
     from wxpipeline.dagster_engines import kept_connections
 
-    pool.start([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)])
+    pool.start(nightly.longest_first([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)], inv))
     defs = _defs()  # after the helper was given its runs: both build their definitions at once
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)

@@ -247,8 +247,8 @@ def add_parsers(sub, day_type) -> None:
     r = sub.add_parser("run", help="materialize every asset and check for each day, through Dagster")
     r.add_argument("--from", dest="date_from", type=day_type, required=True, help="first day to judge, YYYY-MM-DD")
     r.add_argument("--to", dest="date_to", type=day_type, required=True, help="last day to judge, YYYY-MM-DD")
-    r.set_defaults(fn=cmd_run)
+    r.set_defaults(fn=cmd_run, ends_process=True)  # see cli.end_process
 
     n = sub.add_parser("nightly", help="judge yesterday and every day whose exports changed since last judged")
     n.add_argument("--date", type=day_type, default=None, help="the night's day (default yesterday, Asia/Shanghai)")
-    n.set_defaults(fn=cmd_nightly)
+    n.set_defaults(fn=cmd_nightly, ends_process=True)

@@ -26,7 +26,9 @@ def test_kept_ids_are_ge_s_own_and_types_stay_apart():
         assert d.to_id() == own(d) == d.to_id()  # computed, then kept
         assert d.to_id(id_keys=list(kw)[:1]) == own(d, id_keys=list(kw)[:1])
     # near misses: equal in Python, different in JSON
-    for a, b in (({"v": True, "w": 0}, {"v": 1, "w": 0}), ({"v": 1, "w": 0}, {"v": 1.0, "w": 0}), ({"v": [1], "w": 0}, {"v": (1,), "w": 0})):
+    pairs = (({"v": True, "w": 0}, {"v": 1, "w": 0}), ({"v": 1, "w": 0}, {"v": 1.0, "w": 0}),
+             ({"v": [1], "w": 0}, {"v": (1,), "w": 0}))
+    for a, b in pairs:
         assert IDDict(a).to_id() == own(IDDict(a)) and IDDict(b).to_id() == own(IDDict(b))
     assert IDDict({"v": True, "w": 0}).to_id() != IDDict({"v": 1, "w": 0}).to_id()
     # values that are not plain JSON go through GE's own computation
@@ -34,7 +36,8 @@ def test_kept_ids_are_ge_s_own_and_types_stay_apart():
 
     odd = IDDict({"v": np.int64(3), "w": "x"})
     assert odd.to_id() == own(odd)
-    m = MetricConfiguration("column_values.nonnull.unexpected_count", {"column": "userid"}, {"result_format": "BOOLEAN_ONLY"})
+    m = MetricConfiguration("column_values.nonnull.unexpected_count", {"column": "userid"},
+                            {"result_format": "BOOLEAN_ONLY"})
     assert m.id[1] == own(IDDict({"column": "userid"}))
 
 

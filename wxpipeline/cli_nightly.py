@@ -13,6 +13,18 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _defs():
+    prepare_dagster()
+    fresh = "wxpipeline.definitions" not in sys.modules
+    from wxpipeline import definitions
+
+    # importing the module built them just now, from the same settings: not built twice (~0.15 s);
+    # imported before (in-process tests, other homes): built afresh
+    return definitions.defs if fresh else definitions.build_defs()
+
+
+def prepare_dagster() -> None:
+    """Dagster imported and adjusted for executing many runs in this process (idempotent). Nothing
+    here reads the partitions' start: the stage helper does it while it waits for its runs."""
     from wxpipeline.settings import relax_sqlite_wal_fsync
 
     relax_sqlite_wal_fsync()  # one run per day writes thousands of events: no fsync per event
@@ -31,12 +43,7 @@ def _defs():
     from wxpipeline.dagster_jobs import skip_component_library_metadata
 
     skip_component_library_metadata()  # the UI's catalogue of component types: not shown here
-    fresh = "wxpipeline.definitions" not in sys.modules
-    from wxpipeline import definitions
-
-    # importing the module built them just now, from the same settings: not built twice (~0.15 s);
-    # imported before (in-process tests, other homes): built afresh
-    return definitions.defs if fresh else definitions.build_defs()
+    import dagster.components  # noqa: F401  (what loading the definitions needs besides our modules)
 
 
 def _open_instance():

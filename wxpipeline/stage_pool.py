@@ -46,10 +46,12 @@ def _helper(runs_queue, done, counter) -> None:
     from wxpipeline.checks import contracts
 
     contracts._batch_definition()  # imports Great Expectations (~3 s) while the parent reads the exports
+    from wxpipeline import cli_nightly
+
+    cli_nightly.prepare_dagster()  # and Dagster: only our definitions are left for when the runs come
     runs = runs_queue.get()
     if not runs:
         return
-    from wxpipeline import cli_nightly
     from wxpipeline.dagster_engines import kept_connections
     from wxpipeline.nightly import Executor
 

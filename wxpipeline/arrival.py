@@ -51,9 +51,10 @@ def _summarise(kind_name: str, pq: Path | None) -> dict:
         return {}
     ts = pl.col(kind.time_column)
     lf = pl.scan_parquet(pq)
-    days = lf.select(ts.dt.convert_time_zone(TZ_NAME).dt.date().unique().sort()).collect().to_series()
-    latest = lf.select(ts.max()).collect().item()
-    out = {"days": [d.isoformat() for d in days.drop_nulls()], "latest": latest.isoformat() if latest else None}
+    # one read of the file for both (a cold parse summarises every file of the folder)
+    days, latest = lf.select(ts.dt.convert_time_zone(TZ_NAME).dt.date().unique().sort().drop_nulls().implode(),
+                             ts.max().alias("_latest")).collect().row(0)
+    out = {"days": [d.isoformat() for d in days], "latest": latest.isoformat() if latest else None}
     if kind_name == "wechat_pay":
         acc = lf.group_by("account_nickname").agg(ts.min().alias("a"), ts.max().alias("b")).collect()
         out["accounts"] = {r["account_nickname"] or "": [r["a"].isoformat(), r["b"].isoformat()]

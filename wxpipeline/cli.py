@@ -195,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 
     _quiet_dagster()
     try:
-        return args.fn(args)
+        rc = args.fn(args)
+        if argv is None and getattr(args, "ends_process", False):
+            end_process(rc)  # the command line's own process (the console script), never a caller's
+        return rc
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -209,6 +212,26 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def end_process(rc: int) -> None:
+    """End `wxpipeline run` / `nightly` once their work is done and said: output flushed, exit
+    handlers run (logging, multiprocessing), the SQLite databases closed (checkpointed), then
+    the process ends without the interpreter tearing down, one object at a time, the modules
+    and objects of Dagster, Great Expectations, pandas and polars that a run loaded: that took
+    1-2.5 s after the summary was printed (measured at load 7), for nothing anyone reads."""
+    import atexit
+    import os
+
+    from wxpipeline.settings import close_kept_sqlite_connections
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    close_kept_sqlite_connections()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,18 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _defs():
+    prepare_dagster()
+    fresh = "wxpipeline.definitions" not in sys.modules
+    from wxpipeline import definitions
+
+    # importing the module built them just now, from the same settings: not built twice (~0.15 s);
+    # imported before (in-process tests, other homes): built afresh
+    return definitions.defs if fresh else definitions.build_defs()
+
+
+def prepare_dagster() -> None:
+    """Dagster imported and adjusted for executing many runs in this process (idempotent). Nothing
+    here reads the partitions' start: the stage helper does it while it waits for its runs."""
     from wxpipeline.settings import relax_sqlite_wal_fsync
 
     relax_sqlite_wal_fsync()  # one run per day writes thousands of events: no fsync per event
@@ -28,9 +40,10 @@ def _defs():
     from wxpipeline.ge_imports import defer_unused_ge_imports
 
     defer_unused_ge_imports()  # Great Expectations without scipy.stats and altair (~1.5 s a process)
-    from wxpipeline.definitions import build_defs
+    from wxpipeline.dagster_jobs import skip_component_library_metadata
 
-    return build_defs()
+    skip_component_library_metadata()  # the UI's catalogue of component types: not shown here
+    import dagster.components  # noqa: F401  (what loading the definitions needs besides our modules)
 
 
 def _open_instance():
@@ -93,8 +106,8 @@ def cmd_run(args) -> int:
 
 def _run_period(args, days: list[date], pool) -> int:
     from wxpipeline import arrival
-    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, record_days, stage_assets_holding_records,
-                                    stage_days_for_period)
+    from wxpipeline.nightly import (AS_OF_TAG, Executor, last_partition, longest_first, record_days,
+                                    stage_assets_holding_records, stage_days_for_period)
     from wxpipeline.resources import exports_folder
     from wxpipeline.resources.staged_io import staged_store
     from wxpipeline.settings import record_partitions_start
@@ -111,7 +124,6 @@ def _run_period(args, days: list[date], pool) -> int:
         print(f"error: --from {args.date_from} is before the first daily partition {first} "
               "(WXPIPELINE_PARTITIONS_START)", file=sys.stderr)
         return 2
-    defs = _defs()
     stage = [d for d in wanted if d >= first]
     kind_days, store = record_days(inv), staged_store()
     t_all = time.monotonic()
@@ -126,7 +138,11 @@ def _run_period(args, days: list[date], pool) -> int:
         assets = stage_assets_holding_records(day, args.date_from, args.date_to, kind_days, store)
         if assets != []:
             runs.append((f"stage {day}{'':<{2 * width + 3}}", day.isoformat(), assets))
-    pool.start(runs)  # the helper starts staging while the reference data is refreshed here
+    runs = longest_first(runs, inv)  # the busiest day first: no process idle while it ends
+    # given before this process builds its definitions: the helper builds its own meanwhile (its
+    # core was idle during that ~2 s) and then starts staging while the reference data is refreshed here
+    pool.start(runs)
+    defs = _defs()
 
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = Executor(defs, instance, QUIET)
@@ -169,10 +185,10 @@ def _night(args, day: date, pool) -> int:
     from wxpipeline.resources import exports_folder, warehouse
     from wxpipeline.store import findings as findings_store
 
-    defs = _defs()
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
-    new = arrival.manifest(arrival.inventory(exports_folder()))
+    inv = arrival.inventory(exports_folder())
+    new = arrival.manifest(inv)
     changes = arrival.diff(old, new)
     policy = load_policy(settings().policy or None)
     plan = nightly.plan_changes(changes, first, day, policy.for_day(day).windows.reference_rejudge_days)
@@ -193,7 +209,8 @@ def _night(args, day: date, pool) -> int:
 
     from wxpipeline.dagster_engines import kept_connections
 
-    pool.start([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)])
+    pool.start(nightly.longest_first([(f"stage {d}", d.isoformat(), None) for d in sorted(plan.stage)], inv))
+    defs = _defs()  # after the helper was given its runs: both build their definitions at once
     with _open_instance() as instance, kept_connections():  # connections kept while runs execute
         ex = nightly.Executor(defs, instance, QUIET)
         if plan.reference or not old:
@@ -237,8 +254,8 @@ def add_parsers(sub, day_type) -> None:
     r = sub.add_parser("run", help="materialize every asset and check for each day, through Dagster")
     r.add_argument("--from", dest="date_from", type=day_type, required=True, help="first day to judge, YYYY-MM-DD")
     r.add_argument("--to", dest="date_to", type=day_type, required=True, help="last day to judge, YYYY-MM-DD")
-    r.set_defaults(fn=cmd_run)
+    r.set_defaults(fn=cmd_run, ends_process=True)  # see cli.end_process
 
     n = sub.add_parser("nightly", help="judge yesterday and every day whose exports changed since last judged")
     n.add_argument("--date", type=day_type, default=None, help="the night's day (default yesterday, Asia/Shanghai)")
-    n.set_defaults(fn=cmd_nightly)
+    n.set_defaults(fn=cmd_nightly, ends_process=True)

@@ -221,6 +221,31 @@ def record_days(inv: dict) -> dict[str, set[date]]:
     return out
 
 
+def longest_first(runs: list[tuple], inv: dict) -> list[tuple]:
+    """Stage runs (label, ISO day, assets or None for all) in the order two processes should take
+    them: the one with the most export bytes to stage first (a file's size shared evenly among
+    its record days, counted for the export kinds of the tables the run stages); equal ones keep
+    their order. In date order a busy day taken late leaves the other process idle while it ends
+    (a one-day run at 10M messages: ~12 s to stage the day, ~8 s for the 34 days around it on two
+    processes, and the day was taken ~7.7 s in)."""
+    from wxpipeline.lineage import STAGED
+
+    size: dict[tuple[str, str], float] = {}
+    for infos in inv.values():
+        for info in infos:
+            for d in info.days:
+                key = (info.kind, d)
+                size[key] = size.get(key, 0) + int(info.signature.split(":", 1)[0]) / len(info.days)
+    every_kind = {kind for kind, _ in STAGED.values()}
+
+    def volume(run: tuple) -> float:
+        _, day, assets = run
+        kinds = every_kind if assets is None else {STAGED[a][0] for a in assets}
+        return sum(size.get((kind, day), 0) for kind in kinds)
+
+    return sorted(runs, key=volume, reverse=True)
+
+
 def stage_assets_holding_records(day: date, start: date, end: date, kind_days: dict[str, set[date]], store,
                                  table: dict | None = None) -> list[str] | None:
     """`stage_assets_for_day`, less, on a day around the period, the tables whose export kind

@@ -261,3 +261,10 @@ def relax_sqlite_wal_fsync() -> None:
 
 
 _KEPT_OPEN: dict = {}  # database file -> idle connection held for the process's lifetime
+
+
+def close_kept_sqlite_connections() -> None:
+    """Close the idle connections `relax_sqlite_wal_fsync` keeps: the last connection to close
+    checkpoints its database's WAL into the file, as at the end of any SQLite use."""
+    for file in [f for f in _KEPT_OPEN if f != "_installed"]:
+        _KEPT_OPEN.pop(file).close()

@@ -24,6 +24,16 @@ def _helper_dies_after_taking_two(runs_queue, done, counter):
     stage_pool._claim(counter, len(runs))  # taken, never reported: the process ends here
 
 
+def _helper_slow_to_exit(runs_queue, done, counter):
+    import time
+
+    runs = runs_queue.get()
+    while (i := stage_pool._claim(counter, len(runs))) is not None:
+        done.put((i, False, []))
+    done.put(None)
+    time.sleep(2)  # closing its instance and shutting its interpreter down
+
+
 def _pool_with(helper) -> stage_pool.StagePool:
     pool = stage_pool.StagePool.__new__(stage_pool.StagePool)
     ctx = mp.get_context("spawn")
@@ -42,6 +52,17 @@ def test_a_run_the_helper_took_and_never_reported_is_executed_here():
     pool.close()
     assert sorted(ex.done) == sorted(day for _, day, _ in RUNS[1:])  # run 0 by the helper, run 1 here
     assert ex.failed == [RUNS[0][0]] and ex.blocked == [(RUNS[0][0], ["wecom_messages_contract"])]
+
+
+def test_judging_does_not_wait_for_the_helper_to_exit():
+    pool, ex = _pool_with(_helper_slow_to_exit), FakeExecutor()
+    pool.start(RUNS)
+    try:
+        pool.execute_all(ex)  # every run ended and reported: returns as the helper's last word arrives
+        assert pool.proc.is_alive()
+    finally:
+        pool.close()
+    assert pool.proc is None and not ex.failed
 
 
 def test_without_a_helper_every_run_is_executed_here(monkeypatch):

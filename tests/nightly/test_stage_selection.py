@@ -51,3 +51,25 @@ def test_a_day_around_the_period_skips_tables_without_records_never_staged(tmp_p
     # a day of the period stages every table, records or not
     assert stage_assets_holding_records(DAY, DAY, DAY, {}, store, TABLE) is None
     assert stage_assets_holding_records(DAY + timedelta(days=15), DAY, DAY, kind_days, store, TABLE) == []
+
+
+def test_the_stage_run_with_the_most_export_bytes_is_taken_first():
+    from wxpipeline.arrival import FileInfo
+    from wxpipeline.nightly import longest_first
+
+    d = lambda k: (DAY + timedelta(days=k)).isoformat()  # noqa: E731
+    inv = {
+        "a.jsonl": [FileInfo("wecom_archive", "a.jsonl", "9000:1", days=[d(1)])],
+        # a file's bytes are shared among its record days: 1500 each
+        "b.jsonl": [FileInfo("wecom_archive", "b.jsonl", "3000:1", days=[d(0), d(2)])],
+        "c.csv": [FileInfo("wechat_pay", "c.csv", "1000:1", days=[d(2)])],
+        "e.csv": [FileInfo("wechat_pay", "e.csv", "99999:1", days=[d(-5)])],
+    }
+    runs = [(f"stage {d(k)}", d(k), assets) for k, assets in
+            ((-5, ["wecom_messages"]), (-1, ["wecom_messages"]), (0, None), (1, None), (2, None), (3, None))]
+    got = [day for _, day, _ in longest_first(runs, inv)]
+    # day -5 holds a large bill but stages only messages (none that day); equal volumes keep their order
+    assert got == [d(1), d(2), d(0), d(-5), d(-1), d(3)]
+    # near miss: staging its bills, day -5 goes first
+    runs[0] = (runs[0][0], d(-5), ["pay_bills"])
+    assert [day for _, day, _ in longest_first(runs, inv)][0] == d(-5)

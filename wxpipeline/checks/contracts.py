@@ -152,6 +152,9 @@ def _batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network
     import great_expectations as gx
 
+    from wxpipeline.ge_ids import memoise_metric_ids
+
+    memoise_metric_ids()  # each metric id computed once per distinct kwargs (a quarter of a small table's check)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

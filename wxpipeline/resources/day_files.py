@@ -193,8 +193,13 @@ def _plain_strings(t):
     return pa.schema([f.with_type(plain(f.type)) for f in t.schema])
 
 
+# rows per staged row group when pieces are merged (polars' own writer makes ~90k-row groups of
+# this table; the cache's are ~35k rows)
+GROUP_ROWS = 100_000
+
+
 def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], schema: pl.Schema, path: Path) -> None:
-    """Write the surviving rows of `groups` to `path`, a row group per cache row group.
+    """Write the surviving rows of `groups` to `path`, a row group per ~GROUP_ROWS rows.
 
     The string columns every touched cache file stored with dictionaries are read as Arrow
     dictionaries and written through with them (the writer writes their indices; a group's rows
@@ -221,8 +226,22 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
         return table
 
     writer = None
-    # the next row group is read while this one is written (pyarrow releases the GIL for
-    # both): two row groups in memory at most
+    pending: list = []  # tables of the next output row group
+
+    def flush() -> None:
+        nonlocal writer
+        # one dictionary per column for the merged pieces (their dictionaries are small; the
+        # writer then writes indices, as for a single piece)
+        table = pending[0] if len(pending) == 1 else pa.concat_tables(pending).unify_dictionaries().combine_chunks()
+        pending.clear()
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
+                                      use_dictionary=dictionary or False, write_statistics=statistics or False,
+                                      store_schema=False)
+        writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    # the next cache row group is read while this one is written (pyarrow releases the GIL for
+    # both); pieces are merged up to GROUP_ROWS rows (a corrected re-export leaves small ones)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             ahead = pool.submit(load, *groups[0])
@@ -230,13 +249,15 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
                 table = ahead.result()
                 if i + 1 < len(groups):
                     ahead = pool.submit(load, *groups[i + 1])
-                if writer is None:
-                    writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
-                                              use_dictionary=dictionary or False,
-                                              write_statistics=statistics or False, store_schema=False)
-                elif table.schema != writer.schema:  # cache files of the same columns in other Arrow types
+                if pending and table.schema != pending[0].schema:  # same columns in other Arrow types
+                    table = table.cast(pending[0].schema)
+                elif writer is not None and table.schema != writer.schema:
                     table = table.cast(writer.schema)
-                writer.write_table(table, row_group_size=max(table.num_rows, 1))
+                pending.append(table)
+                if sum(t.num_rows for t in pending) >= GROUP_ROWS:
+                    flush()
+            if pending:
+                flush()
             writer.add_key_value_metadata({"ARROW:schema": arrow_schema})
     finally:
         if writer is not None:

@@ -230,9 +230,11 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
 
     def flush() -> None:
         nonlocal writer
-        # one dictionary per column for the merged pieces (their dictionaries are small; the
-        # writer then writes indices, as for a single piece)
-        table = pending[0] if len(pending) == 1 else pa.concat_tables(pending).unify_dictionaries().combine_chunks()
+        # one dictionary per column for the merged pieces (their dictionaries are small): the
+        # writer then writes each piece's indices, as for a single piece (pieces with different
+        # dictionaries in one row group are decoded and hashed again; combining the chunks into
+        # one would copy every value)
+        table = pending[0] if len(pending) == 1 else pa.concat_tables(pending).unify_dictionaries()
         pending.clear()
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,

@@ -80,12 +80,25 @@ def cache_file(path: Path, time_column: str) -> CacheFile:
             group = meta.row_group(g)
             st = group.column(col).statistics if usable else None
             times.append((st.min_raw, st.max_raw) if st is not None and st.has_min_max else (None, None))
-            dictionary &= {n for i, n in enumerate(names) if group.column(i).has_dictionary_page}
+            dictionary &= {n for i, n in enumerate(names) if _whole_dictionary(group.column(i))}
             statistics &= {n for i, n in enumerate(names) if group.column(i).is_stats_set}
         _FOOTERS[key] = CacheFile(path, pl.read_parquet_schema(path), tuple(meta.row_group(g).num_rows
                                                                              for g in range(meta.num_row_groups)),
                                   tuple(times), frozenset(dictionary), frozenset(statistics))
     return _FOOTERS[key]
+
+
+# pyarrow's writer stops adding to a column chunk's dictionary at a 1 MB dictionary page and
+# writes its later pages plain; a chunk larger than a whole dictionary page (with some slack)
+# plus 8 bytes per value (an index and its levels) must hold such pages
+_DICTIONARY_PAGE_BYTES = 1_300_000
+
+
+def _whole_dictionary(chunk) -> bool:
+    """Whether a column chunk looks dictionary-encoded throughout: reading one that is not as an
+    Arrow dictionary would hash its plain values (at 1M distinct texts that cost more than
+    reading them plain: 2.05 instead of 1.51 CPU s for the day)."""
+    return chunk.has_dictionary_page and chunk.total_uncompressed_size <= _DICTIONARY_PAGE_BYTES + 8 * chunk.num_values
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -13,9 +13,9 @@ The staged file holds the records whose own timestamp falls on the day, once per
 * otherwise (a key repeated, a day split over several files, a corrected re-export) the row
   groups holding the day's surviving rows are read with pyarrow one at a time, the string
   columns the cache stored with dictionaries read as dictionaries, filtered to the surviving
-  rows and written with the same dictionaries (`_write_row_groups`): the polars read, filter
-  and sink cost ~2.2 CPU s per million archive messages, most of it rebuilding the recipient
-  lists' dictionaries; this ~1 CPU s.
+  rows and written with the same dictionaries (`_write_row_groups`): polars' filter and sink
+  decoded and re-encoded every value, ~1.8-1.9 CPU s per million archive messages (most of it
+  the recipient lists), this ~1.2.
 
 `frame` is the same rows as a polars query (what `ExportsFolder.day_lazy` returns); it is also
 how a day is written when the plan cannot be made from the footers.
@@ -217,8 +217,8 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
     The string columns every touched cache file stored with dictionaries are read as Arrow
     dictionaries and written through with them (the writer writes their indices; a group's rows
     keep its dictionary), so no string is decoded, hashed or re-encoded; zstd level 1 and
-    statistics only where every cache file has them (the time column and the key, which staged
-    readers filter and prune on). The file's Arrow schema is the one polars writes for `schema`,
+    statistics only where every cache file has them (for the archive the time column, which
+    staged readers prune on, and the key). The file's Arrow schema is the one polars writes for `schema`,
     so readers see the same column types as from a polars-written file."""
     import pyarrow as pa
     import pyarrow.parquet as pq

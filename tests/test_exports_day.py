@@ -181,3 +181,23 @@ def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_g
     corrected = pl.read_parquet(tmp_path / "corrected" / "staged" / "wecom_messages" / f"{DAY}.parquet")
     assert corrected.filter(pl.col("msgid") == "m100")["text"].item() == "更正100"
     assert corrected.height == 300 and corrected["msgid"].to_list()[-1] == "m298"  # the re-export's rows last
+
+
+def test_a_cache_column_whose_dictionary_overflowed_is_read_plain(tmp_path):
+    """pyarrow's writer writes plain pages once a chunk's dictionary passes 1 MB: such a column
+    (distinct texts) is not read as a dictionary, a repeating one is."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.resources.day_files import cache_file
+
+    n = 30_000
+    start = pl.datetime(2026, 9, 22, time_zone="UTC")
+    df = pl.DataFrame({
+        "t": pl.datetime_range(start, start + pl.duration(seconds=n - 1), "1s", eager=True),
+        "distinct": [f"第{i}条消息，内容各不相同，足够长以至于字典超过一兆字节的上限" for i in range(n)],
+        "repeating": [f"房间{i % 50}" for i in range(n)],
+    })
+    path = tmp_path / "c.parquet"
+    pq.write_table(df.to_arrow(), path, use_dictionary=["distinct", "repeating"], row_group_size=n)
+    assert all(pq.read_metadata(path).row_group(0).column(i).has_dictionary_page for i in (1, 2))
+    assert cache_file(path, "t").dictionary == {"repeating"}

@@ -86,7 +86,7 @@ def test_a_file_holding_two_days_is_filtered(tmp_path):
     folder = _folder(tmp_path, {"a.csv": "L1,E0001,2026-09-22 09:00:00,10.00,T1,京东,文具\n"
                                          "L9,E0001,2026-09-23 10:00:00,90.00,T9,京东,次日\n"})
     day, how = _staged(folder, tmp_path)
-    assert how == "polars" and day["entry_id"].to_list() == ["L1"]
+    assert how == "row groups" and day["entry_id"].to_list() == ["L1"]
     assert _staged(folder, tmp_path, date(2026, 9, 23))[0]["entry_id"].to_list() == ["L9"]
 
 
@@ -94,12 +94,12 @@ def test_a_corrected_re_export_is_not_copied_over(tmp_path):
     day_file = "L1,E0001,2026-09-22 09:00:00,10.00,T1,京东,文具\nL2,E0001,2026-09-22 10:00:00,20.00,T2,京东,文具\n"
     folder = _folder(tmp_path, {"a.csv": day_file, "b.csv": "L1,E0001,2026-09-22 09:00:00,11.00,T1,京东,更正\n"})
     day, how = _staged(folder, tmp_path)
-    assert how == "polars" and day["entry_id"].to_list() == ["L2", "L1"]
+    assert how == "row groups" and day["entry_id"].to_list() == ["L2", "L1"]
     assert day.filter(pl.col("entry_id") == "L1")["purpose"].item() == "更正"
     # the same record twice in one file: the later line wins, and the file is not copied either
     repeated = _folder(tmp_path / "r", {"a.csv": day_file + "L1,E0001,2026-09-22 09:00:00,12.00,T1,京东,重发\n"})
     day, how = _staged(repeated, tmp_path / "r")
-    assert how == "polars" and day["purpose"].to_list() == ["文具", "重发"]
+    assert how == "row groups" and day["purpose"].to_list() == ["文具", "重发"]
 
 
 def test_a_day_archive_file_of_several_row_groups_is_copied(tmp_path, monkeypatch):
@@ -127,3 +127,77 @@ def test_a_day_archive_file_of_several_row_groups_is_copied(tmp_path, monkeypatc
         assert rows.how == how and written["msgid"].to_list() == [f"m{i}" for i in ids]
         assert pq.ParquetFile(rows.copy_of).metadata.num_row_groups > 1
         assert written.equals(rows.frame.collect()) and written.schema == scan.raw.collect_schema()
+
+
+def _archive(tmp_path: Path, files: dict[str, list[tuple[str, int, str]]]) -> ExportsFolder:
+    """Archive files of (msgid, seconds after 2026-09-22 00:00 Asia/Shanghai, text) lines."""
+    import json
+
+    day_ms = 1_790_006_400_000
+    archive = tmp_path / "exports" / "wecom_archive"
+    archive.mkdir(parents=True)
+    for name, lines in files.items():
+        (archive / name).write_text("\n".join(json.dumps(
+            {"msgid": m, "action": "send", "from": f"user{s % 7}", "tolist": [f"user{s % 5}", f"user{s % 3}"],
+             "roomid": "" if s % 2 else f"room{s % 4}", "msgtime": day_ms + s * 1000, "msgtype": "text",
+             "text": {"content": text}}, ensure_ascii=False) for m, s, text in lines) + "\n", "utf-8")
+    return ExportsFolder(exports_dir=str(tmp_path / "exports"), cache_dir=str(tmp_path / "cache"))
+
+
+def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_group(tmp_path, monkeypatch):
+    """The day's surviving rows read and written a cache row group at a time, the cache's
+    dictionaries passed through: the same frame as deduplicating the day in memory (keep-last,
+    file order), the same column types for polars and pyarrow as a polars-written file."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.formats import jsontools
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 3000)  # several row groups per file
+    night = 86_400 - 30  # 23:59:30: b's last lines fall on the next day
+    cases = {
+        # the retry file's messages repeated inside the day's file (the benchmark's day)
+        "repeated": {"a.jsonl": [(f"m{i % 150}", i * 60, f"第{i}条") for i in range(400)]},
+        # the day split over two files, the second holding the next day's first minutes too
+        "split": {"a.jsonl": [(f"m{i}", i * 60, f"第{i}条") for i in range(200)],
+                  "b.jsonl": [(f"m{i}", night + (i - 200) * 20, f"第{i}条") for i in range(200, 260)]},
+        # a corrected re-export of part of the day, after the day's file
+        "corrected": {"a.jsonl": [(f"m{i}", i * 60, f"第{i}条") for i in range(300)],
+                      "b.jsonl": [(f"m{i}", i * 60, f"更正{i}") for i in range(100, 300, 3)]},
+    }
+    for name, files in cases.items():
+        folder = _archive(tmp_path / name, files)
+        rows, scan = folder.day_rows("wecom_archive", DAY)
+        path = StagedStore(tmp_path / name / "staged").write("wecom_messages", DAY.isoformat(), rows)
+        written = pl.read_parquet(path)
+        whole = scan.raw.collect().filter(pl.col("sent_at").dt.date() == DAY)
+        expected = whole.unique("msgid", keep="last", maintain_order=True)
+        assert rows.how == "row groups" and len(rows.groups) > 2, name
+        assert written.schema == whole.schema and written.equals(expected), name
+        assert written.equals(rows.frame.collect()) and rows.rows == written.height, name
+        polars_written = tmp_path / name / "polars.parquet"
+        expected.write_parquet(polars_written)
+        assert pq.read_table(path).equals(pq.read_table(polars_written)), name  # other readers see the same table
+    corrected = pl.read_parquet(tmp_path / "corrected" / "staged" / "wecom_messages" / f"{DAY}.parquet")
+    assert corrected.filter(pl.col("msgid") == "m100")["text"].item() == "更正100"
+    assert corrected.height == 300 and corrected["msgid"].to_list()[-1] == "m298"  # the re-export's rows last
+
+
+def test_a_cache_column_whose_dictionary_overflowed_is_read_plain(tmp_path):
+    """pyarrow's writer writes plain pages once a chunk's dictionary passes 1 MB: such a column
+    (distinct texts) is not read as a dictionary, a repeating one is."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.resources.day_files import cache_file
+
+    n = 30_000
+    start = pl.datetime(2026, 9, 22, time_zone="UTC")
+    df = pl.DataFrame({
+        "t": pl.datetime_range(start, start + pl.duration(seconds=n - 1), "1s", eager=True),
+        "distinct": [f"第{i}条消息，内容各不相同，足够长以至于字典超过一兆字节的上限" for i in range(n)],
+        "repeating": [f"房间{i % 50}" for i in range(n)],
+    })
+    path = tmp_path / "c.parquet"
+    pq.write_table(df.to_arrow(), path, use_dictionary=["distinct", "repeating"], row_group_size=n)
+    assert all(pq.read_metadata(path).row_group(0).column(i).has_dictionary_page for i in (1, 2))
+    assert cache_file(path, "t").dictionary == {"repeating"}

@@ -86,3 +86,22 @@ def test_a_key_hash_collision_is_not_a_duplicate(monkeypatch):
                                        .otherwise(pl.col("msgid")).alias("msgid"))
     r = contracts.validate("wecom_messages", dup.lazy())
     assert not r.passed and r.failures[0]["unexpected_count"] == 2
+
+
+def test_ge_sees_an_even_sample_of_a_clean_day(monkeypatch):
+    """The sample is read in the same pass as the aggregates: every (rows // SAMPLE_ROWS)-th row
+    of the columns the contract names, at most SAMPLE_ROWS of them."""
+    seen = []
+    real = contracts._batch_definition()
+
+    class Recording:
+        def get_batch(self, batch_parameters):
+            seen.append(batch_parameters["dataframe"])
+            return real.get_batch(batch_parameters=batch_parameters)
+
+    monkeypatch.setattr(contracts, "_batch_definition", lambda: Recording())
+    df = messages(20_003)
+    assert contracts.validate("wecom_messages", df.lazy()).passed
+    assert len(seen) == 1 and list(seen[0].columns) == ["msgid", "action", "sent_at", "msgtype"]
+    assert seen[0]["msgid"].tolist() == df["msgid"].gather_every(4).head(contracts.SAMPLE_ROWS).to_list()
+    assert len(seen[0]) == contracts.SAMPLE_ROWS

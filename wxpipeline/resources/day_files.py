@@ -9,19 +9,28 @@ The staged file holds the records whose own timestamp falls on the day, once per
   key (12 bytes a row in memory), and only the rows whose hash repeats are compared on the key
   itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much);
 * when the day is exactly one cache file (every row on that day, no key repeated: the usual
-  day's archive file), the staged file is a byte copy of it: decoding and encoding the day again
-  cost about 2 CPU s per million archive messages, most of it the recipient lists;
-* otherwise the day is streamed through a polars filter into the staged file (`frame`). That
-  filter is also what `ExportsFolder.day_lazy` returns, so both hold the same rows.
+  day's archive file), the staged file is a byte copy of it;
+* otherwise (a key repeated, a day split over several files, a corrected re-export) the row
+  groups holding the day's surviving rows are read with pyarrow one at a time, the string
+  columns the cache stored with dictionaries read as dictionaries, filtered to the surviving
+  rows and written with the same dictionaries (`_write_row_groups`): polars' filter and sink
+  decoded and re-encoded every value, ~1.8-1.9 CPU s per million archive messages (most of it
+  the recipient lists), this ~1.2.
+
+`frame` is the same rows as a polars query (what `ExportsFolder.day_lazy` returns); it is also
+how a day is written when the plan cannot be made from the footers.
 """
 
 from __future__ import annotations
 
+import base64
 import shutil
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 
@@ -35,6 +44,10 @@ class CacheFile:
     schema: pl.Schema
     group_rows: tuple[int, ...]
     group_times: tuple[tuple[int | None, int | None], ...]
+    # string columns (Parquet paths: a list's strings are `<name>.list.element`) whose every
+    # row group has a dictionary page, and the columns whose every row group has statistics
+    dictionary: frozenset[str] = frozenset()
+    statistics: frozenset[str] = frozenset()
 
     @property
     def rows(self) -> int:
@@ -61,13 +74,31 @@ def cache_file(path: Path, time_column: str) -> CacheFile:
         usable = (col is not None and meta.schema.column(col).physical_type == "INT64"
                   and pa.types.is_timestamp(ftype) and ftype.unit == "us" and ftype.tz is not None)
         times = []
+        dictionary = {n for i, n in enumerate(names) if meta.schema.column(i).physical_type == "BYTE_ARRAY"}
+        statistics = set(names)
         for g in range(meta.num_row_groups):
-            st = meta.row_group(g).column(col).statistics if usable else None
+            group = meta.row_group(g)
+            st = group.column(col).statistics if usable else None
             times.append((st.min_raw, st.max_raw) if st is not None and st.has_min_max else (None, None))
+            dictionary &= {n for i, n in enumerate(names) if _whole_dictionary(group.column(i))}
+            statistics &= {n for i, n in enumerate(names) if group.column(i).is_stats_set}
         _FOOTERS[key] = CacheFile(path, pl.read_parquet_schema(path), tuple(meta.row_group(g).num_rows
                                                                              for g in range(meta.num_row_groups)),
-                                  tuple(times))
+                                  tuple(times), frozenset(dictionary), frozenset(statistics))
     return _FOOTERS[key]
+
+
+# pyarrow's writer stops adding to a column chunk's dictionary at a 1 MB dictionary page and
+# writes its later pages plain; a chunk larger than a whole dictionary page (with some slack)
+# plus 8 bytes per value (an index and its levels) must hold such pages
+_DICTIONARY_PAGE_BYTES = 1_300_000
+
+
+def _whole_dictionary(chunk) -> bool:
+    """Whether a column chunk looks dictionary-encoded throughout: reading one that is not as an
+    Arrow dictionary would hash its plain values (at 1M distinct texts that cost more than
+    reading them plain: 2.05 instead of 1.51 CPU s for the day)."""
+    return chunk.has_dictionary_page and chunk.total_uncompressed_size <= _DICTIONARY_PAGE_BYTES + 8 * chunk.num_values
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -85,11 +116,15 @@ class DayRows:
     frame: pl.LazyFrame
     rows: int | None = None  # known once planned
     copy_of: Path | None = None  # the day is exactly this cache file
-    how: str = "polars"  # for the step's metadata: "copy" or "polars"
+    how: str = "polars"  # for the step's metadata: "copy", "row groups" or "polars"
+    # (cache file, row group, the group's surviving rows or None: all of them), in file order
+    groups: list[tuple[CacheFile, int, np.ndarray | None]] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         if self.copy_of is not None:
             shutil.copyfile(self.copy_of, path)
+        elif self.groups:
+            _write_row_groups(self.groups, self.frame.collect_schema(), path)
         else:
             # zstd level 1: files within 3 % of the default level's size for a quarter less CPU
             self.frame.sink_parquet(path, compression_level=1)
@@ -121,7 +156,10 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     keyed = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
     # the day's rows (their position among `files`) and a hash of their key: 12 bytes a row
     hashed = numbered.select("_row", keyed.hash().alias("_h")).collect()
-    candidates = hashed.filter(pl.col("_h").is_duplicated())["_row"]
+    # hashes seen twice, found by sorting them (a third of the CPU of polars' `is_duplicated`)
+    ordered = np.sort(hashed["_h"].to_numpy())
+    repeated = pl.Series(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]), dtype=pl.UInt64)
+    candidates = hashed.filter(pl.col("_h").is_in(repeated.implode()))["_row"]
     dropped = hashed["_row"].clear()
     if candidates.len():  # rows whose key hash repeats: decided on the key itself, in file order
         exact = numbered.filter(pl.col("_row").is_in(candidates.implode())).select("_row", *key).collect()
@@ -132,4 +170,112 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     rows = hashed.height - dropped.len()
     if rows and len(files) == 1 and rows == touched[0].rows:
         return DayRows(frame, rows=rows, copy_of=files[0], how="copy")
-    return DayRows(frame, rows=rows)
+    if not rows:
+        return DayRows(frame, rows=0)
+    kept = hashed["_row"].to_numpy()
+    if dropped.len():
+        kept = kept[~np.isin(kept, dropped.to_numpy(), assume_unique=True)]
+    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, np.sort(kept)))
+
+
+def _surviving(files: list[CacheFile], kept: np.ndarray) -> list[tuple[CacheFile, int, np.ndarray | None]]:
+    """The row groups holding the rows `kept` (sorted positions among `files`' rows, numbered in
+    file order), each with its surviving rows (None: all of them)."""
+    out = []
+    offset = 0
+    for info in files:
+        for g, n in enumerate(info.group_rows):
+            lo, hi = np.searchsorted(kept, [offset, offset + n])
+            if hi > lo:
+                out.append((info, g, None if hi - lo == n else kept[lo:hi] - offset))
+            offset += n
+    return out
+
+
+def _plain_strings(t):
+    """`t` with string views as Arrow strings (pyarrow's filter has no kernel for views)."""
+    import pyarrow as pa
+
+    def plain(dt):
+        if pa.types.is_string_view(dt):
+            return pa.large_string()
+        if pa.types.is_large_list(dt) or pa.types.is_list(dt):
+            return pa.large_list(pa.field(dt.value_field.name, plain(dt.value_type)))
+        return dt
+
+    return pa.schema([f.with_type(plain(f.type)) for f in t.schema])
+
+
+# rows per staged row group when pieces are merged (polars' own writer makes ~90k-row groups of
+# this table; the cache's are ~35k rows)
+GROUP_ROWS = 100_000
+
+
+def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], schema: pl.Schema, path: Path) -> None:
+    """Write the surviving rows of `groups` to `path`, a row group per ~GROUP_ROWS rows.
+
+    The string columns every touched cache file stored with dictionaries are read as Arrow
+    dictionaries and written through with them (the writer writes their indices; a group's rows
+    keep its dictionary), so no string is decoded, hashed or re-encoded; zstd level 1 and
+    statistics only where every cache file has them (for the archive the time column, which
+    staged readers prune on, and the key). The file's Arrow schema is the one polars writes for `schema`,
+    so readers see the same column types as from a polars-written file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    infos = list({id(info): info for info, _, _ in groups}.values())
+    dictionary = sorted(frozenset.intersection(*(info.dictionary for info in infos)))
+    statistics = sorted(frozenset.intersection(*(info.statistics for info in infos)))
+    readers = {id(info): pq.ParquetFile(info.path, read_dictionary=dictionary) for info in infos}
+    arrow_schema = base64.b64encode(pl.DataFrame(schema=schema).to_arrow().schema.serialize().to_pybytes())
+
+    def load(info: CacheFile, g: int, rows: np.ndarray | None):
+        table = readers[id(info)].read_row_group(g)
+        if rows is not None:
+            mask = np.zeros(table.num_rows, dtype=bool)
+            mask[rows] = True
+            views = table.schema
+            table = table.cast(_plain_strings(table)).filter(pa.array(mask)).cast(views)
+        return table
+
+    writer = None
+    pending: list = []  # tables of the next output row group
+
+    def flush() -> None:
+        nonlocal writer
+        # one dictionary per column for the merged pieces (their dictionaries are small): the
+        # writer then writes each piece's indices, as for a single piece (pieces with different
+        # dictionaries in one row group are decoded and hashed again; combining the chunks into
+        # one would copy every value)
+        table = pending[0] if len(pending) == 1 else pa.concat_tables(pending).unify_dictionaries()
+        pending.clear()
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
+                                      use_dictionary=dictionary or False, write_statistics=statistics or False,
+                                      store_schema=False)
+        writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    # the next cache row group is read while this one is written (pyarrow releases the GIL for
+    # both); pieces are merged up to GROUP_ROWS rows (a corrected re-export leaves small ones)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(load, *groups[0])
+            for i in range(len(groups)):
+                table = ahead.result()
+                if i + 1 < len(groups):
+                    ahead = pool.submit(load, *groups[i + 1])
+                if pending and table.schema != pending[0].schema:  # same columns in other Arrow types
+                    table = table.cast(pending[0].schema)
+                elif writer is not None and table.schema != writer.schema:
+                    table = table.cast(writer.schema)
+                pending.append(table)
+                if sum(t.num_rows for t in pending) >= GROUP_ROWS:
+                    flush()
+            if pending:
+                flush()
+            writer.add_key_value_metadata({"ARROW:schema": arrow_schema})
+    finally:
+        if writer is not None:
+            writer.close()
+        for reader in readers.values():
+            reader.close()

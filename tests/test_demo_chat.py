@@ -131,6 +131,21 @@ def test_kept_messages_normalising_distinct_texts_is_the_direct_path(found, monk
     # colliding: one text per length normalised, then the direct path (prepare_messages) for the slice
     assert normalised == [messages["text"].str.len_bytes().n_unique() if collide else distinct]
 
+
+def test_text_tests_as_one_regex_keep_the_same_rows(found, monkeypatch):
+    """`text_may_be_read` runs its tests as one alternation: the same rows as the tests one by one
+    (over the demo's messages, with every clause's planted cases and near misses)."""
+    from wxpipeline.checks import chat_prefilter as P
+
+    policy, lists, messages = FRAMES["policy"], FRAMES["word_lists"], FRAMES["messages"]
+    for patterns, sensitive in [(policy.params("CHAT-02").patterns, policy.params("CHAT-04")), (None, None)]:
+        args = dict(terms=P.term_patterns(lists), patterns=patterns, sensitive=sensitive)
+        one = messages.select(P.text_may_be_read(**args)).to_series()
+        with monkeypatch.context() as m:
+            m.setattr(P, "_one_regex", lambda *a: None)
+            apart = messages.select(P.text_may_be_read(**args)).to_series()
+        assert one.equals(apart) and 0 < one.sum() < messages.height
+
 def test_group_records_taken_a_slice_at_a_time_are_the_same(found):
     from wxpipeline.checks.chat_06_07_replies import today_group_records
 

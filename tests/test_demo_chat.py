@@ -100,6 +100,52 @@ def test_message_rules_find_the_same_on_the_rows_the_prefilter_keeps(found):
     assert judged > 0
 
 
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_kept_messages_normalising_distinct_texts_is_the_direct_path(found, monkeypatch, collide):
+    """The asset normalises and tests each distinct text of a slice once (`kept_messages`): the
+    same rows, order and `text_norm` as normalising every row; with every hash colliding (texts
+    keyed by their length) it falls back to the direct path."""
+    from wxpipeline.checks import chat_prefilter as P
+    from wxpipeline.checks.acc_01_leaver_accounts import departed_accounts
+
+    policy, roster, lists = FRAMES["policy"], FRAMES["roster"], FRAMES["word_lists"]
+    messages = FRAMES["messages"].drop("text_norm")
+    assert messages["text"].n_unique() < messages.height  # the demo's texts repeat
+    text_test = P.text_may_be_read(terms=P.term_patterns(lists), patterns=policy.params("CHAT-02").patterns,
+                                   sensitive=policy.params("CHAT-04"))
+    record_test = P.record_may_be_read(messages.columns, departed=departed_accounts(roster, FRAMES["end"])["userid"])
+    direct = P.kept_messages(messages, text_test=text_test, record_test=record_test, distinct=False)
+    assert 0 < direct.height < messages.height
+    assert direct.equals(prepare_messages(messages).filter(P.rules_may_read(
+        [*messages.columns, "text_norm"], terms=P.term_patterns(lists), patterns=policy.params("CHAT-02").patterns,
+        sensitive=policy.params("CHAT-04"), departed=departed_accounts(roster, FRAMES["end"])["userid"])))
+    normalised: list[int] = []
+    real_normalise = P.normalise
+    monkeypatch.setattr(P, "normalise", lambda s: normalised.append(s.len()) or real_normalise(s))
+    if collide:
+        monkeypatch.setattr(P, "_text_keys", lambda texts: texts.str.len_bytes().cast(pl.UInt64))
+    assert P.texts_repeat(messages["text"])
+    assert P.kept_messages(messages, text_test=text_test, record_test=record_test).equals(direct)
+    distinct = messages["text"].n_unique()
+    # colliding: one text per length normalised, then the direct path (prepare_messages) for the slice
+    assert normalised == [messages["text"].str.len_bytes().n_unique() if collide else distinct]
+
+
+def test_text_tests_as_one_regex_keep_the_same_rows(found, monkeypatch):
+    """`text_may_be_read` runs its tests as one alternation: the same rows as the tests one by one
+    (over the demo's messages, with every clause's planted cases and near misses)."""
+    from wxpipeline.checks import chat_prefilter as P
+
+    policy, lists, messages = FRAMES["policy"], FRAMES["word_lists"], FRAMES["messages"]
+    for patterns, sensitive in [(policy.params("CHAT-02").patterns, policy.params("CHAT-04")), (None, None)]:
+        args = dict(terms=P.term_patterns(lists), patterns=patterns, sensitive=sensitive)
+        one = messages.select(P.text_may_be_read(**args)).to_series()
+        with monkeypatch.context() as m:
+            m.setattr(P, "_one_regex", lambda *a: None)
+            apart = messages.select(P.text_may_be_read(**args)).to_series()
+        assert one.equals(apart) and 0 < one.sum() < messages.height
+
 def test_group_records_taken_a_slice_at_a_time_are_the_same(found):
     from wxpipeline.checks.chat_06_07_replies import today_group_records
 

@@ -55,6 +55,20 @@ def test_a_chunked_column_is_normalised_chunk_by_chunk_with_the_same_result(monk
     assert normalise(chunked).to_list() == out.to_list()
 
 
+
+def test_width_folding_keeps_every_caseless_character_caseless():
+    """`_normalise` lower-cases (and converts t2s) only rows holding a character of `_rare_class`
+    in the raw text: sound because folding a `_CASELESS` character gives a `_CASELESS` one."""
+    import wxpipeline.checks.textnorm as textnorm
+
+    chars = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    caseless = chars.filter(~chars.str.contains(f"[^{textnorm._CASELESS}]"))
+    folded = pl.select(textnorm.fold_width(pl.lit(caseless))).to_series()
+    assert caseless.len() > 21_000 and not folded.str.contains(f"[^{textnorm._CASELESS}]").any()
+    assert (folded != caseless).sum() == 94 - 26 + 1  # the full-width forms but Ａ-Ｚ, and the ideographic space
+    rows = pl.Series(["ＡＢ赌 博", "臺灣，ok", "普通话，句子。", "İstanbul", None, "Straße ΣΑΣ"])
+    assert normalise(rows).to_list() == [normalise_text(r)[0] if r is not None else None for r in rows]
+
 def test_t2s_keeps_length_and_leaves_simplified_rows_alone():
     s = pl.Series(["乾隆年間", "这是简体", None, "頭髮"])
     out = to_simplified(s)

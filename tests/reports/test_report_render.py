@@ -152,7 +152,8 @@ def test_workbook_prints_on_a4_landscape_with_status_colours(report):
     for ws in wb.worksheets:
         ps = ws.page_setup
         assert ps.orientation == "landscape" and int(ps.paperSize) == int(ws.PAPERSIZE_A4), ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ps.fitToWidth) == 1 and int(ps.fitToHeight) == 0
+        # fitToWidth absent = 1 (its default in the OOXML schema; the writer leaves defaults out)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ps.fitToWidth or 1) == 1 and int(ps.fitToHeight) == 0
         assert ws.print_title_rows and "1" in ws.print_title_rows  # header row on every page
         assert ws.print_area
         assert all(c.alignment.wrap_text for c in ws[2]) if ws.max_row > 1 else True
@@ -189,3 +190,27 @@ def test_report_says_when_charts_lack_a_cjk_font(report, monkeypatch):
     assert ('id="font-note"' in build.render_html(data)) == (build.cjk_font() is None)
     monkeypatch.setattr(build, "cjk_font", lambda: None)
     assert 'id="font-note"' in build.render_html(data)
+
+
+def test_workbook_cells_read_back_as_written(tmp_path):
+    """What `write_workbook` stores per value type, read back with openpyxl: text (cut at Excel's
+    32,767 characters, control characters dropped), blanks, numbers, yes/no, dates and UTC
+    timestamps as dates, widths in whole characters, tall rows for wrapped text (at most 409 pt)."""
+    from datetime import date, datetime, timezone
+
+    from wxpipeline.reports.xlsx import STATUS_FILLS, Column, Sheet, write_workbook
+
+    values = [None, "", "a\x01b", True, 7, 2.5, date(2026, 1, 2), datetime(2026, 10, 12, 8, 30, 1, tzinfo=timezone.utc),
+              "x" * 40000, "第一行\n第二行", "待处理"]
+    cols = [Column("值", lambda r: r["v"], 12, fill=lambda v: STATUS_FILLS.get(v) if isinstance(v, str) else None)]
+    ws = load_workbook(write_workbook(tmp_path / "w.xlsx", [Sheet("汇总", cols, [{"v": v} for v in values])]))["汇总"]
+    got = [ws.cell(row=r, column=1) for r in range(2, 2 + len(values))]
+    assert [c.value for c in got[:8]] == [None, None, "ab", "是", 7, 2.5, datetime(2026, 1, 2),
+                                          datetime(2026, 10, 12, 8, 30, 1)]
+    assert len(got[8].value) == 32767 and got[9].value == "第一行\n第二行"
+    assert [c.number_format for c in got[6:8]] == ["yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"]
+    assert got[4].alignment.horizontal == "center" and all(c.alignment.wrap_text for c in got)
+    assert got[10].fill.fgColor.rgb.endswith("FFCDD2") and ws["A1"].font.b
+    assert ws.column_dimensions["A"].width == 12
+    assert ws.row_dimensions[10].height == 409 and ws.row_dimensions[11].height == 30
+    assert ws.row_dimensions[2].height is None and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:A12"

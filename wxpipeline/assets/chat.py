@@ -41,11 +41,11 @@ from wxpipeline.assets.wecom import (
     wecom_messages,
 )
 from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
-from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages, term_candidates
+from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, term_candidates
 from wxpipeline.times import day_bounds
 from wxpipeline.checks.chat_06_07_replies import (EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, group_records,
                                                   today_group_records)
-from wxpipeline.checks.chat_prefilter import rules_may_read, term_patterns
+from wxpipeline.checks.chat_prefilter import kept_messages, record_may_be_read, term_patterns, text_may_be_read
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream
@@ -124,26 +124,30 @@ def day_messages(jc: JudgeContext, roster_df: pl.DataFrame,
     """(the day's messages the message rules can report or read, normalised; the day's group
     records as `group_records` takes them). Read and normalised a slice at a time: only the kept
     rows (`chat_prefilter.rules_may_read`, a few percent of a day) and the group records' narrow
-    columns outlive a slice, so a 10M-message day is never held whole with its text twice."""
+    columns outlive a slice, so a 10M-message day is never held whole with its text twice. Each
+    distinct text of a slice is normalised once when the slice's texts repeat
+    (`chat_prefilter.kept_messages`)."""
     path = jc.staged.path("wecom_messages", jc.partition_key)
     if not path.exists():
         raise FileNotFoundError(f"staged table wecom_messages {jc.partition_key} not materialized yet: {path}")
     scan = pl.scan_parquet(path).select(MESSAGE_COLUMNS)
     rows = scan.select(pl.len()).collect().item()
     chat02 = _enabled_params(jc.policy, "CHAT-02")
-    keep = rules_may_read(
-        [*MESSAGE_COLUMNS, "text_norm"], terms=term_patterns(word_lists),
-        departed=departed_accounts(roster_df, jc.day)["userid"],
-        patterns=chat02.patterns if chat02 is not None else None, sensitive=_enabled_params(jc.policy, "CHAT-04"))
+    text_test = text_may_be_read(terms=term_patterns(word_lists),
+                                 patterns=chat02.patterns if chat02 is not None else None,
+                                 sensitive=_enabled_params(jc.policy, "CHAT-04"))
+    record_test = record_may_be_read(MESSAGE_COLUMNS, departed=departed_accounts(roster_df, jc.day)["userid"])
 
     def take(offset: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-        part = prepare_messages(scan.slice(offset, SLICE_ROWS).collect())
-        return part.filter(keep), today_group_records(part)
+        part = scan.slice(offset, SLICE_ROWS).collect()
+        return kept_messages(part, text_test=text_test, record_test=record_test), today_group_records(part)
 
+    if rows <= SLICE_ROWS:  # one slice: no pool
+        return take(0)
     # two slices at a time: polars releases the GIL, and normalising a slice is mostly
     # one-threaded string kernels, so the second core works on the next slice (results in order)
     with ThreadPoolExecutor(max_workers=SLICE_WORKERS) as pool:
-        done = list(pool.map(take, range(0, max(rows, 1), SLICE_ROWS)))
+        done = list(pool.map(take, range(0, rows, SLICE_ROWS)))
     return pl.concat([k for k, _ in done]), pl.concat([g for _, g in done])
 
 

@@ -297,8 +297,13 @@ def may_hold_links(columns: list[str]) -> pl.Expr:
 def might_hold_links(columns: list[str]) -> pl.Expr:
     """A cheap superset of `may_hold_links` for a first pass over the day: every link-like text
     holds `://` or a `.` (a literal search, a fifth of the link regex's cost over Chinese text)."""
+    return might_hold_link_text(columns) | _has_urls(columns)
+
+
+def might_hold_link_text(columns: list[str]) -> pl.Expr:
+    """The text half of `might_hold_links` (a function of the text alone)."""
     on = pl.col("text_norm") if "text_norm" in columns else fold_width(pl.col("text").fill_null(""))
-    return on.str.contains_any(["://", "."]).fill_null(False) | _has_urls(columns)
+    return on.str.contains_any(["://", "."]).fill_null(False)
 
 
 def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:

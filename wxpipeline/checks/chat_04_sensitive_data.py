@@ -97,11 +97,19 @@ def _marker_lists(params: SensitiveData) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=WORDLIST_SCHEMA, orient="row")
 
 
+MAY_HOLD_A_NUMBER = r"[0-9]{3}"  # every number the clause looks for has more digits in a row
+
+
+def marker_patterns(params: SensitiveData) -> list[str]:
+    """The confidentiality markers as the normalised text holds them."""
+    return compiled_terms(_marker_lists(params), ["confidential"])["pattern"].unique().to_list()
+
+
 def may_be_sensitive(params: SensitiveData) -> pl.Expr:
     """The messages (normalised text) any search of this clause can find something in: three digits
     in a row (every number it looks for has more), or a confidentiality marker."""
-    found = pl.col("text_norm").str.contains(r"[0-9]{3}")
-    marks = compiled_terms(_marker_lists(params), ["confidential"])["pattern"].unique().to_list()
+    found = pl.col("text_norm").str.contains(MAY_HOLD_A_NUMBER)
+    marks = marker_patterns(params)
     if marks:
         found = found | contains_any_of(pl.col("text_norm"), marks)
     return found.fill_null(False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 KEEP = 4
@@ -22,6 +23,7 @@ KEEP = 4
 _MOBILE = re.compile(r"(?<![\d])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?![\d])")
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){15,18}(?![\d])")
+_DIGIT = re.compile(r"\d")  # every pattern above starts with one
 
 _SENSITIVE_TOKENS = {
     "phone", "phones", "mobile", "mobiles", "tel", "telephone", "idcard", "idno", "card", "cards", "cardno",
@@ -53,7 +55,7 @@ def mask_digits(text: str, keep: int = KEEP) -> str:
 
 def mask_text(text: str) -> str:
     """Mask phone, resident ID and card numbers inside free text."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not _DIGIT.search(text):
         return text
     text = _RESIDENT_ID.sub(lambda m: mask_digits(m.group()), text)
     text = _MOBILE.sub(lambda m: mask_digits(m.group()), text)
@@ -66,7 +68,11 @@ def mask_text(text: str) -> str:
 
 
 def is_sensitive_key(key: str) -> bool:
-    k = str(key)
+    return _sensitive_key(str(key))
+
+
+@lru_cache(maxsize=4096)  # evidence of a busy day's findings repeats a few dozen keys thousands of times
+def _sensitive_key(k: str) -> bool:
     if any(w in k for w in _SENSITIVE_CN):
         return True
     tokens = [t for t in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", k).lower()) if t]

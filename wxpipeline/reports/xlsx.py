@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import os
 import re
-from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.utils import get_column_letter
 
 from wxpipeline.reports.cells import neutralise
 from wxpipeline.reports.labels import domain_label, severity_label, status_label
 
 MIN_WIDTH, MAX_WIDTH = 6, 40
-HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
-WRAP = Alignment(wrap_text=True, vertical="top")
-WRAP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
-WRAP_CENTER = Alignment(wrap_text=True, vertical="top", horizontal="center")
+HEADER_FILL = "DDE4EE"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 # counting characters by class with a regex substitution instead of a Python loop per character
 _NARROW_RUNS = re.compile("[\x00-\u2e7f]+")
@@ -49,37 +41,39 @@ STATUS_FILLS = {"待处理": "FFCDD2", "已确认": "FFE0B2", "已豁免": "FFF3
 
 
 LINE_HEIGHT = 15  # points per line of 11-point text
+MAX_CELL_CHARS = 32767  # Excel's limit for one cell's text (longer text is cut)
+_DIGIT_PIXELS = 7  # a column `width` characters wide is 7 x width pixels (Calibri 11's digit)
 
 
-def _fit_row_heights(ws, widths: list[float]) -> None:
-    """Wrapped text needs its rows tall enough: spreadsheet programs do not grow a row written
-    by openpyxl, so a long evidence cell would print cut at the cell edge."""
-    for row in ws.iter_rows():
-        lines = 1
-        for cell, width in zip(row, widths):
-            if cell.value is None:
-                continue
-            text = cell.value if isinstance(cell.value, str) else ""
-            # Chinese wraps at any character; long ASCII ids wrap at word edges and waste a line's end
-            ascii_share = (len(text) - len(_ASCII_RUNS.sub("", text))) / len(text) if text else 0
-            usable = max(1.0, (width - 1) * (0.9 - 0.25 * ascii_share))
-            lines = max(lines, sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n")) if text else 1)
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = min(409, LINE_HEIGHT * lines)
+def _row_height(values: Sequence[Any], widths: list[float]) -> float | None:
+    """The height a row of wrapped text needs (None: one line), as written: spreadsheet programs
+    do not grow a row a library wrote, so a long evidence cell would print cut at the cell edge."""
+    lines = 1
+    for value, width in zip(values, widths):
+        if not isinstance(value, str) or not value:
+            continue  # one line
+        text = value
+        if 2 * len(text) <= (width - 1) * 0.6 and "\n" not in text:
+            continue  # fits one line whatever its characters (the widest case of `usable` below)
+        # Chinese wraps at any character; long ASCII ids wrap at word edges and waste a line's end
+        ascii_share = (len(text) - len(_ASCII_RUNS.sub("", text))) / len(text) if text else 0
+        usable = max(1.0, (width - 1) * (0.9 - 0.25 * ascii_share))
+        lines = max(lines, sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n")) if text else 1)
+    return min(409, LINE_HEIGHT * lines) if lines > 1 else None
 
 
 def _print_setup(ws, printed_columns: int, rows: int) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as needed
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    ws.print_area = f"A1:{get_column_letter(printed_columns)}{max(1, rows + 1)}"
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.oddHeader.left.text = "&A"
+    """A4 landscape, one page wide and as many down as needed, the header row on every page, the
+    printed columns only, centred, the sheet name on top and page numbers at the bottom."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.print_area(0, 0, max(1, rows + 1) - 1, printed_columns - 1)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.center_horizontally()
+    ws.set_header("&L&A", {"margin": 0.3})
+    ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
 
 
 @dataclass
@@ -104,7 +98,7 @@ def _cell_value(v: Any) -> Any:
     if isinstance(v, datetime) and v.tzinfo is not None:
         return v.replace(tzinfo=None)  # Excel has no time zones; stored timestamps are UTC
     if isinstance(v, str):
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", v))
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", v))[:MAX_CELL_CHARS]
     return v
 
 
@@ -118,74 +112,89 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def _style(cell, kind: str, colour: str | None, styles: dict) -> None:
-    """Alignment, number format and fill of a data cell. Each distinct style is set once through
-    openpyxl's attributes (which hash the style objects on every assignment: a third of a large
-    workbook's time); later cells of that style get a copy of its style indices."""
-    key = (kind, colour)
-    known = styles.get(key)
-    if known is not None:
-        cell._style = copy(known)
-        return
-    cell.alignment = WRAP
-    if colour:
-        cell.fill = PatternFill("solid", fgColor=colour)
-    if kind == "number":
-        cell.alignment = WRAP_CENTER  # a right-aligned count reads into the next column's text
-    elif kind == "datetime":
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        cell.alignment = WRAP_LEFT  # right-aligned dates run into the next column
-    elif kind == "date":
-        cell.number_format = "yyyy-mm-dd"
-        cell.alignment = WRAP_LEFT
-    styles[key] = copy(cell._style)
+_KIND_FORMAT = {
+    "text": {}, "other": {},
+    "number": {"align": "center"},  # a right-aligned count reads into the next column's text
+    "datetime": {"align": "left", "num_format": "yyyy-mm-dd hh:mm:ss"},  # right-aligned dates run on
+    "date": {"align": "left", "num_format": "yyyy-mm-dd"},
+}
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, str):
+        return "text"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "number"
+    if isinstance(v, datetime):
+        return "datetime"
+    if isinstance(v, date):
+        return "date"
+    return "other"
+
+
+def _write_cell(ws, r: int, c: int, v: Any, kind: str, fmt) -> None:
+    if v is None or v == "":  # a styled empty cell (an empty text is no value either)
+        ws.write_blank(r, c, None, fmt)
+    elif kind == "text":
+        ws.write_string(r, c, v, fmt)  # text from exports is never a formula
+    elif kind == "number":
+        ws.write_number(r, c, v, fmt)
+    elif kind in ("datetime", "date"):
+        ws.write_datetime(r, c, v, fmt)
+    else:
+        ws.write(r, c, v, fmt)
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    taken: set[str] = set()
-    styles: dict = {}  # (kind, fill colour) -> style indices in this workbook
-    for sh in sheets:
-        ws = wb.create_sheet(sheet_title(sh.title, taken))
-        headers = [c.header for c in sh.columns]
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-        widths = [display_width(h) for h in headers]
-        for r_i, row in enumerate(sh.rows, start=2):
-            for c_i, col in enumerate(sh.columns, start=1):
-                v = _cell_value(col.value(row))
-                cell = ws.cell(row=r_i, column=c_i, value=v)
-                colour = col.fill(v) if col.fill else None
-                if isinstance(v, str):
-                    cell.data_type = "s"  # text from exports is never a formula
-                    kind = "text"
-                elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                    kind = "number"
-                elif isinstance(v, datetime):
-                    kind = "datetime"
-                elif isinstance(v, date):
-                    kind = "date"
-                else:
-                    kind = "other"
-                _style(cell, kind, colour, styles)
-                if r_i <= 1000:  # widths from the first thousand rows are plenty
-                    widths[c_i - 1] = max(widths[c_i - 1], display_width(v))
-        final = [max(MIN_WIDTH, min(col.max_width, w + 2)) for col, w in zip(sh.columns, widths)]
-        for c_i, w in enumerate(final, start=1):
-            ws.column_dimensions[get_column_letter(c_i)].width = w
-        _fit_row_heights(ws, final)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(sh.rows) + 1)}"
-        printed = [c for c in sh.columns if c.printed]
-        _print_setup(ws, len(printed), len(sh.rows))
+    """The sheets as one workbook at `path` (replaced whole). Written with XlsxWriter, which
+    streams cells to XML several times faster than building openpyxl cells (a busy day's
+    findings sheet has tens of thousands of cells)."""
+    import xlsxwriter  # only needed when a workbook is written
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two runs of one day may overlap
-    wb.save(tmp)
-    tmp.replace(path)
+    wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
+    header_format = wb.add_format({"bold": True, "bg_color": "#" + HEADER_FILL, "pattern": 1,
+                                   "valign": "vcenter", "text_wrap": True})
+    formats: dict = {}  # (kind, fill colour) -> format
+
+    def fmt(kind: str, colour: str | None):
+        key = (kind, colour)
+        if key not in formats:
+            props = {"text_wrap": True, "valign": "top", **_KIND_FORMAT[kind]}
+            if colour:
+                props.update(bg_color="#" + colour, pattern=1)
+            formats[key] = wb.add_format(props)
+        return formats[key]
+
+    taken: set[str] = set()
+    try:
+        for sh in sheets:
+            ws = wb.add_worksheet(sheet_title(sh.title, taken))
+            headers = [c.header for c in sh.columns]
+            grid = [headers] + [[_cell_value(col.value(row)) for col in sh.columns] for row in sh.rows]
+            widths = [display_width(h) for h in headers]
+            for values in grid[1:1000]:  # widths from the first thousand rows are plenty
+                widths = [max(w, display_width(v)) for w, v in zip(widths, values)]
+            final = [max(MIN_WIDTH, min(col.max_width, w + 2)) for col, w in zip(sh.columns, widths)]
+            for c_i, w in enumerate(final):
+                ws.set_column_pixels(c_i, c_i, _DIGIT_PIXELS * w)  # stored as exactly `w` characters
+            for c_i, h in enumerate(headers):
+                ws.write_string(0, c_i, h, header_format)
+            for r_i, values in enumerate(grid[1:], start=1):
+                for c_i, (col, v) in enumerate(zip(sh.columns, values)):
+                    kind = _kind(v)
+                    _write_cell(ws, r_i, c_i, v, kind, fmt(kind, col.fill(v) if col.fill else None))
+            for r_i, values in enumerate(grid):
+                if (height := _row_height(values, final)) is not None:
+                    ws.set_row_pixels(r_i, height * 4 / 3)  # set_row would round 409 pt to whole pixels
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(1, len(sh.rows) + 1) - 1, len(headers) - 1)
+            _print_setup(ws, len([c for c in sh.columns if c.printed]), len(sh.rows))
+        wb.close()
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -100,9 +100,14 @@ def replace_partition(
         old_version = prev.policy_version if prev else None
         revised = prev is not None and (prev.policy_version, prev.policy_hash) != (policy_version, policy_hash)
         diff.old_policy_version, diff.policy_version = old_version, policy_version
+        # the previous findings as plain rows (the columns read below), not ORM objects: a busy
+        # day has thousands, and the session would track each until the commit
         old = {
             f.fingerprint: f
-            for f in s.exec(select(Finding).where(Finding.domain == domain, Finding.partition_date == day)).scalars()
+            for f in s.execute(
+                select(Finding.fingerprint, Finding.clause_id, Finding.subject_id, Finding.summary, Finding.evidence)
+                .where(Finding.domain == domain, Finding.partition_date == day)
+            ).all()
         }
         new_fps = {r["fingerprint"] for r in rows}
         s.execute(delete(Finding).where(Finding.domain == domain, Finding.partition_date == day))

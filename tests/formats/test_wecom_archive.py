@@ -308,3 +308,48 @@ def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
     assert res.rejects == []
     assert res.frame.row(0, named=True)["text"] == "转义的键\n42\nT"
     assert res.frame.row(0, named=True)["urls"] == ["http://e.cn"]
+
+
+# tolists the text path decodes (escapes, unicode, empty, absent, null, numbers, nested values,
+# padding) and ones it leaves to the list reader (a backslash, a control character, a NUL, a
+# string, a number, an object): each block must stage as the list reader alone stages it
+_TOLISTS = [["lisi"], [], [" a ", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "\u3000w\u3000"], None, "absent",
+            ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], [["n"], {"o": 1}], ["  "], [""]]
+_LEFT_TO_THE_LIST_READER = [["a\\nb"], ['x"y'], ["line\nbreak"], ["\x01"], ["li\u0000si"], "s", '["a"]', "[]", 5, {"k": 1}]
+
+
+@pytest.mark.parametrize("odd", [None, *_LEFT_TO_THE_LIST_READER])
+def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+
+    def record(i: int, tolist) -> str:
+        rec = {**GOOD, "msgid": f"m{i}"}
+        if tolist == "absent":
+            del rec["tolist"]
+        else:
+            rec["tolist"] = tolist
+        return json.dumps(rec, ensure_ascii=i % 2 == 0)
+
+    lines = [record(i, t) for i, t in enumerate(_TOLISTS * 2)]
+    if odd is not None:
+        lines.insert(5, record(99, odd))
+    data = ("\n".join(lines)).encode()
+    as_text = wa._fast_block(Block(data, 1), "f")
+    as_list = wa._fast_block(Block(data, 1), "f", tolist_text=False)
+    flat = wa.read_ndjson_block(Block(data, 1), pl.Schema({**wa.ENVELOPE_INT_TIMES, **wa.TOLIST_TEXT}))
+    assert flat is not None  # the text reader takes every one of them
+    if as_list is None:  # the list reader refuses the block: so does the text path
+        assert odd in ("s", '["a"]', "[]", 5, {"k": 1}) and as_text is None
+        res = parse_wecom_archive(write(tmp_path, lines))
+        assert res.meta["slow_blocks"] == 1
+        if isinstance(odd, str):  # a string is one recipient, whatever it looks like
+            assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [[odd]]
+        return
+    assert as_text[0].equals(as_list[0]) and as_text[1] == as_list[1]
+    decoded = wa._recipients(flat["tolist"], Block(data, 1).lines(strip=False))
+    assert (decoded is None) == (odd is not None)  # the odd ones are read again as lists
+    if odd is None:
+        assert as_text[0]["recipients"].to_list()[:9] == [
+            ["lisi"], [], ["a", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "w"], [], [], ["a", None],
+            ["1", "2.5", "true", "100000", "12345678901234567890123"]]

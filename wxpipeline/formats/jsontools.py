@@ -71,9 +71,11 @@ def _decode_block(data: bytes, first_line: int, file: str, fallback: str | None 
     return lines.with_columns(pl.col("source_line") + (first_line - 1)), rejects
 
 
-def read_blocks(path: Path | str, chunk_bytes: int | None = None) -> Iterator[tuple[bytearray, int]]:
+def read_blocks(path: Path | str, chunk_bytes: int | None = None,
+                newlines: bool = False) -> Iterator[tuple[bytearray, int] | tuple[bytearray, int, np.ndarray]]:
     """Yield (bytes, first 1-based line number) blocks of about `chunk_bytes`, cut after a newline
-    (the newline itself is dropped), a leading BOM removed."""
+    (the newline itself is dropped), a leading BOM removed. With `newlines`, each block comes with
+    the offsets of its newlines (`Block` needs them; counting the lines is then no second pass)."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     line = 1
     carry = b""
@@ -101,8 +103,13 @@ def read_blocks(path: Path | str, chunk_bytes: int | None = None) -> Iterator[tu
                 if not end:
                     return
                 del buf[end:]
-            yield buf, line
-            line += buf.count(b"\n") + 1
+            if newlines:
+                nl = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+                yield buf, line, nl
+                line += len(nl) + 1
+            else:
+                yield buf, line
+                line += buf.count(b"\n") + 1
             if not got:
                 return
 
@@ -129,9 +136,11 @@ class Block:
     Lines are located with numpy and handed to polars through a zero-copy Arrow array, so a
     block never becomes a Python string nor one Python object per line."""
 
-    def __init__(self, data: bytes, first_line: int):
+    def __init__(self, data: bytes, first_line: int, newlines: np.ndarray | None = None):
+        """`newlines`: the offsets of the block's newlines, if known (`read_blocks(newlines=True)`)."""
         self.data, self.first_line = data, first_line
         self._starts: np.ndarray | None = None
+        self._newlines = newlines
 
     @property
     def line_count(self) -> int:
@@ -141,7 +150,7 @@ class Block:
     def starts(self) -> np.ndarray:
         """Byte offset of each line's start, plus one past the end (as if a newline followed)."""
         if self._starts is None:
-            nl = np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
+            nl = self._newlines if self._newlines is not None else np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
             self._starts = np.concatenate(([0], nl + 1, [len(self.data) + 1])).astype(np.int64)
         return self._starts
 

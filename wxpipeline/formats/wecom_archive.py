@@ -26,6 +26,7 @@ from contextlib import closing
 from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from .common import ParseResult, Reject
@@ -263,9 +264,10 @@ def _slow_block(data: bytes, first_line: int, file: str, recoded: list[int]) -> 
     return staged.select(*SCHEMA, "_in_seconds"), bad_bytes + bad_json + bad_values
 
 
-def _parse_block(data: bytes, first_line: int, file: str) -> tuple[pl.DataFrame, list[Reject], bool, int]:
-    """(staged rows, rejects, whether the slow path was taken, lines recoded from GB18030) of one block."""
-    staged = _fast_block(Block(data, first_line), file)
+def _parse_block(data: bytes, first_line: int, newlines: np.ndarray, file: str) -> tuple[pl.DataFrame, list[Reject], bool, int]:
+    """(staged rows, rejects, whether the slow path was taken, lines recoded from GB18030) of one
+    block (`newlines`: the offsets of its newlines)."""
+    staged = _fast_block(Block(data, first_line, newlines), file)
     if staged is not None:
         return *staged, False, 0
     recoded: list[int] = []
@@ -282,7 +284,7 @@ def _parsed_blocks(path: Path | str, file: str) -> Iterator[tuple[pl.DataFrame, 
     """`_parse_block` of each block, in file order: in a small thread pool, at most
     `parse_threads() + 1` blocks ahead of the one yielded; a file of one block (a small file) is
     parsed in the calling thread, without a thread to start and hand over to."""
-    blocks = read_blocks(path)
+    blocks = read_blocks(path, newlines=True)
     first = next(blocks, None)
     second = next(blocks, None) if first is not None else None
     if second is None:

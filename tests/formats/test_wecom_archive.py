@@ -347,9 +347,29 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
             assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [[odd]]
         return
     assert as_text[0].equals(as_list[0]) and as_text[1] == as_list[1]
-    decoded = wa._recipients(flat["tolist"], Block(data, 1).lines(strip=False))
+    decoded, _ = wa._recipients(flat["tolist"], Block(data, 1).lines(strip=False))
     assert (decoded is None) == (odd is not None)  # the odd ones are read again as lists
     if odd is None:
         assert as_text[0]["recipients"].to_list()[:9] == [
             ["lisi"], [], ["a", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "w"], [], [], ["a", None],
             ["1", "2.5", "true", "100000", "12345678901234567890123"]]
+
+
+def test_a_file_of_mostly_distinct_tolists_reads_them_as_lists_after_its_first_blocks(tmp_path, monkeypatch):
+    from wxpipeline.formats import jsontools
+    from wxpipeline.formats import wecom_archive as wa
+
+    seen: list[bool] = []
+    fast_block = wa._fast_block
+
+    def spy(block, file, tolist_text=True, mode=None):
+        seen.append(tolist_text)
+        return fast_block(block, file, tolist_text, mode)
+
+    monkeypatch.setattr(wa, "_fast_block", spy)
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 2000)
+    lists = [[f"u{i}", f" v{i} "] if i % 3 else [f"u{i % 3}"] for i in range(300)]  # two thirds distinct
+    res = parse_wecom_archive(write(tmp_path, [json.dumps({**GOOD, "msgid": f"m{i}", "tolist": t}) for i, t in enumerate(lists)]))
+    assert res.rejects == [] and res.meta["slow_blocks"] == 0
+    assert res.frame["recipients"].to_list() == [[s.strip() for s in t] for t in lists]
+    assert seen[0] is True and seen[-1] is False and len(seen) > wa.parse_threads() + 2

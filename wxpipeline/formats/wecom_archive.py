@@ -63,6 +63,10 @@ ENVELOPE_INT_TIMES = pl.Schema({**ENVELOPE, "msgtime": pl.Int64, "time": pl.Int6
 # list was a third of the reader's cost (1M messages: 4.56 -> 4.02 CPU s), while a day holds few
 # distinct recipient lists (684 in a million generated messages), each decoded once
 # (`_recipients`). A block whose lists that cannot take is read again with `tolist` as a list.
+# When most lists are distinct the decoding costs more than the list reader (every list
+# distinct: +1.6 CPU s per million messages): once a block of a file has more distinct lists than
+# this share of its rows, the file's later blocks read `tolist` as a list.
+DISTINCT_TOLISTS_MAX = 0.2
 TOLIST_TEXT = {"tolist": S}
 # A `tolist` written as a JSON string is taken by the text reader as its content: one that begins
 # with `[` would pass for an array. Lines that can hold one (a string value beginning with `[`,
@@ -175,7 +179,7 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
     return frame, rejects
 
 
-def _recipients(tolist: pl.Series, lines: pl.Series) -> pl.Series | None:
+def _recipients(tolist: pl.Series, lines: pl.Series) -> tuple[pl.Series | None, int]:
     """`recipients` (List[String], elements stripped, [] for a row without `tolist`) from the
     text the reader gave for each row's `tolist` array: each distinct text decoded once, by the
     same reader reading it as a list, and gathered back. None when that might not give what the
@@ -184,37 +188,39 @@ def _recipients(tolist: pl.Series, lines: pl.Series) -> pl.Series | None:
     `tolist` beginning with `[` whose list read fails (the list reader refuses the block)."""
     distinct = tolist.drop_nulls().unique()
     if not len(distinct):  # no row with `tolist`
-        return pl.Series("_recipients", [[]], pl.List(S)).gather(pl.zeros(len(tolist), pl.UInt32, eager=True))
+        return pl.Series("_recipients", [[]], pl.List(S)).gather(pl.zeros(len(tolist), pl.UInt32, eager=True)), 0
     # the reader writes a backslash in a string as is (`a\\nb` comes back as a newline): any text
     # holding one (an escaped quote or newline, too) is left to the list reader
     if not distinct.str.starts_with("[").all() or distinct.str.contains("\\", literal=True).any():
-        return None
+        return None, len(distinct)
     maybe_string = lines.str.contains(_STRING_BRACKET[0], literal=True)
     maybe_string = maybe_string | lines.str.contains(_STRING_BRACKET[1], literal=True)
     if maybe_string.any():
         try:
             pl.read_ndjson(lines.filter(maybe_string).str.join("")[0].encode(), schema={"tolist": pl.List(S)})
         except pl.exceptions.PolarsError:
-            return None
+            return None, len(distinct)
     wrapped = distinct.to_frame("t").select(pl.concat_str(pl.lit('{"tolist": '), "t", pl.lit("}")).str.join("\n"))
     try:
         decoded = pl.read_ndjson(wrapped.item().encode(), schema={"tolist": pl.List(S)})["tolist"]
     except pl.exceptions.PolarsError:
-        return None
+        return None, len(distinct)
     if decoded.len() != distinct.len():
-        return None
+        return None, len(distinct)
     lists = pl.concat([decoded.list.eval(pl.element().str.strip_chars()), pl.Series([[]], dtype=pl.List(S))])
     index = tolist.replace_strict(distinct, pl.int_range(len(distinct), dtype=pl.UInt32, eager=True),
                                   return_dtype=pl.UInt32).fill_null(len(distinct))  # no `tolist`: []
-    return lists.gather(index).alias("_recipients")
+    return lists.gather(index).alias("_recipients"), len(distinct)
 
 
-def _fast_block(block: Block, file: str, tolist_text: bool = True) -> tuple[pl.DataFrame, list[Reject]] | None:
+def _fast_block(block: Block, file: str, tolist_text: bool = True,
+                mode: dict | None = None) -> tuple[pl.DataFrame, list[Reject]] | None:
     """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
     rows carrying another body (a few percent of a day) are decoded in full from their lines.
     None if the block needs the line-isolating path. With `tolist_text`, `tolist` is read as
     text and its distinct values decoded (`_recipients`); a block that cannot take that is read
-    again with it as a list."""
+    again with it as a list. `mode["tolist_text"]` is cleared when the block's lists are mostly
+    distinct (`DISTINCT_TOLISTS_MAX`)."""
     extra = TOLIST_TEXT if tolist_text else {}
     flat = read_ndjson_block(block, pl.Schema({**ENVELOPE_INT_TIMES, **extra}))
     if flat is None:
@@ -225,7 +231,9 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True) -> tuple[pl.D
     if lines is None:
         return None
     if tolist_text:
-        recipients = _recipients(flat["tolist"], lines)
+        recipients, distinct = _recipients(flat["tolist"], lines)
+        if mode is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
+            mode["tolist_text"] = False
         if recipients is None:
             return _fast_block(block, file, tolist_text=False)
         flat = flat.with_columns(recipients)
@@ -264,10 +272,12 @@ def _slow_block(data: bytes, first_line: int, file: str, recoded: list[int]) -> 
     return staged.select(*SCHEMA, "_in_seconds"), bad_bytes + bad_json + bad_values
 
 
-def _parse_block(data: bytes, first_line: int, newlines: np.ndarray, file: str) -> tuple[pl.DataFrame, list[Reject], bool, int]:
+def _parse_block(data: bytes, first_line: int, newlines: np.ndarray, file: str,
+                 mode: dict | None = None) -> tuple[pl.DataFrame, list[Reject], bool, int]:
     """(staged rows, rejects, whether the slow path was taken, lines recoded from GB18030) of one
-    block (`newlines`: the offsets of its newlines)."""
-    staged = _fast_block(Block(data, first_line, newlines), file)
+    block (`newlines`: the offsets of its newlines; `mode`: the file's, see `_fast_block`)."""
+    mode = {"tolist_text": True} if mode is None else mode
+    staged = _fast_block(Block(data, first_line, newlines), file, mode["tolist_text"], mode)
     if staged is not None:
         return *staged, False, 0
     recoded: list[int] = []
@@ -293,12 +303,13 @@ def _parsed_blocks(path: Path | str, file: str) -> Iterator[tuple[pl.DataFrame, 
         return
     blocks = chain((first, second), blocks)
     threads = parse_threads()
+    mode = {"tolist_text": True}  # shared by the file's blocks (a flag set by any thread)
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(threads, thread_name_prefix="wecom-archive") as pool:
         try:
             while True:
                 while len(pending) <= threads and (block := next(blocks, None)) is not None:
-                    pending.append(pool.submit(_parse_block, *block, file))
+                    pending.append(pool.submit(_parse_block, *block, file, mode))
                 if not pending:
                     return
                 yield pending.popleft().result()

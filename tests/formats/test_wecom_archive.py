@@ -313,9 +313,10 @@ def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
 # tolists the text path decodes (escapes, unicode, empty, absent, null, numbers, nested values,
 # padding) and ones it leaves to the list reader (a backslash, a control character, a NUL, a
 # string, a number, an object): each block must stage as the list reader alone stages it
-_TOLISTS = [["lisi"], [], [" a ", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "\u3000w\u3000"], None, "absent",
-            ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], [["n"], {"o": 1}], ["  "], [""]]
-_LEFT_TO_THE_LIST_READER = [["a\\nb"], ['x"y'], ["line\nbreak"], ["\x01"], ["li\u0000si"], "s", '["a"]', "[]", 5, {"k": 1}]
+_TOLISTS = [["lisi"], [], [" a ", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "\u3000w\u3000"], None,
+            "absent", ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], [["n"], {"o": 1}], ["  "], [""]]
+_LEFT_TO_THE_LIST_READER = [["a\\nb"], ['x"y'], ["line\nbreak"], ["\x01"], ["li\u0000si"], "s", '["a"]', "[]", 5,
+                            {"k": 1}]
 
 
 @pytest.mark.parametrize("odd", [None, *_LEFT_TO_THE_LIST_READER])
@@ -369,7 +370,8 @@ def test_a_file_of_mostly_distinct_tolists_reads_them_as_lists_after_its_first_b
     monkeypatch.setattr(wa, "_fast_block", spy)
     monkeypatch.setattr(jsontools, "CHUNK_BYTES", 2000)
     lists = [[f"u{i}", f" v{i} "] if i % 3 else [f"u{i % 3}"] for i in range(300)]  # two thirds distinct
-    res = parse_wecom_archive(write(tmp_path, [json.dumps({**GOOD, "msgid": f"m{i}", "tolist": t}) for i, t in enumerate(lists)]))
+    lines = [json.dumps({**GOOD, "msgid": f"m{i}", "tolist": t}) for i, t in enumerate(lists)]
+    res = parse_wecom_archive(write(tmp_path, lines))
     assert res.rejects == [] and res.meta["slow_blocks"] == 0
     assert res.frame["recipients"].to_list() == [[s.strip() for s in t] for t in lists]
     assert seen[0] is True and seen[-1] is False and len(seen) > wa.parse_threads() + 2

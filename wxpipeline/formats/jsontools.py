@@ -150,7 +150,9 @@ class Block:
     def starts(self) -> np.ndarray:
         """Byte offset of each line's start, plus one past the end (as if a newline followed)."""
         if self._starts is None:
-            nl = self._newlines if self._newlines is not None else np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
+            nl = self._newlines
+            if nl is None:
+                nl = np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
             self._starts = np.concatenate(([0], nl + 1, [len(self.data) + 1])).astype(np.int64)
         return self._starts
 

@@ -184,8 +184,9 @@ def _recipients(tolist: pl.Series, lines: pl.Series) -> tuple[pl.Series | None, 
     text the reader gave for each row's `tolist` array: each distinct text decoded once, by the
     same reader reading it as a list, and gathered back. None when that might not give what the
     list reader gives for the block's lines: a value that is not an array, a text holding a
-    backslash or one the reader cannot read back (it writes control characters unescaped), or a line that may hold a string
-    `tolist` beginning with `[` whose list read fails (the list reader refuses the block)."""
+    backslash or one the reader cannot read back (it writes control characters unescaped), or a
+    line that may hold a string `tolist` beginning with `[` whose list read fails (the list
+    reader refuses the block)."""
     distinct = tolist.drop_nulls().unique()
     if not len(distinct):  # no row with `tolist`
         return pl.Series("_recipients", [[]], pl.List(S)).gather(pl.zeros(len(tolist), pl.UInt32, eager=True)), 0

@@ -19,9 +19,10 @@ more than the cores less `BUSY_MARGIN` busy: no core free for the helper), or fe
 `MIN_RUNS` runs, no helper: the runs are executed here, one after the other, as before.
 
 How busy the machine is is measured over `SAMPLE_SECONDS` when the run starts (`/proc/stat`),
-not read from the 1-minute load average: that average lags by a minute, and whatever ran just
-before (`bench_day.py` generating its day, a previous run) kept it above 1.5 on an idle 2-core
-machine, so the 4M and 10M benchmark days were staged without the helper.
+not read from the 1-minute load average: that average lags by a minute, so whatever ran just
+before (`bench_day.py` generating its day, a previous run) kept it above 1.5 on a 2-core machine
+whose cores were free by then; the 4M and 10M benchmark days of round 3 (load 2.1 and 1.8 at
+their start) were staged without the helper.
 """
 
 from __future__ import annotations

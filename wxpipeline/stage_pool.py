@@ -116,8 +116,9 @@ class StagePool:
             return
         self.busy = busy_cores(cores)
         if self.busy > cores - BUSY_MARGIN:
-            print(f"stage runs in this process only: {self.busy:.1f} of {cores} cores busy", flush=True)
+            print(f"stage runs: in this process only ({self.busy:.1f} of {cores} cores busy)", flush=True)
             return
+        print(f"stage runs: in two processes ({self.busy:.1f} of {cores} cores busy)", flush=True)
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of this one's threads or connections

@@ -181,7 +181,7 @@ def main() -> None:
           f"({parse_cpu / parse_wall:.2f} CPUs; {parse_wall / (args.messages / 1e6):.2f}s wall per million)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     print("\nthe run's own lines (one per Dagster run):")
-    print("\n".join("  " + ln for ln in out.splitlines() if ("run " in ln and "(" in ln) or "exports read" in ln))
+    print("\n".join("  " + ln for ln in out.splitlines() if ("run " in ln and "(" in ln) or ln.startswith(("exports read", "stage runs:"))))
     print("\nstep seconds and peak RSS sampled during the step (the judged day's runs):")
     for key, (start, end) in sorted(steps.items(), key=lambda kv: kv[1][0] - kv[1][1]):
         rss = max((b for t, b in samples if start <= t <= end), default=0)

@@ -146,8 +146,25 @@ def _holds_an_export(root: Path) -> bool:
 
 
 def inventory(exports) -> dict[str, list[FileInfo]]:
-    """relative path -> what each kind reads from it, for every export file now in the folder."""
-    return {rel: [file_info(exports, k, p) for k, p in pairs] for rel, pairs in list_files(exports).items()}
+    """relative path -> what each kind reads from it, for every export file now in the folder
+    (in `list_files` order). Files are read smallest first: on a cold cache the small files are
+    parsed on one core while the stage helper process imports on the other (`stage_pool`), and
+    a big archive file, whose parse uses both cores, comes once the helper is ready. The kinds
+    reading one file are read one after the other (a group snapshot is decoded once for both)."""
+    listed = list_files(exports)
+    infos = {rel: [file_info(exports, k, p) for k, p in listed[rel]] for rel in smallest_first(listed)}
+    return {rel: infos[rel] for rel in listed}
+
+
+def smallest_first(listed: dict[str, list[tuple[str, Path]]]) -> list[str]:
+    """The relative paths of `list_files` by size, smallest first (ties and vanished files keep
+    their listed order; a vanished file is reported by `file_info` as before)."""
+    def size(rel: str) -> int:
+        try:
+            return listed[rel][0][1].stat().st_size
+        except OSError:
+            return -1
+    return sorted(listed, key=size)
 
 
 def manifest(inv: dict[str, list[FileInfo]]) -> dict[str, dict]:

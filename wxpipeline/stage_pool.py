@@ -14,9 +14,15 @@ only once it is given the runs (`start`), after this process recorded the partit
 Both processes then take the next run from a shared counter until none is left (the helper
 begins while this process executes the reference run). A run the helper took and did not
 report (it died) is executed here afterwards; the failures and blocked contracts of its runs
-count as this process's own. With one core, a machine already busy (load average above the cores
-less `BUSY_MARGIN`: no core free for the helper), or fewer than `MIN_RUNS` runs, no helper: the
-runs are executed here, one after the other, as before.
+count as this process's own. With one core, a machine already busy (the other processes keep
+more than the cores less `BUSY_MARGIN` busy: no core free for the helper), or fewer than
+`MIN_RUNS` runs, no helper: the runs are executed here, one after the other, as before.
+
+How busy the machine is is measured over `SAMPLE_SECONDS` when the run starts (`/proc/stat`),
+not read from the 1-minute load average: that average lags by a minute, so whatever ran just
+before (`bench_day.py` generating its day, a previous run) kept it above 1.5 on a 2-core machine
+whose cores were free by then; the 4M and 10M benchmark days of round 3 (load 2.1 and 1.8 at
+their start) were staged without the helper.
 """
 
 from __future__ import annotations
@@ -26,7 +32,32 @@ import queue
 import sys
 
 MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4-5 CPU s of imports)
-BUSY_MARGIN = 0.5  # no helper when the 1-minute load average exceeds the cores less this
+BUSY_MARGIN = 0.5  # no helper when the other processes keep more busy than the cores less this
+SAMPLE_SECONDS = 0.2  # how long the machine's busy cores are measured (100 ticks a second per core)
+
+
+def busy_cores(cores: int, seconds: float = SAMPLE_SECONDS) -> float:
+    """Cores kept busy by the other processes now: the non-idle share of the CPU time `/proc/stat`
+    counts over `seconds` (this process sleeps meanwhile), times the cores. Where `/proc/stat`
+    cannot be read, the 1-minute load average."""
+    import time
+
+    try:
+        idle0, all0 = cpu_ticks()
+        time.sleep(seconds)
+        idle1, all1 = cpu_ticks()
+    except (OSError, ValueError, IndexError):
+        return os.getloadavg()[0]
+    if all1 <= all0:
+        return os.getloadavg()[0]
+    return cores * (1 - (idle1 - idle0) / (all1 - all0))
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(idle, all) CPU ticks of the machine since boot, every core summed (`/proc/stat`)."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:9]]  # user..steal (guest is within user)
+    return fields[3] + fields[4], sum(fields)  # idle + iowait, all
 
 
 def _claim(counter, total: int) -> int | None:
@@ -77,11 +108,17 @@ class StagePool:
         self.proc = None
         self.runs: list[tuple[str, str, list[str] | None]] = []
         self._sent = False
+        self.busy: float | None = None  # cores the other processes kept busy at the start
         cores = os.cpu_count() or 1
         # a second process pays ~5 CPU s of imports and helps only on a free core: measured at
         # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
-        if cores < 2 or os.getloadavg()[0] > cores - BUSY_MARGIN:
+        if cores < 2:
             return
+        self.busy = busy_cores(cores)
+        if self.busy > cores - BUSY_MARGIN:
+            print(f"stage runs: in this process only ({self.busy:.1f} of {cores} cores busy)", flush=True)
+            return
+        print(f"stage runs: in two processes ({self.busy:.1f} of {cores} cores busy)", flush=True)
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of this one's threads or connections

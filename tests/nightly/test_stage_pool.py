@@ -76,12 +76,38 @@ def test_without_a_helper_every_run_is_executed_here(monkeypatch):
 
 def test_no_helper_on_a_busy_machine(monkeypatch):
     monkeypatch.setattr(stage_pool.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    monkeypatch.setattr(stage_pool, "busy_cores", lambda cores: 1.6)
     assert stage_pool.StagePool().proc is None
     # near miss: a core free
-    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.4, 1.0, 1.0))
+    monkeypatch.setattr(stage_pool, "busy_cores", lambda cores: 1.4)
     pool = stage_pool.StagePool()
     try:
         assert pool.proc is not None
     finally:
         pool.close()
+
+
+def test_busy_cores_measured_now_not_from_the_load_average(monkeypatch):
+    """An idle machine after a busy minute (the benchmark's own generation of its day: load
+    average 1.8 on 2 cores) has its cores free: the helper runs."""
+    ticks = iter([(1000, 5000), (1036, 5040)])  # 40 ticks elapsed, 36 of them idle
+    monkeypatch.setattr(stage_pool, "cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.8, 1.2, 0.9))
+    assert abs(stage_pool.busy_cores(2, seconds=0) - 0.2) < 1e-9
+    # near miss: 36 of 40 ticks busy
+    ticks = iter([(1000, 5000), (1004, 5040)])
+    assert abs(stage_pool.busy_cores(2, seconds=0) - 1.8) < 1e-9
+
+
+def test_busy_cores_falls_back_to_the_load_average(monkeypatch):
+    def unreadable():
+        raise OSError("no /proc")
+
+    monkeypatch.setattr(stage_pool, "cpu_ticks", unreadable)
+    monkeypatch.setattr(stage_pool.os, "getloadavg", lambda: (1.7, 1.2, 0.9))
+    assert stage_pool.busy_cores(2, seconds=0) == 1.7
+
+
+def test_cpu_ticks_reads_the_machine():
+    idle, every = stage_pool.cpu_ticks()
+    assert 0 <= idle <= every and every > 0

@@ -193,6 +193,11 @@ def row_groups(meta: Struct) -> list[Struct]:
     return meta[_FILE_ROW_GROUPS][1].items if _FILE_ROW_GROUPS in meta else []
 
 
+def chunks(group: Struct) -> list[Struct]:
+    """A row group's column chunks."""
+    return group[_GROUP_COLUMNS][1].items
+
+
 def chunk_span(chunk: Struct) -> tuple[int, int]:
     """(start, length) of a column chunk's pages in its file."""
     meta = chunk[_CHUNK_META][1]

@@ -171,22 +171,26 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
         return DayRows(frame, rows=rows, copy_of=files[0], how="copy")
     if not rows:
         return DayRows(frame, rows=0)
-    kept = hashed["_row"].to_numpy()
+    # which of the touched files' rows survive, by position (a boolean per row: a sorted array
+    # of positions cost a sort, and a conversion of the whole array per row group's bounds)
+    kept = np.zeros(sum(info.rows for info in touched), dtype=bool)
+    kept[hashed["_row"].to_numpy()] = True
     if dropped.len():
-        kept = kept[~np.isin(kept, dropped.to_numpy(), assume_unique=True)]
-    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, np.sort(kept)))
+        kept[dropped.to_numpy()] = False
+    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept))
 
 
 def _surviving(files: list[CacheFile], kept: np.ndarray) -> list[tuple[CacheFile, int, np.ndarray | None]]:
-    """The row groups holding the rows `kept` (sorted positions among `files`' rows, numbered in
-    file order), each with its surviving rows (None: all of them)."""
+    """The row groups holding surviving rows (`kept`: a boolean per row of `files`, in file
+    order), each with its surviving rows' positions in the group (None: all of them)."""
     out = []
     offset = 0
     for info in files:
         for g, n in enumerate(info.group_rows):
-            lo, hi = np.searchsorted(kept, [offset, offset + n])
-            if hi > lo:
-                out.append((info, g, None if hi - lo == n else kept[lo:hi] - offset))
+            mask = kept[offset:offset + n]
+            alive = int(np.count_nonzero(mask))
+            if alive:
+                out.append((info, g, None if alive == n else np.flatnonzero(mask)))
             offset += n
     return out
 

@@ -242,8 +242,9 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
     """Write the surviving rows of `groups` to `path`, in order.
 
     A cache row group of at least COPY_ROWS rows whose every row survives is copied byte for
-    byte (its column chunks and their footer entry, `parquet_stitch`), nothing decoded. The others are read, filtered and
-    encoded ~GROUP_ROWS rows at a time, on `threads` threads at once, each into an in-memory
+    byte (its column chunks and their footer entry, `parquet_stitch`), nothing decoded. The
+    others are read, their surviving rows taken and encoded ~GROUP_ROWS rows at a time, on
+    `threads` threads at once (the same bytes whatever their number), each into an in-memory
     parquet file whose column chunks are then appended to the staged file (pyarrow's writer
     writes one file on one thread). The string columns every touched cache file stored with
     dictionaries are read as Arrow dictionaries and written through with them (the writer

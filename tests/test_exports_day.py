@@ -144,6 +144,20 @@ def _archive(tmp_path: Path, files: dict[str, list[tuple[str, int, str]]]) -> Ex
     return ExportsFolder(exports_dir=str(tmp_path / "exports"), cache_dir=str(tmp_path / "cache"))
 
 
+def _cases() -> dict[str, dict[str, list[tuple[str, int, str]]]]:
+    night = 86_400 - 30  # 23:59:30: b's last lines fall on the next day
+    return {
+        # the retry file's messages repeated inside the day's file (the benchmark's day)
+        "repeated": {"a.jsonl": [(f"m{i % 150}", i * 60, f"第{i}条") for i in range(400)]},
+        # the day split over two files, the second holding the next day's first minutes too
+        "split": {"a.jsonl": [(f"m{i}", i * 60, f"第{i}条") for i in range(200)],
+                  "b.jsonl": [(f"m{i}", night + (i - 200) * 20, f"第{i}条") for i in range(200, 260)]},
+        # a corrected re-export of part of the day, after the day's file
+        "corrected": {"a.jsonl": [(f"m{i}", i * 60, f"第{i}条") for i in range(300)],
+                      "b.jsonl": [(f"m{i}", i * 60, f"更正{i}") for i in range(100, 300, 3)]},
+    }
+
+
 def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_group(tmp_path, monkeypatch):
     """The day's surviving rows read and written a cache row group at a time, the cache's
     dictionaries passed through: the same frame as deduplicating the day in memory (keep-last,
@@ -154,17 +168,7 @@ def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_g
     from wxpipeline.resources.staged_io import StagedStore
 
     monkeypatch.setattr(jsontools, "CHUNK_BYTES", 3000)  # several row groups per file
-    night = 86_400 - 30  # 23:59:30: b's last lines fall on the next day
-    cases = {
-        # the retry file's messages repeated inside the day's file (the benchmark's day)
-        "repeated": {"a.jsonl": [(f"m{i % 150}", i * 60, f"第{i}条") for i in range(400)]},
-        # the day split over two files, the second holding the next day's first minutes too
-        "split": {"a.jsonl": [(f"m{i}", i * 60, f"第{i}条") for i in range(200)],
-                  "b.jsonl": [(f"m{i}", night + (i - 200) * 20, f"第{i}条") for i in range(200, 260)]},
-        # a corrected re-export of part of the day, after the day's file
-        "corrected": {"a.jsonl": [(f"m{i}", i * 60, f"第{i}条") for i in range(300)],
-                      "b.jsonl": [(f"m{i}", i * 60, f"更正{i}") for i in range(100, 300, 3)]},
-    }
+    cases = _cases()
     for name, files in cases.items():
         folder = _archive(tmp_path / name, files)
         rows, scan = folder.day_rows("wecom_archive", DAY)
@@ -201,3 +205,47 @@ def test_a_cache_column_whose_dictionary_overflowed_is_read_plain(tmp_path):
     pq.write_table(df.to_arrow(), path, use_dictionary=["distinct", "repeating"], row_group_size=n)
     assert all(pq.read_metadata(path).row_group(0).column(i).has_dictionary_page for i in (1, 2))
     assert cache_file(path, "t").dictionary == {"repeating"}
+
+
+def test_whole_cache_row_groups_are_copied_and_the_rest_encoded_on_threads(tmp_path, monkeypatch):
+    """A cache row group whose every row survives is copied byte for byte into the staged file,
+    the others encoded on threads and stitched in order: the same frame as deduplicating the day
+    in memory, and the same bytes whatever the number of threads."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.formats import jsontools
+    from wxpipeline.resources import day_files
+    from wxpipeline.resources import parquet_stitch as stitch
+
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", 3000)  # several row groups per file
+    monkeypatch.setattr(day_files, "COPY_ROWS", 1)  # this test's row groups are small
+    for name, files in _cases().items():
+        folder = _archive(tmp_path / name, files)
+        rows, scan = folder.day_rows("wecom_archive", DAY)
+        expected = scan.raw.collect().filter(pl.col("sent_at").dt.date() == DAY).unique(
+            "msgid", keep="last", maintain_order=True)
+        written = {}
+        for threads in (1, 3):
+            path = tmp_path / name / f"{threads}.parquet"
+            day_files._write_row_groups(rows.groups, rows.frame.collect_schema(), path, threads=threads)
+            assert pl.read_parquet(path).equals(expected), (name, threads)
+            written[threads] = path.read_bytes()
+        assert written[1] == written[3], name
+        # every whole row group's chunks are in the staged file as they are in the cache
+        with open(path, "rb") as fh:
+            staged = stitch.row_groups(stitch.read_footer(fh))
+        whole = [(info, g) for info, g, kept in rows.groups if kept is None]
+        assert whole and len(staged) >= len(whole), name
+        for info, g in whole:
+            with open(info.path, "rb") as fh:
+                chunks = stitch.chunks(stitch.row_groups(stitch.read_footer(fh))[g])
+                assert b"".join(_chunk_bytes(fh, c) for c in chunks) in written[1], (name, g)
+        assert pq.read_metadata(path).num_rows == expected.height
+
+
+def _chunk_bytes(fh, chunk) -> bytes:
+    from wxpipeline.resources import parquet_stitch as stitch
+
+    start, length = stitch.chunk_span(chunk)
+    fh.seek(start)
+    return fh.read(length)

@@ -105,3 +105,22 @@ def test_ge_sees_an_even_sample_of_a_clean_day(monkeypatch):
     assert len(seen) == 1 and list(seen[0].columns) == ["msgid", "action", "sent_at", "msgtype"]
     assert seen[0]["msgid"].tolist() == df["msgid"].gather_every(4).head(contracts.SAMPLE_ROWS).to_list()
     assert len(seen[0]) == contracts.SAMPLE_ROWS
+
+
+def test_a_repeated_compound_key_fails_with_its_rows_counted():
+    """A compound key's hashes are counted by sorting them: a repeated key fails, both of its
+    rows counted."""
+    n = 50
+    df = pl.DataFrame({
+        "article_id": [f"a{i // 2}" for i in range(n)], "stage": ["editor", "proofread"] * (n // 2),
+        "signer_employee_id": ["E0001"] * n, "signed_at": [datetime(2026, 10, 12, 9, tzinfo=SH)] * n,
+        "flags": [""] * n, "important": [False] * n, "expedited": [False] * n, "repost": [False] * n,
+        "source_file": ["s.csv"] * n, "source_line": list(range(1, n + 1)),
+    }, schema=SCHEMAS["mp_signoffs"])
+    assert contracts.validate("mp_signoffs", df).passed
+    dup = df.with_columns(pl.when(pl.col("source_line") == 3).then(pl.lit("a0")).otherwise(pl.col("article_id"))
+                          .alias("article_id"))  # (a0, editor) twice
+    r = contracts.validate("mp_signoffs", dup)
+    got = {f["expectation"]: f["unexpected_count"] for f in r.failures}
+    assert not r.passed and got == {"expect_compound_columns_to_be_unique": 2}
+    assert contracts._repeats(pl.Series([3, 1, 3, 2, 3], dtype=pl.UInt64)) == 2

@@ -10,12 +10,14 @@ The staged file holds the records whose own timestamp falls on the day, once per
   itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much);
 * when the day is exactly one cache file (every row on that day, no key repeated: the usual
   day's archive file), the staged file is a byte copy of it;
-* otherwise (a key repeated, a day split over several files, a corrected re-export) the row
-  groups holding the day's surviving rows are read with pyarrow one at a time, the string
-  columns the cache stored with dictionaries read as dictionaries, filtered to the surviving
-  rows and written with the same dictionaries (`_write_row_groups`): polars' filter and sink
-  decoded and re-encoded every value, ~1.8-1.9 CPU s per million archive messages (most of it
-  the recipient lists), this ~1.2.
+* otherwise (a key repeated, a day split over several files, a corrected re-export) a cache row
+  group whose every row survives is copied byte for byte (`parquet_stitch`), and the other row
+  groups holding the day's surviving rows are read with pyarrow, the string columns the cache
+  stored with dictionaries read as dictionaries, the surviving rows taken and written with the
+  same dictionaries, ~100k rows at a time on a thread each, into in-memory parquet files
+  stitched into the staged file in order (`_write_row_groups`): polars' filter and sink decoded
+  and re-encoded every value, ~1.8-1.9 CPU s per million archive messages (most of it the
+  recipient lists); pyarrow's own writer writes a file on one thread.
 
 `frame` is the same rows as a polars query (what `ExportsFolder.day_lazy` returns); it is also
 how a day is written when the plan cannot be made from the footers.
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -172,110 +173,197 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
         return DayRows(frame, rows=rows, copy_of=files[0], how="copy")
     if not rows:
         return DayRows(frame, rows=0)
-    kept = hashed["_row"].to_numpy()
+    # which of the touched files' rows survive, by position (a boolean per row: a sorted array
+    # of positions cost a sort, and a conversion of the whole array per row group's bounds)
+    kept = np.zeros(sum(info.rows for info in touched), dtype=bool)
+    kept[hashed["_row"].to_numpy()] = True
     if dropped.len():
-        kept = kept[~np.isin(kept, dropped.to_numpy(), assume_unique=True)]
-    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, np.sort(kept)))
+        kept[dropped.to_numpy()] = False
+    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept))
 
 
 def _surviving(files: list[CacheFile], kept: np.ndarray) -> list[tuple[CacheFile, int, np.ndarray | None]]:
-    """The row groups holding the rows `kept` (sorted positions among `files`' rows, numbered in
-    file order), each with its surviving rows (None: all of them)."""
+    """The row groups holding surviving rows (`kept`: a boolean per row of `files`, in file
+    order), each with its surviving rows' positions in the group (None: all of them)."""
     out = []
     offset = 0
     for info in files:
         for g, n in enumerate(info.group_rows):
-            lo, hi = np.searchsorted(kept, [offset, offset + n])
-            if hi > lo:
-                out.append((info, g, None if hi - lo == n else kept[lo:hi] - offset))
+            mask = kept[offset:offset + n]
+            alive = int(np.count_nonzero(mask))
+            if alive:
+                out.append((info, g, None if alive == n else np.flatnonzero(mask)))
             offset += n
     return out
 
 
-def _plain_strings(t):
-    """`t` with string views as Arrow strings (pyarrow's filter has no kernel for views)."""
+def _plain(dt):
+    """`dt` with string views as Arrow strings (pyarrow has no take or filter kernel for views)."""
     import pyarrow as pa
 
-    def plain(dt):
-        if pa.types.is_string_view(dt):
-            return pa.large_string()
-        if pa.types.is_large_list(dt) or pa.types.is_list(dt):
-            return pa.large_list(pa.field(dt.value_field.name, plain(dt.value_type)))
-        return dt
+    if pa.types.is_string_view(dt):
+        return pa.large_string()
+    if pa.types.is_large_list(dt) or pa.types.is_list(dt):
+        return pa.large_list(pa.field(dt.value_field.name, _plain(dt.value_type)))
+    return dt
 
-    return pa.schema([f.with_type(plain(f.type)) for f in t.schema])
+
+def _take(table, rows: np.ndarray):
+    """The rows `rows` (sorted positions) of `table`, column by column: a gather by position
+    (a boolean filter of the recipient lists cost three times as much), a column of string
+    views through Arrow strings and back."""
+    import pyarrow as pa
+
+    at = pa.array(rows)
+    columns = []
+    for column, f in zip(table.columns, table.schema):
+        plain = _plain(f.type)
+        columns.append(column.take(at) if plain == f.type else column.cast(plain).take(at).cast(f.type))
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 # rows per staged row group when pieces are merged (polars' own writer makes ~90k-row groups of
 # this table; the cache's are ~35k rows)
 GROUP_ROWS = 100_000
+# a cache row group whose every row survives is copied whole when it holds at least this many
+# rows (the archive's blocks are ~35k rows); smaller ones are merged with their neighbours, so
+# a day of many small files is not left as many small row groups
+COPY_ROWS = 20_000
 
 
-def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], schema: pl.Schema, path: Path) -> None:
-    """Write the surviving rows of `groups` to `path`, a row group per ~GROUP_ROWS rows.
+def encode_threads() -> int:
+    """Threads that encode a staged day's row groups at once: polars' pool size (the cores this
+    process may use; POLARS_MAX_THREADS sets it)."""
+    return max(1, pl.thread_pool_size())
 
-    The string columns every touched cache file stored with dictionaries are read as Arrow
-    dictionaries and written through with them (the writer writes their indices; a group's rows
-    keep its dictionary), so no string is decoded, hashed or re-encoded; zstd level 1 and
-    statistics only where every cache file has them (for the archive the time column, which
-    staged readers prune on, and the key). The file's Arrow schema is the one polars writes for `schema`,
-    so readers see the same column types as from a polars-written file."""
+
+def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], schema: pl.Schema, path: Path,
+                      threads: int | None = None) -> None:
+    """Write the surviving rows of `groups` to `path`, in order.
+
+    A cache row group of at least COPY_ROWS rows whose every row survives is copied byte for
+    byte (its column chunks and their footer entry, `parquet_stitch`), nothing decoded. The
+    others are read, their surviving rows taken and encoded ~GROUP_ROWS rows at a time, on
+    `threads` threads at once (the same bytes whatever their number), each into an in-memory
+    parquet file whose column chunks are then appended to the staged file (pyarrow's writer
+    writes one file on one thread). The string columns every touched cache file stored with
+    dictionaries are read as Arrow dictionaries and written through with them (the writer
+    writes their indices; a group's rows keep its dictionary), so no string is decoded, hashed
+    or re-encoded; zstd level 1 and statistics only where every cache file has them (for the
+    archive the time column, which staged readers prune on, and the key). The file's Arrow
+    schema is the one polars writes for `schema`, so readers see the same column types as from
+    a polars-written file."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import ExitStack
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from wxpipeline.resources import parquet_stitch as stitch
+
+    threads = threads or encode_threads()
     infos = list({id(info): info for info, _, _ in groups}.values())
     dictionary = sorted(frozenset.intersection(*(info.dictionary for info in infos)))
     statistics = sorted(frozenset.intersection(*(info.statistics for info in infos)))
-    readers = {id(info): pq.ParquetFile(info.path, read_dictionary=dictionary) for info in infos}
     arrow_schema = base64.b64encode(pl.DataFrame(schema=schema).to_arrow().schema.serialize().to_pybytes())
+    local = threading.local()  # a pyarrow reader per thread and file (a reader is not shared)
+    opened: list = []
+
+    def reader(info: CacheFile):
+        files = local.__dict__.setdefault("files", {})
+        if id(info) not in files:
+            files[id(info)] = pq.ParquetFile(info.path, read_dictionary=dictionary)
+            opened.append(files[id(info)])
+        return files[id(info)]
+
+    with pq.ParquetFile(infos[0].path, read_dictionary=dictionary) as first:
+        target = first.schema_arrow  # the Arrow types every piece is written with
+
+    def parquet_file(table) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        with pq.ParquetWriter(sink, target, compression="zstd", compression_level=1,
+                              use_dictionary=dictionary or False, write_statistics=statistics or False,
+                              store_schema=False) as writer:
+            if table is None:
+                writer.add_key_value_metadata({"ARROW:schema": arrow_schema})
+            else:
+                writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        return sink.getvalue()
 
     def load(info: CacheFile, g: int, rows: np.ndarray | None):
-        table = readers[id(info)].read_row_group(g)
+        # each encoding thread reads its own pieces: pyarrow's column threads would only compete
+        table = reader(info).read_row_group(g, use_threads=threads == 1)
         if rows is not None:
-            mask = np.zeros(table.num_rows, dtype=bool)
-            mask[rows] = True
-            views = table.schema
-            table = table.cast(_plain_strings(table)).filter(pa.array(mask)).cast(views)
-        return table
+            table = _take(table, rows)
+        return table if table.schema == target else table.cast(target)
 
-    writer = None
-    pending: list = []  # tables of the next output row group
-
-    def flush() -> None:
-        nonlocal writer
-        # one dictionary per column for the merged pieces (their dictionaries are small): the
-        # writer then writes each piece's indices, as for a single piece (pieces with different
+    def encode(pieces) -> pa.Buffer:
+        tables = [load(*piece) for piece in pieces]
+        # one dictionary per column for merged pieces (their dictionaries are small): the writer
+        # then writes each piece's indices, as for a single piece (pieces with different
         # dictionaries in one row group are decoded and hashed again; combining the chunks into
         # one would copy every value)
-        table = pending[0] if len(pending) == 1 else pa.concat_tables(pending).unify_dictionaries()
-        pending.clear()
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
-                                      use_dictionary=dictionary or False, write_statistics=statistics or False,
-                                      store_schema=False)
-        writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        return parquet_file(tables[0] if len(tables) == 1 else pa.concat_tables(tables).unify_dictionaries())
 
-    # the next cache row group is read while this one is written (pyarrow releases the GIL for
-    # both); pieces are merged up to GROUP_ROWS rows (a corrected re-export leaves small ones)
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            ahead = pool.submit(load, *groups[0])
-            for i in range(len(groups)):
-                table = ahead.result()
-                if i + 1 < len(groups):
-                    ahead = pool.submit(load, *groups[i + 1])
-                if pending and table.schema != pending[0].schema:  # same columns in other Arrow types
-                    table = table.cast(pending[0].schema)
-                elif writer is not None and table.schema != writer.schema:
-                    table = table.cast(writer.schema)
-                pending.append(table)
-                if sum(t.num_rows for t in pending) >= GROUP_ROWS:
-                    flush()
+    template, _ = stitch.footer_of(parquet_file(None))
+    footers = _copyable(infos, template) if any(kept is None for _, _, kept in groups) else {}
+    units = _units(groups, footers)
+    with ExitStack() as stack:
+        # the pool is shut down (its encodings ended) before the readers it opened are closed
+        stack.callback(lambda: [r.close() for r in opened])
+        out = stack.enter_context(open(path, "wb"))
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
+        sink = stitch.Stitcher(out, template)
+        sources: dict[int, object] = {}
+        ahead: dict[int, object] = {}  # encodings in flight: at most threads + 1
+        for i, unit in enumerate(units):
+            for j in range(i, min(len(units), i + threads + 1)):
+                if j not in ahead and isinstance(units[j], list):
+                    ahead[j] = pool.submit(encode, units[j])
+            if isinstance(unit, list):
+                sink.add_file(memoryview(ahead.pop(i).result()))
+            else:
+                info, g = unit
+                if id(info) not in sources:
+                    sources[id(info)] = stack.enter_context(open(info.path, "rb"))
+                sink.add_group(sources[id(info)], footers[id(info)][g])
+        sink.close()
+
+
+def _copyable(infos: list[CacheFile], template) -> dict[int, list]:
+    """The cache files (by id) whose row groups can be copied into a file of `template`'s footer
+    (the same Parquet schema, no row group that cannot be moved), with their footers' row groups."""
+    from wxpipeline.resources import parquet_stitch as stitch
+
+    out = {}
+    for info in infos:
+        with open(info.path, "rb") as fh:
+            meta = stitch.read_footer(fh)
+        groups = stitch.row_groups(meta)
+        if stitch.same_schema(meta, template) and all(stitch.movable(g) for g in groups):
+            out[id(info)] = groups
+    return out
+
+
+def _units(groups: list[tuple[CacheFile, int, np.ndarray | None]], copyable) -> list:
+    """What the staged file is written from, in order: (cache file, row group) to copy whole, or
+    a list of pieces to read, filter and encode together (~GROUP_ROWS rows)."""
+    units: list = []
+    pending: list = []
+    rows = 0
+    for info, g, kept in groups:
+        if kept is None and id(info) in copyable and info.group_rows[g] >= COPY_ROWS:
             if pending:
-                flush()
-            writer.add_key_value_metadata({"ARROW:schema": arrow_schema})
-    finally:
-        if writer is not None:
-            writer.close()
-        for reader in readers.values():
-            reader.close()
+                units.append(pending)
+                pending, rows = [], 0
+            units.append((info, g))
+            continue
+        pending.append((info, g, kept))
+        rows += info.group_rows[g] if kept is None else len(kept)
+        if rows >= GROUP_ROWS:
+            units.append(pending)
+            pending, rows = [], 0
+    if pending:
+        units.append(pending)
+    return units

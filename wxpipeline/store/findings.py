@@ -17,6 +17,11 @@ from wxpipeline.store.tables import Case, CaseEvent, Finding, Judgement
 from wxpipeline.store.triage import reopen_reason
 
 
+# fingerprints looked up per statement: SQLite allows 32,766 parameters in one (999 before 3.32),
+# and a busy day can have more findings than that
+_IN_CHUNK = 500
+
+
 def _h(*parts: object) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:20]
 
@@ -113,10 +118,11 @@ def replace_partition(
         s.execute(delete(Finding).where(Finding.domain == domain, Finding.partition_date == day))
         if rows:  # one executemany, not one ORM object per finding
             s.execute(insert(Finding), rows)
-        cases = {
-            c.fingerprint: c
-            for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
-        }
+        cases: dict[str, Case] = {}
+        wanted = sorted(new_fps | set(old))
+        for i in range(0, len(wanted), _IN_CHUNK):  # SQLite bounds the parameters of one statement
+            chunk = wanted[i:i + _IN_CHUNK]
+            cases.update({c.fingerprint: c for c in s.exec(select(Case).where(Case.fingerprint.in_(chunk))).scalars()})
 
         # new cases and case events go in as one executemany each (in this order of events), not as
         # one ORM object per row: a busy day has thousands of findings

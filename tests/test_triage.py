@@ -114,3 +114,15 @@ def test_a_day_with_more_findings_than_one_lookup_of_cases(wh):
     with wh.session() as s:
         events = s.exec(select(CaseEvent.event).where(CaseEvent.subject_id == last)).scalars().all()
     assert events.count("reopened") == 1
+
+
+def test_cases_first_and_last_seen_move_with_the_days_judged(wh):
+    from wxpipeline.store.tables import Case
+
+    write(wh, D, {"A": "{}", "B": "{}"})
+    write(wh, D + timedelta(days=2), {"A": "{}"})
+    write(wh, D - timedelta(days=1), {"A": "{}"})
+    write(wh, D + timedelta(days=1), {"A": "{}"})  # inside the span: nothing moves
+    with wh.session() as s:
+        seen = {c.subject_id: (c.first_seen, c.last_seen) for c in s.exec(select(Case)).scalars()}
+    assert seen == {"A": (D - timedelta(days=1), D + timedelta(days=2)), "B": (D, D)}

@@ -97,3 +97,32 @@ def test_confirmed_counts_and_status_change_is_audited(wh):
         ("new", None, None, "pipeline"), ("status", "open", "confirmed", "auditor"),
     ]
     assert all(e.at is not None for e in events)
+
+
+def test_a_day_with_more_findings_than_one_lookup_of_cases(wh):
+    """The cases of a busy day are read in several statements (SQLite bounds a statement's
+    parameters): a case past the first chunk still keeps its status and reopens on new facts."""
+    subjects = {f"T{i:05d}": '{"v": 1}' for i in range(1_200)}
+    write(wh, D, subjects)
+    last = max(subjects)
+    case_store.set_case_status(wh, fingerprint_of("PAY-02", last), "false_positive", "ok", "auditor")
+    write(wh, D, subjects)  # re-run: same facts, still suppressed, first_seen kept
+    assert status(wh, D)[last] == ("false_positive", False)
+    write(wh, D, {**subjects, last: '{"v": 2}'})
+    got = status(wh, D)
+    assert got[last] == ("open", True) and sum(counted for _, counted in got.values()) == 1_200
+    with wh.session() as s:
+        events = s.exec(select(CaseEvent.event).where(CaseEvent.subject_id == last)).scalars().all()
+    assert events.count("reopened") == 1
+
+
+def test_cases_first_and_last_seen_move_with_the_days_judged(wh):
+    from wxpipeline.store.tables import Case
+
+    write(wh, D, {"A": "{}", "B": "{}"})
+    write(wh, D + timedelta(days=2), {"A": "{}"})
+    write(wh, D - timedelta(days=1), {"A": "{}"})
+    write(wh, D + timedelta(days=1), {"A": "{}"})  # inside the span: nothing moves
+    with wh.session() as s:
+        seen = {c.subject_id: (c.first_seen, c.last_seen) for c in s.exec(select(Case)).scalars()}
+    assert seen == {"A": (D - timedelta(days=1), D + timedelta(days=2)), "B": (D, D)}

@@ -390,8 +390,10 @@ def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.Data
         .filter(~pl.col("allowed") & (pl.col("reasons").list.len() > 0))
     )
     if flagged.height:
+        # in Python, not as a polars UDF: clauses run in threads (factories/findings.run_clauses)
+        # and a UDF would hold one of polars' threads waiting for the GIL
         flagged = flagged.with_columns(
-            pl.col("url").map_elements(lambda u: mask_numbers(u[:300]), return_dtype=pl.String).alias("url"))
+            pl.Series("url", [mask_numbers(u[:300]) for u in flagged["url"].to_list()], dtype=pl.String))
     reason_zh = pl.col("reasons").list.eval(pl.element().replace_strict(LINK_REASON_ZH, return_dtype=pl.String))
     per = flagged.group_by("msgid", maintain_order=True).agg(
         pl.len().alias("n"),

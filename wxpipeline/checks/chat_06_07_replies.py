@@ -107,8 +107,13 @@ def last_of_each(keys: pl.Series) -> pl.Series:
     second copy of the frame), decided on 64-bit hashes first: only the rows whose hash repeats
     (the real repeats, and a collision now and then) are compared as strings. A hash table of
     millions of ids grows past the CPU caches (superlinear: 0.24 s at 1M, 1.4 s at 4M); one of
-    integers stays several times cheaper."""
-    maybe = keys.hash(seed=0).is_duplicated()
+    integers stays several times cheaper; the repeated hashes are found by sorting them (polars'
+    multi-threaded sort: at 4M group records ~0.1 CPU s, against 0.3-0.65 for `is_duplicated`)."""
+    hashes = keys.hash(seed=0)
+    ordered = hashes.sort()
+    repeated = ordered.filter(ordered.shift(1).eq_missing(ordered).fill_null(False))
+    maybe = hashes.is_in(repeated.unique().implode()) if repeated.len() else pl.repeat(
+        False, hashes.len(), dtype=pl.Boolean, eager=True)
     idx = maybe.arg_true()
     if idx.len() == 0:
         return ~maybe

@@ -9,12 +9,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from wxpipeline.store.concurrency import domain_lock
 from wxpipeline.store.engine import now_utc
 from wxpipeline.store.tables import Case, CaseEvent, Finding, Judgement
 from wxpipeline.store.triage import reopen_reason
+
+
+# fingerprints looked up per statement: SQLite allows 32,766 parameters in one (999 before 3.32),
+# and a busy day can have more findings than that
+_IN_CHUNK = 500
 
 
 def _h(*parts: object) -> str:
@@ -113,14 +118,19 @@ def replace_partition(
         s.execute(delete(Finding).where(Finding.domain == domain, Finding.partition_date == day))
         if rows:  # one executemany, not one ORM object per finding
             s.execute(insert(Finding), rows)
-        cases = {
-            c.fingerprint: c
-            for c in s.exec(select(Case).where(Case.fingerprint.in_(list(new_fps | set(old))))).scalars()
-        }
+        # the cases as plain rows (read only; their first/last seen days updated below by one
+        # executemany of the changed ones), not ORM objects the session would track and flush
+        cases: dict = {}
+        wanted = sorted(new_fps | set(old))
+        for i in range(0, len(wanted), _IN_CHUNK):  # SQLite bounds the parameters of one statement
+            chunk = wanted[i:i + _IN_CHUNK]
+            cases.update({c.fingerprint: c for c in s.execute(
+                select(*Case.__table__.c).where(Case.fingerprint.in_(chunk))).all()})
 
         # new cases and case events go in as one executemany each (in this order of events), not as
         # one ORM object per row: a busy day has thousands of findings
         new_cases: list[dict] = []
+        seen: list[dict] = []  # existing cases whose first or last seen day moves
         events: list[dict] = []
 
         def event(kind: str, fp: str, clause_id: str, subject_id: str, note: str) -> None:
@@ -139,8 +149,8 @@ def replace_partition(
                     first_seen=day, last_seen=day, status="open",
                 ))
             else:
-                case.first_seen = min(case.first_seen, day)
-                case.last_seen = max(case.last_seen, day)
+                if not case.first_seen <= day <= case.last_seen:
+                    seen.append({"_fp": fp, "_first": min(case.first_seen, day), "_last": max(case.last_seen, day)})
                 why = reopen_reason(case, r["evidence"], day, old[fp].evidence if fp in old else None)
                 if why:
                     event("reopened", fp, r["clause_id"], r["subject_id"], why)
@@ -158,6 +168,10 @@ def replace_partition(
                 event("resolved", fp, f.clause_id, f.subject_id, f.summary)
         if new_cases:
             s.execute(insert(Case), new_cases)
+        if seen:
+            table = Case.__table__
+            s.execute(table.update().where(table.c.fingerprint == bindparam("_fp"))
+                      .values(first_seen=bindparam("_first"), last_seen=bindparam("_last")), seen)
         if events:
             s.execute(insert(CaseEvent), events)
         s.add(Judgement(

@@ -117,23 +117,26 @@ def findings_status(db, where=None) -> list[dict]:
     """Findings (filtered by SQLAlchemy `where` clauses) with their effective triage state,
     judged as of each finding's own day: `case_status`, `waiver_id`, `counted` (fails its
     check), `case_owner`, `case_note`, `first_seen`."""
-    stmt = select(Finding)
+    # findings and cases as plain rows (attribute access by column name, the values an ORM object
+    # holds), not ORM objects: a busy day has thousands of each, read only
+    stmt = select(*Finding.__table__.c)
     if where is not None:
         stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
     with db.session() as s:
-        found = list(s.exec(stmt).scalars())
+        found = s.execute(stmt).all()
         fps = sorted({f.fingerprint for f in found})
-        cases: dict[str, Case] = {}
+        cases: dict = {}
         for i in range(0, len(fps), 500):  # stay under SQLite's bound-parameter limit
             chunk = fps[i:i + 500]
-            cases.update({c.fingerprint: c for c in s.exec(select(Case).where(Case.fingerprint.in_(chunk))).scalars()})
+            cases.update({c.fingerprint: c for c in s.execute(
+                select(*Case.__table__.c).where(Case.fingerprint.in_(chunk))).all()})
         waivers = list(s.exec(select(Waiver).where(Waiver.revoked_at.is_(None))).scalars()) if found else []
     out = []
     for f in found:
         case = cases.get(f.fingerprint)
         status, waiver = effective_status(f, case, waivers)
         out.append({
-            **f.model_dump(),
+            **f._asdict(),
             "case_status": status,
             "waiver_id": waiver.id if waiver else None,
             "counted": status in ("open", "confirmed"),

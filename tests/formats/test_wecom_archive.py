@@ -375,3 +375,28 @@ def test_a_file_of_mostly_distinct_tolists_reads_them_as_lists_after_its_first_b
     assert res.rejects == [] and res.meta["slow_blocks"] == 0
     assert res.frame["recipients"].to_list() == [[s.strip() for s in t] for t in lists]
     assert seen[0] is True and seen[-1] is False and len(seen) > wa.parse_threads() + 2
+
+
+def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_lists():
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+
+    def flat_and_lines(lists):
+        records = [{k: v for k, v in {**GOOD, "msgid": f"m{i}", "tolist": t}.items() if v is not None}
+                   for i, t in enumerate(lists)]
+        data = "\n".join(json.dumps(r) for r in records).encode()
+        flat = wa.read_ndjson_block(Block(data, 1), pl.Schema({**wa.ENVELOPE_INT_TIMES, **wa.TOLIST_TEXT}))
+        return flat["tolist"], Block(data, 1).lines(strip=False)
+
+    cache = wa.TolistCache()
+    first = [["a", " b "], ["c"], None, ["a", " b "]]
+    decoded, distinct = wa._recipients(*flat_and_lines(first), cache)
+    assert distinct == 2 and decoded.to_list() == [["a", "b"], ["c"], [], ["a", "b"]]
+    assert len(cache.known[0]) == 2
+    second = [["c"], ["d"], ["a", " b "], None]  # two known, one new
+    decoded, distinct = wa._recipients(*flat_and_lines(second), cache)
+    assert distinct == 3 and decoded.to_list() == [["c"], ["d"], ["a", "b"], []]
+    assert decoded.equals(wa._recipients(*flat_and_lines(second))[0])  # as without the cache
+    assert len(cache.known[0]) == 3
+    # a known text does not excuse a new one that must go to the list reader
+    assert wa._recipients(*flat_and_lines([["c"], ["x\\y"]]), cache)[0] is None

@@ -19,6 +19,7 @@ content rules read one column whatever the msgtype. Structured URLs go to `urls`
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -179,39 +180,87 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
     return frame, rejects
 
 
-def _recipients(tolist: pl.Series, lines: pl.Series) -> tuple[pl.Series | None, int]:
+class TolistCache:
+    """The recipient lists a file's blocks decoded, by the text of their `tolist` array, shared by
+    the file's blocks (parsed in threads): a day's few hundred distinct lists recur in every
+    block, and a block then only casts its texts to an Enum of the known ones (one hash lookup a
+    row) instead of finding its distinct texts, decoding them and mapping each row to its own
+    (unique, replace_strict and a read_ndjson call: ~0.3 CPU s per million messages). Holds at
+    most `MAX_TEXTS` texts (a file of mostly distinct lists decodes them block by block)."""
+
+    MAX_TEXTS = 20_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # (texts, their lists stripped, an Enum of the texts or None when empty): replaced, never changed
+        self.known: tuple[pl.Series, pl.Series, pl.Enum | None] = (
+            pl.Series("t", [], S), pl.Series("l", [], pl.List(S)), None)
+
+    def add(self, texts: pl.Series, lists: pl.Series) -> None:
+        """Remember `texts` (distinct, not known when the caller looked) and their decoded lists."""
+        with self._lock:
+            known_texts, known_lists, _ = self.known
+            if len(known_texts) >= self.MAX_TEXTS:
+                return
+            fresh = ~texts.is_in(known_texts.implode())  # another block may have added some meanwhile
+            known_texts = pl.concat([known_texts, texts.filter(fresh).alias("t")])
+            known_lists = pl.concat([known_lists, lists.filter(fresh).alias("l")])
+            self.known = (known_texts, known_lists, pl.Enum(known_texts))
+
+
+def _codes(tolist: pl.Series, enum: pl.Enum | None) -> pl.Series:
+    """Each row's index among `enum`'s texts (UInt32), null for a text it lacks or no `tolist`."""
+    if enum is None:
+        return pl.repeat(None, len(tolist), dtype=pl.UInt32, eager=True)
+    return tolist.cast(enum, strict=False).to_physical().cast(pl.UInt32)
+
+
+def _recipients(tolist: pl.Series, lines: pl.Series,
+                cache: TolistCache | None = None) -> tuple[pl.Series | None, int]:
     """`recipients` (List[String], elements stripped, [] for a row without `tolist`) from the
     text the reader gave for each row's `tolist` array: each distinct text decoded once, by the
-    same reader reading it as a list, and gathered back. None when that might not give what the
-    list reader gives for the block's lines: a value that is not an array, a text holding a
-    backslash or one the reader cannot read back (it writes control characters unescaped), or a
-    line that may hold a string `tolist` beginning with `[` whose list read fails (the list
-    reader refuses the block)."""
-    distinct = tolist.drop_nulls().unique()
-    if not len(distinct):  # no row with `tolist`
+    same reader reading it as a list, and gathered back (texts the file's earlier blocks decoded
+    are taken from `cache`). None when that might not give what the list reader gives for the
+    block's lines: a value that is not an array, a text holding a backslash or one the reader
+    cannot read back (it writes control characters unescaped), or a line that may hold a string
+    `tolist` beginning with `[` whose list read fails (the list reader refuses the block). Also
+    the count of the block's distinct texts."""
+    cache = TolistCache() if cache is None else cache
+    known_texts, known_lists, enum = cache.known
+    codes = _codes(tolist, enum)
+    # known texts passed the checks below when first seen; a text decodes the same on its own
+    # (one line of its own), so only the new ones are checked and decoded
+    new = tolist.filter(codes.is_null()).drop_nulls().unique()
+    seen = codes.drop_nulls().to_numpy()
+    distinct = len(new) + (int(np.count_nonzero(np.bincount(seen))) if len(seen) else 0)
+    if not distinct:  # no row with `tolist`
         return pl.Series("_recipients", [[]], pl.List(S)).gather(pl.zeros(len(tolist), pl.UInt32, eager=True)), 0
     # the reader writes a backslash in a string as is (`a\\nb` comes back as a newline): any text
     # holding one (an escaped quote or newline, too) is left to the list reader
-    if not distinct.str.starts_with("[").all() or distinct.str.contains("\\", literal=True).any():
-        return None, len(distinct)
+    if not new.str.starts_with("[").all() or new.str.contains("\\", literal=True).any():
+        return None, distinct
     maybe_string = lines.str.contains(_STRING_BRACKET[0], literal=True)
     maybe_string = maybe_string | lines.str.contains(_STRING_BRACKET[1], literal=True)
     if maybe_string.any():
         try:
             pl.read_ndjson(lines.filter(maybe_string).str.join("")[0].encode(), schema={"tolist": pl.List(S)})
         except pl.exceptions.PolarsError:
-            return None, len(distinct)
-    wrapped = distinct.to_frame("t").select(pl.concat_str(pl.lit('{"tolist": '), "t", pl.lit("}")).str.join("\n"))
-    try:
-        decoded = pl.read_ndjson(wrapped.item().encode(), schema={"tolist": pl.List(S)})["tolist"]
-    except pl.exceptions.PolarsError:
-        return None, len(distinct)
-    if decoded.len() != distinct.len():
-        return None, len(distinct)
-    lists = pl.concat([decoded.list.eval(pl.element().str.strip_chars()), pl.Series([[]], dtype=pl.List(S))])
-    index = tolist.replace_strict(distinct, pl.int_range(len(distinct), dtype=pl.UInt32, eager=True),
-                                  return_dtype=pl.UInt32).fill_null(len(distinct))  # no `tolist`: []
-    return lists.gather(index).alias("_recipients"), len(distinct)
+            return None, distinct
+    if len(new):
+        wrapped = new.to_frame("t").select(pl.concat_str(pl.lit('{"tolist": '), "t", pl.lit("}")).str.join("\n"))
+        try:
+            decoded = pl.read_ndjson(wrapped.item().encode(), schema={"tolist": pl.List(S)})["tolist"]
+        except pl.exceptions.PolarsError:
+            return None, distinct
+        if decoded.len() != new.len():
+            return None, distinct
+        decoded = decoded.list.eval(pl.element().str.strip_chars())
+        cache.add(new, decoded)
+        known_texts = pl.concat([known_texts, new.alias("t")])
+        known_lists = pl.concat([known_lists, decoded.alias("l")])
+        codes = _codes(tolist, pl.Enum(known_texts))
+    lists = pl.concat([known_lists, pl.Series("l", [[]], dtype=pl.List(S))])
+    return lists.gather(codes.fill_null(len(known_texts))).alias("_recipients"), distinct
 
 
 def _fast_block(block: Block, file: str, tolist_text: bool = True,
@@ -232,7 +281,7 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
     if lines is None:
         return None
     if tolist_text:
-        recipients, distinct = _recipients(flat["tolist"], lines)
+        recipients, distinct = _recipients(flat["tolist"], lines, None if mode is None else mode.get("tolists"))
         if mode is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
             mode["tolist_text"] = False
         if recipients is None:
@@ -304,7 +353,7 @@ def _parsed_blocks(path: Path | str, file: str) -> Iterator[tuple[pl.DataFrame, 
         return
     blocks = chain((first, second), blocks)
     threads = parse_threads()
-    mode = {"tolist_text": True}  # shared by the file's blocks (a flag set by any thread)
+    mode = {"tolist_text": True, "tolists": TolistCache()}  # shared by the file's blocks (threads)
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(threads, thread_name_prefix="wecom-archive") as pool:
         try:

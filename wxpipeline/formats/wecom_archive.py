@@ -289,8 +289,9 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         flat = flat.with_columns(recipients)
     rich = lines.str.contains_any(_RICH_TOKENS)
     flat = flat.with_columns(rich.gather(flat["_line"]).alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S))
-    # SIMD searches over the lines: 4x cheaper than searching the block's bytes from Python
-    has_nul = any(lines.str.contains(nul, literal=True).any() for nul in (NUL_ESCAPE, "\x00"))
+    # the escape: a SIMD search over the lines (4x cheaper than searching the block's bytes from
+    # Python); a raw NUL byte: memchr over the block's bytes (3x cheaper than over the lines)
+    has_nul = b"\x00" in block.data or lines.str.contains(NUL_ESCAPE, literal=True).any()
     staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
     rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
     if len(rich_at):

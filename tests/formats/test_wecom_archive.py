@@ -348,7 +348,7 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
             assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [[odd]]
         return
     assert as_text[0].equals(as_list[0]) and as_text[1] == as_list[1]
-    decoded, _ = wa._recipients(flat["tolist"], Block(data, 1).lines(strip=False))
+    decoded, _ = wa.decode_recipients(flat["tolist"], Block(data, 1).lines(strip=False))
     assert (decoded is None) == (odd is not None)  # the odd ones are read again as lists
     if odd is None:
         assert as_text[0]["recipients"].to_list()[:9] == [
@@ -390,13 +390,13 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
 
     cache = wa.TolistCache()
     first = [["a", " b "], ["c"], None, ["a", " b "]]
-    decoded, distinct = wa._recipients(*flat_and_lines(first), cache)
+    decoded, distinct = wa.decode_recipients(*flat_and_lines(first), cache)
     assert distinct == 2 and decoded.to_list() == [["a", "b"], ["c"], [], ["a", "b"]]
     assert len(cache.known[0]) == 2
     second = [["c"], ["d"], ["a", " b "], None]  # two known, one new
-    decoded, distinct = wa._recipients(*flat_and_lines(second), cache)
+    decoded, distinct = wa.decode_recipients(*flat_and_lines(second), cache)
     assert distinct == 3 and decoded.to_list() == [["c"], ["d"], ["a", "b"], []]
-    assert decoded.equals(wa._recipients(*flat_and_lines(second))[0])  # as without the cache
+    assert decoded.equals(wa.decode_recipients(*flat_and_lines(second))[0])  # as without the cache
     assert len(cache.known[0]) == 3
     # a known text does not excuse a new one that must go to the list reader
-    assert wa._recipients(*flat_and_lines([["c"], ["x\\y"]]), cache)[0] is None
+    assert wa.decode_recipients(*flat_and_lines([["c"], ["x\\y"]]), cache)[0] is None

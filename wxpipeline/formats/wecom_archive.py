@@ -19,7 +19,6 @@ content rules read one column whatever the msgtype. Structured URLs go to `urls`
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +33,7 @@ from .common import ParseResult, Reject
 from .jsontools import (Block, as_int, block_lines, decode_json, epoch, needs_nonempty, nonempty, read_blocks,
                         read_ndjson_block)
 from .schemas import SCHEMAS
+from .wecom_recipients import DISTINCT_TOLISTS_MAX, TOLIST_TEXT, TolistCache, decode_recipients
 from .wecom_bodies import BODIES, body_field, given_text, rich_content
 
 S = pl.String
@@ -60,19 +60,6 @@ ENVELOPE = pl.Schema({
 # The reader refuses a block holding any other time (a float, a string, beyond int64): that block
 # is read again with the times as text, which is what `as_int` then parses.
 ENVELOPE_INT_TIMES = pl.Schema({**ENVELOPE, "msgtime": pl.Int64, "time": pl.Int64})
-# `tolist` read as the text of its JSON array (the reader writes it out again): decoding it as a
-# list was a third of the reader's cost (1M messages: 4.56 -> 4.02 CPU s), while a day holds few
-# distinct recipient lists (684 in a million generated messages), each decoded once
-# (`_recipients`). A block whose lists that cannot take is read again with `tolist` as a list.
-# When most lists are distinct the decoding costs more than the list reader (every list
-# distinct: +1.6 CPU s per million messages): once a block of a file has more distinct lists than
-# this share of its rows, the file's later blocks read `tolist` as a list.
-DISTINCT_TOLISTS_MAX = 0.2
-TOLIST_TEXT = {"tolist": S}
-# A `tolist` written as a JSON string is taken by the text reader as its content: one that begins
-# with `[` would pass for an array. Lines that can hold one (a string value beginning with `[`,
-# written plainly or escaped) have their `tolist` read as a list, as the list reader would.
-_STRING_BRACKET = ('"[', '"\\u005')
 _RICH = [b for b in BODIES if b != "text"]
 # A rich row's envelope is already read (with the same types): its full decode reads the bodies
 # only (decoding `tolist` again, a list, was half the cost of that decode).
@@ -105,7 +92,7 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
         recipients = pl.col("tolist").list.eval(pl.element().str.strip_chars())
         if flat["tolist"].null_count():  # a row without `tolist`: no recipients
             recipients = recipients.fill_null([])
-    else:  # decoded by the caller (`_recipients`)
+    else:  # decoded by the caller (`decode_recipients`)
         recipients = pl.col("_recipients")
     # `time`, `user` (switch records) and a missing msgtype are rare: a coalesce with a column
     # that is all null (or with nothing to fill) is skipped rather than copied
@@ -180,95 +167,12 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
     return frame, rejects
 
 
-class TolistCache:
-    """The recipient lists a file's blocks decoded, by the text of their `tolist` array, shared by
-    the file's blocks (parsed in threads): a day's few hundred distinct lists recur in every
-    block, and a block then only casts its texts to an Enum of the known ones (one hash lookup a
-    row) instead of finding its distinct texts, decoding them and mapping each row to its own
-    (unique, replace_strict and a read_ndjson call: ~0.3 CPU s per million messages). Holds at
-    most `MAX_TEXTS` texts (a file of mostly distinct lists decodes them block by block)."""
-
-    MAX_TEXTS = 20_000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # (texts, their lists stripped, an Enum of the texts or None when empty): replaced, never changed
-        self.known: tuple[pl.Series, pl.Series, pl.Enum | None] = (
-            pl.Series("t", [], S), pl.Series("l", [], pl.List(S)), None)
-
-    def add(self, texts: pl.Series, lists: pl.Series) -> None:
-        """Remember `texts` (distinct, not known when the caller looked) and their decoded lists."""
-        with self._lock:
-            known_texts, known_lists, _ = self.known
-            if len(known_texts) >= self.MAX_TEXTS:
-                return
-            fresh = ~texts.is_in(known_texts.implode())  # another block may have added some meanwhile
-            known_texts = pl.concat([known_texts, texts.filter(fresh).alias("t")])
-            known_lists = pl.concat([known_lists, lists.filter(fresh).alias("l")])
-            self.known = (known_texts, known_lists, pl.Enum(known_texts))
-
-
-def _codes(tolist: pl.Series, enum: pl.Enum | None) -> pl.Series:
-    """Each row's index among `enum`'s texts (UInt32), null for a text it lacks or no `tolist`."""
-    if enum is None:
-        return pl.repeat(None, len(tolist), dtype=pl.UInt32, eager=True)
-    return tolist.cast(enum, strict=False).to_physical().cast(pl.UInt32)
-
-
-def _recipients(tolist: pl.Series, lines: pl.Series,
-                cache: TolistCache | None = None) -> tuple[pl.Series | None, int]:
-    """`recipients` (List[String], elements stripped, [] for a row without `tolist`) from the
-    text the reader gave for each row's `tolist` array: each distinct text decoded once, by the
-    same reader reading it as a list, and gathered back (texts the file's earlier blocks decoded
-    are taken from `cache`). None when that might not give what the list reader gives for the
-    block's lines: a value that is not an array, a text holding a backslash or one the reader
-    cannot read back (it writes control characters unescaped), or a line that may hold a string
-    `tolist` beginning with `[` whose list read fails (the list reader refuses the block). Also
-    the count of the block's distinct texts."""
-    cache = TolistCache() if cache is None else cache
-    known_texts, known_lists, enum = cache.known
-    codes = _codes(tolist, enum)
-    # known texts passed the checks below when first seen; a text decodes the same on its own
-    # (one line of its own), so only the new ones are checked and decoded
-    new = tolist.filter(codes.is_null()).drop_nulls().unique()
-    seen = codes.drop_nulls().to_numpy()
-    distinct = len(new) + (int(np.count_nonzero(np.bincount(seen))) if len(seen) else 0)
-    if not distinct:  # no row with `tolist`
-        return pl.Series("_recipients", [[]], pl.List(S)).gather(pl.zeros(len(tolist), pl.UInt32, eager=True)), 0
-    # the reader writes a backslash in a string as is (`a\\nb` comes back as a newline): any text
-    # holding one (an escaped quote or newline, too) is left to the list reader
-    if not new.str.starts_with("[").all() or new.str.contains("\\", literal=True).any():
-        return None, distinct
-    maybe_string = lines.str.contains(_STRING_BRACKET[0], literal=True)
-    maybe_string = maybe_string | lines.str.contains(_STRING_BRACKET[1], literal=True)
-    if maybe_string.any():
-        try:
-            pl.read_ndjson(lines.filter(maybe_string).str.join("")[0].encode(), schema={"tolist": pl.List(S)})
-        except pl.exceptions.PolarsError:
-            return None, distinct
-    if len(new):
-        wrapped = new.to_frame("t").select(pl.concat_str(pl.lit('{"tolist": '), "t", pl.lit("}")).str.join("\n"))
-        try:
-            decoded = pl.read_ndjson(wrapped.item().encode(), schema={"tolist": pl.List(S)})["tolist"]
-        except pl.exceptions.PolarsError:
-            return None, distinct
-        if decoded.len() != new.len():
-            return None, distinct
-        decoded = decoded.list.eval(pl.element().str.strip_chars())
-        cache.add(new, decoded)
-        known_texts = pl.concat([known_texts, new.alias("t")])
-        known_lists = pl.concat([known_lists, decoded.alias("l")])
-        codes = _codes(tolist, pl.Enum(known_texts))
-    lists = pl.concat([known_lists, pl.Series("l", [[]], dtype=pl.List(S))])
-    return lists.gather(codes.fill_null(len(known_texts))).alias("_recipients"), distinct
-
-
 def _fast_block(block: Block, file: str, tolist_text: bool = True,
                 mode: dict | None = None) -> tuple[pl.DataFrame, list[Reject]] | None:
     """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
     rows carrying another body (a few percent of a day) are decoded in full from their lines.
     None if the block needs the line-isolating path. With `tolist_text`, `tolist` is read as
-    text and its distinct values decoded (`_recipients`); a block that cannot take that is read
+    text and its distinct values decoded (`decode_recipients`); a block that cannot take that is read
     again with it as a list. `mode["tolist_text"]` is cleared when the block's lists are mostly
     distinct (`DISTINCT_TOLISTS_MAX`)."""
     extra = TOLIST_TEXT if tolist_text else {}
@@ -281,7 +185,7 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
     if lines is None:
         return None
     if tolist_text:
-        recipients, distinct = _recipients(flat["tolist"], lines, None if mode is None else mode.get("tolists"))
+        recipients, distinct = decode_recipients(flat["tolist"], lines, None if mode is None else mode.get("tolists"))
         if mode is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
             mode["tolist_text"] = False
         if recipients is None:

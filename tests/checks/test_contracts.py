@@ -7,6 +7,7 @@ import polars as pl
 
 from wxpipeline.checks import contracts
 from wxpipeline.formats.schemas import SCHEMAS
+from wxpipeline.hashes import repeat_count, repeated_hashes
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -123,4 +124,6 @@ def test_a_repeated_compound_key_fails_with_its_rows_counted():
     r = contracts.validate("mp_signoffs", dup)
     got = {f["expectation"]: f["unexpected_count"] for f in r.failures}
     assert not r.passed and got == {"expect_compound_columns_to_be_unique": 2}
-    assert contracts._repeats(pl.Series([3, 1, 3, 2, 3], dtype=pl.UInt64)) == 2
+    three_times = pl.Series([3, 1, 3, 2, 3], dtype=pl.UInt64)
+    assert repeat_count(three_times) == 2 and repeated_hashes(three_times).to_list() == [3]
+    assert repeat_count(pl.Series([1, 2], dtype=pl.UInt64)) == 0 and repeated_hashes(pl.Series([], dtype=pl.UInt64)).len() == 0

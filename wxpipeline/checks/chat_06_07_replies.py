@@ -40,6 +40,7 @@ from wxpipeline.checks.chat_01_03_05_content import active_on
 from wxpipeline.times import day_bounds, fmt_ts
 from wxpipeline.checks.findings import evidence_json
 from wxpipeline.checks.registry import Params, clause
+from wxpipeline.hashes import repeated_hashes
 
 SOURCE = "关于公司微信使用管理规定"
 # A mention token ends at whitespace (incl. U+2005), another @, or punctuation no name holds.
@@ -107,12 +108,11 @@ def last_of_each(keys: pl.Series) -> pl.Series:
     second copy of the frame), decided on 64-bit hashes first: only the rows whose hash repeats
     (the real repeats, and a collision now and then) are compared as strings. A hash table of
     millions of ids grows past the CPU caches (superlinear: 0.24 s at 1M, 1.4 s at 4M); one of
-    integers stays several times cheaper; the repeated hashes are found by sorting them (polars'
-    multi-threaded sort: at 4M group records ~0.1 CPU s, against 0.3-0.65 for `is_duplicated`)."""
+    integers stays several times cheaper; the repeated hashes are found by sorting them
+    (`hashes.repeated_hashes`: at 4M group records ~0.1 CPU s, against 0.3-0.65 for `is_duplicated`)."""
     hashes = keys.hash(seed=0)
-    ordered = hashes.sort()
-    repeated = ordered.filter(ordered.shift(1).eq_missing(ordered).fill_null(False))
-    maybe = hashes.is_in(repeated.unique().implode()) if repeated.len() else pl.repeat(
+    repeated = repeated_hashes(hashes)
+    maybe = hashes.is_in(repeated.implode()) if repeated.len() else pl.repeat(
         False, hashes.len(), dtype=pl.Boolean, eager=True)
     idx = maybe.arg_true()
     if idx.len() == 0:

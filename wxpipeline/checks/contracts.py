@@ -18,6 +18,7 @@ from functools import lru_cache
 import polars as pl
 
 from wxpipeline.formats.schemas import SCHEMAS
+from wxpipeline.hashes import repeat_count
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
     semantics: nulls are not unexpected except for not-null, and a compound key is skipped only
     when all its values are missing. The aggregates are cheaper than the predicates, so a passing
     table pays only them. A key's aggregate is the list of its 64-bit hashes, counted by
-    `_repeats` (sorted, a hash equal to the one before it: 4M message ids ~0.3 CPU s, polars'
+    `hashes.repeat_count` (sorted, a hash equal to the one before it: 4M message ids ~0.3 CPU s, polars'
     `n_unique` of the hashes ~0.5): distinct hashes prove distinct keys; a repeated hash (a
     duplicate, or rarely a collision) makes `validate` flag the rows on the key itself, and
     only rows flagged there count."""
@@ -258,14 +259,6 @@ def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
         bad = pl.col(earlier).is_not_null() & pl.col(later).is_not_null() & (pl.col(later) < pl.col(earlier))
         out.append(("expect_column_pair_values_a_to_be_greater_than_b", f"{earlier},{later}", bad, bad.sum()))
     return out
-
-
-def _repeats(hashes: pl.Series) -> int:
-    """How many of `hashes` equal another one before them (0: all distinct), by sorting."""
-    import numpy as np
-
-    h = np.sort(hashes.to_numpy())
-    return int(np.count_nonzero(h[1:] == h[:-1]))
 
 
 def _ge_sample(lf: pl.LazyFrame, used: list[str], flags: pl.DataFrame, height: int) -> pl.DataFrame:
@@ -310,7 +303,7 @@ def validate(table: str, staged: pl.DataFrame | pl.LazyFrame) -> ContractResult:
     both = lf.select(*(q.alias(f"_x{i}") for i, (*_, q) in enumerate(exps)),
                      *(pl.col(col).gather_every(step).head(SAMPLE_ROWS).implode().alias(f"_s{j}")
                        for j, col in enumerate(sampled))).collect()
-    quick = [_repeats(both[f"_x{i}"][0]) if both.schema[f"_x{i}"] == pl.List(pl.UInt64) else both[f"_x{i}"][0]
+    quick = [repeat_count(both[f"_x{i}"][0]) if both.schema[f"_x{i}"] == pl.List(pl.UInt64) else both[f"_x{i}"][0]
              for i in range(len(exps))]
     even = pl.DataFrame([both[f"_s{j}"][0].alias(col) for j, col in enumerate(sampled)])
     failing = [i for i, n in enumerate(quick) if n]

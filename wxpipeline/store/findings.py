@@ -14,12 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select
 from wxpipeline.store.concurrency import domain_lock
 from wxpipeline.store.engine import now_utc
 from wxpipeline.store.tables import Case, CaseEvent, Finding, Judgement
-from wxpipeline.store.triage import reopen_reason
-
-
-# fingerprints looked up per statement: SQLite allows 32,766 parameters in one (999 before 3.32),
-# and a busy day can have more findings than that
-_IN_CHUNK = 500
+from wxpipeline.store.triage import cases_by_fingerprint, reopen_reason
 
 
 def _h(*parts: object) -> str:
@@ -120,12 +115,7 @@ def replace_partition(
             s.execute(insert(Finding), rows)
         # the cases as plain rows (read only; their first/last seen days updated below by one
         # executemany of the changed ones), not ORM objects the session would track and flush
-        cases: dict = {}
-        wanted = sorted(new_fps | set(old))
-        for i in range(0, len(wanted), _IN_CHUNK):  # SQLite bounds the parameters of one statement
-            chunk = wanted[i:i + _IN_CHUNK]
-            cases.update({c.fingerprint: c for c in s.execute(
-                select(*Case.__table__.c).where(Case.fingerprint.in_(chunk))).all()})
+        cases = cases_by_fingerprint(s, new_fps | set(old))
 
         # new cases and case events go in as one executemany each (in this order of events), not as
         # one ORM object per row: a busy day has thousands of findings

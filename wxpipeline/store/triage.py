@@ -113,6 +113,22 @@ def triage(db, domain: str, day: date) -> dict[str, list[dict]]:
     return out
 
 
+# fingerprints looked up per statement: SQLite allows 32,766 parameters in one (999 before 3.32),
+# and a busy day has more findings than that
+IN_CHUNK = 500
+
+
+def cases_by_fingerprint(session, fingerprints) -> dict:
+    """fingerprint -> its case as a plain row (read only: attribute access by column name, the
+    values an ORM object holds), looked up IN_CHUNK fingerprints per statement."""
+    wanted = sorted(fingerprints)
+    cases: dict = {}
+    for i in range(0, len(wanted), IN_CHUNK):
+        cases.update({c.fingerprint: c for c in session.execute(
+            select(*Case.__table__.c).where(Case.fingerprint.in_(wanted[i:i + IN_CHUNK]))).all()})
+    return cases
+
+
 def findings_status(db, where=None) -> list[dict]:
     """Findings (filtered by SQLAlchemy `where` clauses) with their effective triage state,
     judged as of each finding's own day: `case_status`, `waiver_id`, `counted` (fails its
@@ -124,12 +140,7 @@ def findings_status(db, where=None) -> list[dict]:
         stmt = stmt.where(*where) if isinstance(where, (list, tuple)) else stmt.where(where)
     with db.session() as s:
         found = s.execute(stmt).all()
-        fps = sorted({f.fingerprint for f in found})
-        cases: dict = {}
-        for i in range(0, len(fps), 500):  # stay under SQLite's bound-parameter limit
-            chunk = fps[i:i + 500]
-            cases.update({c.fingerprint: c for c in s.execute(
-                select(*Case.__table__.c).where(Case.fingerprint.in_(chunk))).all()})
+        cases = cases_by_fingerprint(s, {f.fingerprint for f in found})
         waivers = list(s.exec(select(Waiver).where(Waiver.revoked_at.is_(None))).scalars()) if found else []
     out = []
     for f in found:

@@ -10,6 +10,7 @@ import pytest
 
 from wxpipeline.formats.schemas import SCHEMAS
 from wxpipeline.formats.wecom_archive import SCHEMA, parse_wecom_archive
+from wxpipeline.formats.wecom_recipients import tolist_texts
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-exports"
 SH = ZoneInfo("Asia/Shanghai")
@@ -310,13 +311,14 @@ def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
     assert res.frame.row(0, named=True)["urls"] == ["http://e.cn"]
 
 
-# tolists the text path decodes (escapes, unicode, empty, absent, null, numbers, nested values,
-# padding) and ones it leaves to the list reader (a backslash, a control character, a NUL, a
-# string, a number, an object): each block must stage as the list reader alone stages it
+# tolists the text path decodes (escapes, unicode, empty, absent, null, numbers, padding, a NUL,
+# a backslash, a quote, a control character) and ones it leaves to the list reader (a string, a
+# number, an object, nested values, a `]` in a name, the key written twice, after a nested object
+# or with a space before its colon): each block must stage as the list reader alone stages it
 _TOLISTS = [["lisi"], [], [" a ", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "\u3000w\u3000"], None,
-            "absent", ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], [["n"], {"o": 1}], ["  "], [""]]
-_LEFT_TO_THE_LIST_READER = [["a\\nb"], ['x"y'], ["line\nbreak"], ["\x01"], ["li\u0000si"], "s", '["a"]', "[]", 5,
-                            {"k": 1}]
+            "absent", ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], ["  "], [""], ["a\\nb"], ['x"y'],
+            ["line\nbreak"], ["\x01"], ["li\u0000si"]]
+_LEFT_TO_THE_LIST_READER = ["s", '["a"]', "[]", 5, {"k": 1}, [["n"], {"o": 1}], ["a]b"], "twice", "nested", "spaced"]
 
 
 @pytest.mark.parametrize("odd", [None, *_LEFT_TO_THE_LIST_READER])
@@ -328,9 +330,16 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
         rec = {**GOOD, "msgid": f"m{i}"}
         if tolist == "absent":
             del rec["tolist"]
+        elif tolist in ("twice", "nested", "spaced"):
+            rec["tolist"] = ["lisi"]
         else:
             rec["tolist"] = tolist
-        return json.dumps(rec, ensure_ascii=i % 2 == 0)
+        line = json.dumps(rec, ensure_ascii=i % 2 == 0)
+        if tolist == "twice":  # the reader keeps one of them: which is its business
+            return line[:-1] + ', "tolist": ["wangwu"]}'
+        if tolist == "nested":  # an object before the key holding a key of the same name
+            return '{"extra": {"tolist": ["x"]}, ' + line[1:]
+        return line.replace('"tolist":', '"tolist" :') if tolist == "spaced" else line
 
     lines = [record(i, t) for i, t in enumerate(_TOLISTS * 2)]
     if odd is not None:
@@ -338,8 +347,7 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
     data = ("\n".join(lines)).encode()
     as_text = wa._fast_block(Block(data, 1), "f")
     as_list = wa._fast_block(Block(data, 1), "f", tolist_text=False)
-    flat = wa.read_ndjson_block(Block(data, 1), pl.Schema({**wa.ENVELOPE_INT_TIMES, **wa.TOLIST_TEXT}))
-    assert flat is not None  # the text reader takes every one of them
+    texts = tolist_texts(Block(data, 1).lines(strip=False))
     if as_list is None:  # the list reader refuses the block: so does the text path
         assert odd in ("s", '["a"]', "[]", 5, {"k": 1}) and as_text is None
         res = parse_wecom_archive(write(tmp_path, lines))
@@ -348,7 +356,7 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
             assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [[odd]]
         return
     assert as_text[0].equals(as_list[0]) and as_text[1] == as_list[1]
-    decoded, _ = wa.decode_recipients(flat["tolist"], Block(data, 1).lines(strip=False))
+    decoded = None if texts is None else wa.decode_recipients(texts)[0]
     assert (decoded is None) == (odd is not None)  # the odd ones are read again as lists
     if odd is None:
         assert as_text[0]["recipients"].to_list()[:9] == [
@@ -385,8 +393,7 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
         records = [{k: v for k, v in {**GOOD, "msgid": f"m{i}", "tolist": t}.items() if v is not None}
                    for i, t in enumerate(lists)]
         data = "\n".join(json.dumps(r) for r in records).encode()
-        flat = wa.read_ndjson_block(Block(data, 1), pl.Schema({**wa.ENVELOPE_INT_TIMES, **wa.TOLIST_TEXT}))
-        return flat["tolist"], Block(data, 1).lines(strip=False)
+        return (tolist_texts(Block(data, 1).lines(strip=False)),)
 
     cache = wa.TolistCache()
     first = [["a", " b "], ["c"], None, ["a", " b "]]
@@ -399,4 +406,4 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
     assert decoded.equals(wa.decode_recipients(*flat_and_lines(second))[0])  # as without the cache
     assert len(cache.known[0]) == 3
     # a known text does not excuse a new one that must go to the list reader
-    assert wa.decode_recipients(*flat_and_lines([["c"], ["x\\y"]]), cache)[0] is None
+    assert wa.decode_recipients(*flat_and_lines([["c"], ["x]y"]]), cache)[0] is None  # cut short at its `]`

@@ -33,7 +33,7 @@ from .common import ParseResult, Reject
 from .jsontools import (Block, as_int, block_lines, decode_json, epoch, needs_nonempty, nonempty, read_blocks,
                         read_ndjson_block)
 from .schemas import SCHEMAS
-from .wecom_recipients import DISTINCT_TOLISTS_MAX, TOLIST_TEXT, TolistCache, decode_recipients
+from .wecom_recipients import DISTINCT_TOLISTS_MAX, TolistCache, decode_recipients, tolist_texts
 from .wecom_bodies import BODIES, body_field, given_text, rich_content
 
 S = pl.String
@@ -60,6 +60,15 @@ ENVELOPE = pl.Schema({
 # The reader refuses a block holding any other time (a float, a string, beyond int64): that block
 # is read again with the times as text, which is what `as_int` then parses.
 ENVELOPE_INT_TIMES = pl.Schema({**ENVELOPE, "msgtime": pl.Int64, "time": pl.Int64})
+
+
+def _envelope(int_times: bool, tolist: bool) -> pl.Schema:
+    """The reader's schema: times as integers or as text, `tolist` as a list or not read (its
+    texts are then taken from the lines: `tolist_texts`)."""
+    schema = ENVELOPE_INT_TIMES if int_times else ENVELOPE
+    return schema if tolist else pl.Schema({c: t for c, t in schema.items() if c != "tolist"})
+
+
 _RICH = [b for b in BODIES if b != "text"]
 # A rich row's envelope is already read (with the same types): its full decode reads the bodies
 # only (decoding `tolist` again, a list, was half the cost of that decode).
@@ -88,7 +97,7 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
         return nonempty(pl.col(c)) if c in untrimmed else pl.col(c)
 
     action = given("action")
-    if flat.schema["tolist"] == pl.List(S):
+    if "tolist" in flat.columns:  # read as a list
         recipients = pl.col("tolist").list.eval(pl.element().str.strip_chars())
         if flat["tolist"].null_count():  # a row without `tolist`: no recipients
             recipients = recipients.fill_null([])
@@ -171,21 +180,24 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
                 mode: dict | None = None) -> tuple[pl.DataFrame, list[Reject]] | None:
     """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
     rows carrying another body (a few percent of a day) are decoded in full from their lines.
-    None if the block needs the line-isolating path. With `tolist_text`, `tolist` is read as
-    text and its distinct values decoded (`decode_recipients`); a block that cannot take that is read
-    again with it as a list. `mode["tolist_text"]` is cleared when the block's lists are mostly
-    distinct (`DISTINCT_TOLISTS_MAX`)."""
-    extra = TOLIST_TEXT if tolist_text else {}
-    flat = read_ndjson_block(block, pl.Schema({**ENVELOPE_INT_TIMES, **extra}))
+    None if the block needs the line-isolating path. With `tolist_text`, `tolist` is taken as
+    text from the lines (`tolist_texts`) and its distinct values decoded (`decode_recipients`); a
+    block that cannot take that is read again with it as a list. `mode["tolist_text"]` is cleared
+    when the block's lists are mostly distinct (`DISTINCT_TOLISTS_MAX`)."""
+    flat = read_ndjson_block(block, _envelope(True, not tolist_text))
     if flat is None:
-        flat = read_ndjson_block(block, pl.Schema({**ENVELOPE, **extra}))
+        flat = read_ndjson_block(block, _envelope(False, not tolist_text))
     if flat is None:
         return None
     lines = block.lines(strip=False)  # line endings removed only from the rows decoded in full
     if lines is None:
         return None
     if tolist_text:
-        recipients, distinct = decode_recipients(flat["tolist"], lines, None if mode is None else mode.get("tolists"))
+        texts = tolist_texts(lines)
+        if texts is not None and flat.height != len(texts):  # blank lines are no rows
+            texts = texts.gather(flat["_line"])
+        recipients, distinct = (None, 0) if texts is None else decode_recipients(
+            texts, None if mode is None else mode.get("tolists"))
         if mode is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
             mode["tolist_text"] = False
         if recipients is None:

@@ -189,7 +189,7 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         flat = read_ndjson_block(block, _envelope(False, not tolist_text))
     if flat is None:
         return None
-    lines = block.lines(strip=False)  # line endings removed only from the rows decoded in full
+    lines = block.lines(strip=False)  # line endings kept: JSON whitespace
     if lines is None:
         return None
     if tolist_text:
@@ -204,14 +204,16 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
             return _fast_block(block, file, tolist_text=False)
         flat = flat.with_columns(recipients)
     rich = lines.str.contains_any(_RICH_TOKENS)
-    flat = flat.with_columns(rich.gather(flat["_line"]).alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S))
+    if flat.height != len(rich):  # blank lines are no rows
+        rich = rich.gather(flat["_line"])
+    flat = flat.with_columns(rich.alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S))
     # the escape: a SIMD search over the lines (4x cheaper than searching the block's bytes from
     # Python); a raw NUL byte: memchr over the block's bytes (3x cheaper than over the lines)
     has_nul = b"\x00" in block.data or lines.str.contains(NUL_ESCAPE, literal=True).any()
     staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
     rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
     if len(rich_at):
-        raw = lines.gather(rich_at).str.strip_suffix("\n").str.strip_suffix("\r")
+        raw = lines.gather(rich_at)  # a line ending is JSON whitespace: not stripped (two copies)
         try:
             decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(BODIES_ONLY).alias("_j"))
         except pl.exceptions.PolarsError:

@@ -156,6 +156,19 @@ def test_undecodable_bytes_reject_only_their_line(tmp_path):
     assert [(r.line, r.reason.startswith("not UTF-8")) for r in res.rejects] == [(2, True)]
 
 
+def test_undecodable_bytes_in_a_body_the_reader_is_not_asked_for_reject_their_line(tmp_path):
+    # the fast path takes a block's bytes as UTF-8 without checking them once the reader took the
+    # block: the reader must refuse bytes that are not UTF-8 anywhere in a line
+    path = tmp_path / "bytes.jsonl"
+    good = json.dumps(GOOD, ensure_ascii=False).encode()
+    image = good.replace(b'"m1"', b'"m2"').replace(b'"text": {', b'"image": {"md5sum": "\xff\xfe"}, "text": {')
+    path.write_bytes(good + b"\n" + image + b"\n" + good.replace(b'"m1"', b'"m3"') + b"\n")
+    res = parse_wecom_archive(path)
+    assert res.meta["slow_blocks"] == 1
+    assert res.frame["msgid"].to_list() == ["m1", "m3"]
+    assert [(r.line, r.reason.startswith("not UTF-8")) for r in res.rejects] == [(2, True)]
+
+
 def test_blank_lines_keep_line_numbers_on_the_fast_path(tmp_path):
     lines = [json.dumps({**GOOD, "msgid": f"m{i}"}) if i % 3 else "  " for i in range(1, 10)]
     res = parse_wecom_archive(write(tmp_path, lines))

@@ -156,21 +156,28 @@ class Block:
             self._starts = np.concatenate(([0], nl + 1, [len(self.data) + 1])).astype(np.int64)
         return self._starts
 
-    def lines(self, index: np.ndarray | None = None, strip: bool = True) -> pl.Series | None:
+    def lines(self, index: np.ndarray | None = None, strip: bool = True, utf8: bool = False) -> pl.Series | None:
         """The lines (0-based indices into the block; all by default) as String, line endings
-        removed (kept with `strip=False`, which saves a copy); None if one of them is not UTF-8."""
+        removed (kept with `strip=False`, which saves a copy); None if one of them is not UTF-8.
+        `utf8`: the caller knows every byte of the block is UTF-8 (polars' NDJSON reader took it:
+        it refuses a block holding any other byte, in a value or key it was not asked for too), so
+        the bytes become strings without being checked again (~0.05-0.1 CPU s per million lines)."""
         starts = self.starts
         # each line keeps its "\n" inside the Arrow array (offsets must be contiguous): stripped below
         ends = np.append(starts[1:-1], len(self.data))
-        array = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), len(ends), [None, pa.py_buffer(np.append(starts[:1], ends)), pa.py_buffer(self.data)])
-        raw = pl.from_arrow(array)
-        if index is not None:
-            raw = raw.gather(index)
-        try:
-            text = raw.cast(pl.String)
-        except pl.exceptions.PolarsError:
-            return None
+        buffers = [None, pa.py_buffer(np.append(starts[:1], ends)), pa.py_buffer(self.data)]
+        if utf8:
+            text = pl.from_arrow(pa.LargeStringArray.from_buffers(len(ends), *buffers[1:]))
+            if index is not None:
+                text = text.gather(index)
+        else:
+            raw = pl.from_arrow(pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends), buffers))
+            if index is not None:
+                raw = raw.gather(index)
+            try:
+                text = raw.cast(pl.String)
+            except pl.exceptions.PolarsError:
+                return None
         return text.str.strip_suffix("\n").str.strip_suffix("\r") if strip else text
 
 
@@ -187,9 +194,7 @@ def read_ndjson_block(block: Block, schema: pl.Schema) -> pl.DataFrame | None:
     if frame.height == count:
         index = pl.int_range(count, dtype=pl.Int64)
     else:  # the reader skips blank lines: number the non-blank ones (rare: blocks holding blanks)
-        lines = block.lines()
-        if lines is None:
-            return None
+        lines = block.lines(utf8=True)
         kept = lines.str.strip_chars() != ""
         if int(kept.sum()) != frame.height:
             return None

@@ -189,9 +189,7 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         flat = read_ndjson_block(block, _envelope(False, not tolist_text))
     if flat is None:
         return None
-    lines = block.lines(strip=False)  # line endings kept: JSON whitespace
-    if lines is None:
-        return None
+    lines = block.lines(strip=False, utf8=True)  # the reader took the block; line endings are JSON whitespace
     if tolist_text:
         texts = tolist_texts(lines)
         if texts is not None and flat.height != len(texts):  # blank lines are no rows

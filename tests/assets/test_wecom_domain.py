@@ -92,10 +92,11 @@ def test_rerun_is_idempotent(env):
 def test_broken_contract_blocks_the_timeline(env, monkeypatch):
     from wxpipeline.checks import contracts
 
+    stage(wecom_assets, "2026-10-11", "2026-10-13")  # the days around, staged under the real contract
     c = contracts.CONTRACTS["wecom_group_members"]
     monkeypatch.setitem(contracts.CONTRACTS, "wecom_group_members",
                         contracts.Contract(c.table, c.schema, value_sets={"userid": ("nobody",)}))
-    result = materialize("2026-10-12")
+    result = materialize_day([*wecom_assets, *wecom_checks], "2026-10-12")
     evals = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evals["wecom_group_members_contract"] is False
     done = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}

@@ -122,6 +122,7 @@ class DayRows:
     how: str = "polars"  # for the step's metadata: "copy", "row groups" or "polars"
     # (cache file, row group, the group's surviving rows or None: all of them), in file order
     groups: list[tuple[CacheFile, int, np.ndarray | None]] = field(default_factory=list)
+    written: Path | None = None  # the staged file, once `StagedStore.write` wrote it (the contract reads it)
 
     def write(self, path: Path) -> None:
         if self.copy_of is not None:

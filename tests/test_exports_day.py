@@ -8,11 +8,21 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from wxpipeline.resources.exports import ExportsFolder
 
 HEADER = "entry_id,employee_id,paid_at,amount,transaction_id,counterparty,purpose\n"
 DAY = date(2026, 9, 22)
+
+
+@pytest.fixture(autouse=True)
+def no_small_day_path(monkeypatch):
+    """These days are tiny; the ways a big day is written are what is tested here (a small day is
+    written by polars in one piece: `test_a_small_day_is_written_whole_by_polars`)."""
+    from wxpipeline.resources import day_files
+
+    monkeypatch.setattr(day_files, "SMALL_DAY_ROWS", 0)
 
 
 def _folder(tmp_path: Path, files: dict[str, str]) -> ExportsFolder:
@@ -100,6 +110,24 @@ def test_a_corrected_re_export_is_not_copied_over(tmp_path):
     repeated = _folder(tmp_path / "r", {"a.csv": day_file + "L1,E0001,2026-09-22 09:00:00,12.00,T1,京东,重发\n"})
     day, how = _staged(repeated, tmp_path / "r")
     assert how == "row groups" and day["purpose"].to_list() == ["文具", "重发"]
+
+
+def test_a_small_day_is_written_whole_by_polars(tmp_path, monkeypatch):
+    """Below SMALL_DAY_ROWS a day that is not one whole cache file is collected and written by
+    polars: the same rows as the row groups' way (a corrected re-export, a key repeated)."""
+    from wxpipeline.resources import day_files
+
+    files = {"a.csv": "L1,E0001,2026-09-22 09:00:00,10.00,T1,京东,文具\nL2,E0001,2026-09-22 10:00:00,20.00,T2,京东,\n"
+                      "L9,E0001,2026-09-23 10:00:00,90.00,T9,京东,次日\n",
+             "b.csv": "L1,E0001,2026-09-22 09:00:00,11.00,T1,京东,更正\n"}
+    by_groups, how = _staged(_folder(tmp_path / "g", files), tmp_path / "g")
+    assert how == "row groups"
+    monkeypatch.setattr(day_files, "SMALL_DAY_ROWS", 20_000)
+    small, how = _staged(_folder(tmp_path / "s", files), tmp_path / "s")
+    same = [c for c in small.columns if c != "source_file"]  # the two folders' paths differ
+    assert how == "polars" and small.select(same).equals(by_groups.select(same))
+    assert small["entry_id"].to_list() == ["L2", "L1"] and small["purpose"].to_list()[1] == "更正"
+    assert _staged(_folder(tmp_path / "s", files), tmp_path / "s", date(2026, 9, 20))[0].height == 0
 
 
 def test_a_day_archive_file_of_several_row_groups_is_copied(tmp_path, monkeypatch):

@@ -79,9 +79,10 @@ def test_ledger_side_lands_on_its_own_day(env):
 def test_broken_contract_blocks_findings(env, monkeypatch):
     from wxpipeline.checks import contracts
 
+    stage([*reference_assets, *payments_assets], "2026-09-23", "2026-09-24")  # under the real contract
     bad = contracts.Contract("pay_bills", contracts.CONTRACTS["pay_bills"].schema, ranges={"amount": (0, 100)})
     monkeypatch.setitem(contracts.CONTRACTS, "pay_bills", bad)
-    result = materialize("2026-09-22")
+    result = materialize_day([*reference_assets, *payments_assets, *reference_checks, *payments_checks], "2026-09-22")
     evals = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evals["pay_bills_contract"] is False
     mats = {m.asset_key.path[-1] for m in result.get_asset_materialization_events() if True for m in [m.event_specific_data.materialization]}

@@ -39,6 +39,11 @@ def test_day_stages_every_valid_record_once_and_quarantines_bad_lines(env):
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {"wecom_messages_contract": True, "wecom_groups_contract": True,
                       "wecom_group_members_contract": True, "wecom_group_events_contract": True}
+    # evaluated in the table's own step (no step per contract), against the staged file it wrote
+    ev = next(e for e in result.get_asset_check_evaluations() if e.check_name == "wecom_messages_contract")
+    assert ev.metadata["rows"].value == 6 and ev.metadata["seconds"].value >= 0
+    steps = {e.step_key for e in result.all_events if e.is_step_success}
+    assert "wecom_messages" in steps and not any(s.endswith("_contract") for s in steps)
     msgs = staged("wecom_messages", "2026-10-12")
     assert sorted(msgs["msgid"]) == ["M1", "M2", "M3", "M4", "M5", "M8"]  # M3..M5, M8 re-sent: once
     text = dict(zip(msgs["msgid"], msgs["text"]))
@@ -92,10 +97,11 @@ def test_rerun_is_idempotent(env):
 def test_broken_contract_blocks_the_timeline(env, monkeypatch):
     from wxpipeline.checks import contracts
 
+    stage(wecom_assets, "2026-10-11", "2026-10-13")  # the days around, staged under the real contract
     c = contracts.CONTRACTS["wecom_group_members"]
     monkeypatch.setitem(contracts.CONTRACTS, "wecom_group_members",
                         contracts.Contract(c.table, c.schema, value_sets={"userid": ("nobody",)}))
-    result = materialize("2026-10-12")
+    result = materialize_day([*wecom_assets, *wecom_checks], "2026-10-12")
     evals = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evals["wecom_group_members_contract"] is False
     done = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}

@@ -93,14 +93,13 @@ def test_ge_sees_an_even_sample_of_a_clean_day(monkeypatch):
     """The sample is read in the same pass as the aggregates: every (rows // SAMPLE_ROWS)-th row
     of the columns the contract names, at most SAMPLE_ROWS of them."""
     seen = []
-    real = contracts._batch_definition()
+    real = contracts._ge_validate
 
-    class Recording:
-        def get_batch(self, batch_parameters):
-            seen.append(batch_parameters["dataframe"])
-            return real.get_batch(batch_parameters=batch_parameters)
+    def recording(c, pdf, result_format):
+        seen.append(pdf)
+        return real(c, pdf, result_format)
 
-    monkeypatch.setattr(contracts, "_batch_definition", lambda: Recording())
+    monkeypatch.setattr(contracts, "_ge_validate", recording)
     df = messages(20_003)
     assert contracts.validate("wecom_messages", df.lazy()).passed
     assert len(seen) == 1 and list(seen[0].columns) == ["msgid", "action", "sent_at", "msgtype"]

@@ -60,6 +60,8 @@ class StagedStore:
                 df.write_parquet(tmp, compression_level=1)
             os.chmod(tmp, file_mode())
             os.replace(tmp, p)
+            if isinstance(df, DayRows):
+                df.written = p
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

@@ -131,7 +131,7 @@ def kept_messages(messages: pl.DataFrame, *, text_test: pl.Expr, record_test: pl
     texts = pl.DataFrame({"_key": keys.filter(first), "_text": part["text"].filter(first)})
     texts = texts.with_columns(normalise(texts["_text"]).alias("text_norm")).with_columns(text_test.alias("_keep"))
     # each row's text and verdict by its key: the key alone joined (joining every column of the
-    # slice cost ~0.2 CPU s of a 4M-message day's ~0.6), the columns then filtered once and the
+    # slice cost ~0.2 CPU s of a 4M-message day's ~0.6-0.8), the columns then filtered once and the
     # normalised text joined to the kept rows only (a tenth of a busy day)
     per_row = keys.alias("_key").to_frame().join(texts.select("_key", "_text", "_keep"), on="_key", how="left",
                                                  maintain_order="left")

@@ -234,7 +234,7 @@ COPY_ROWS = 20_000
 
 # The codec of the row groups encoded here (copied ones keep the cache's): LZ4_RAW. A busy day's
 # staged file is read again by its contract, by the chat rules (a slice at a time) and by the next
-# days' look-backs. Against zstd level 1 (4M-message day, load ~4-6): encoding 0.60 -> 0.52 CPU s
+# days' look-backs. Against zstd level 1 (4M-message day, load ~4): encoding 0.60 -> 0.52 CPU s
 # per million rows; the whole 4M file read by its contract 0.57-0.73 -> 0.42-0.45 CPU s and in
 # the chat rules' slices 0.45-0.55 -> 0.30-0.35; the staged file 110 -> 167 MB.
 ENCODED_CODEC = "lz4"

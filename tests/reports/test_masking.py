@@ -27,3 +27,35 @@ def test_evidence_text_is_readable():
     # labelled Chinese fields (reports/evidence.py); an unlabelled key shows as 其他, never by name
     assert evidence_text('{"reason": "非工作日", "is_workday": false, "x": null}') == "原因 非工作日；工作日 否；其他 无"
     assert evidence_text("not json 13812345678") == "not json *******5678"
+
+
+def test_texts_without_a_long_number_skip_the_patterns_and_nothing_changes():
+    """`mask_text` runs its patterns only on a text holding eleven digits or more at most one
+    whitespace or `-` apart: on texts built from digits, separators and letters, the same output
+    as running every pattern on any text with a digit (the gate's near misses: ten digits, a
+    double separator, a `+86` prefix, a full-width digit)."""
+    import random
+    import re
+
+    from wxpipeline.reports import masking as M
+
+    def card(m) -> str:
+        digits = re.sub(r"\D", "", m.group())
+        return M.mask_digits(m.group()) if 16 <= len(digits) <= 19 and M._luhn_ok(digits) else m.group()
+
+    def every_pattern(text: str) -> str:
+        text = M._RESIDENT_ID.sub(lambda m: M.mask_digits(m.group()), text)
+        text = M._MOBILE.sub(lambda m: M.mask_digits(m.group()), text)
+        return M._CARD.sub(card, text)
+
+    rng = random.Random(16)
+    pieces = [*"0123456789" * 3, "13", "13", "18", " ", "-", "  ", "--", "X", "+86", "１", "\u3000", "电话",
+              ":", "a"]
+    texts = ["1381234567", "138 1234 5678", "138  1234 5678", "+86 1381234567", "13８12345678",
+             "6222 0212 3456 7890 128", "11010519491231002X", "2026-10-12 10:00:00 计数 12345"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(5000)]
+    masked = 0
+    for text in texts:
+        assert M.mask_text(text) == every_pattern(text), text
+        masked += M.mask_text(text) != text
+    assert masked > 50  # the generated texts do hold numbers to mask (100 of them)

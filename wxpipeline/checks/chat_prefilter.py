@@ -130,7 +130,13 @@ def kept_messages(messages: pl.DataFrame, *, text_test: pl.Expr, record_test: pl
     first = keys.is_first_distinct()
     texts = pl.DataFrame({"_key": keys.filter(first), "_text": part["text"].filter(first)})
     texts = texts.with_columns(normalise(texts["_text"]).alias("text_norm")).with_columns(text_test.alias("_keep"))
-    rows = part.with_columns(keys.alias("_key")).join(texts, on="_key", how="left", maintain_order="left")
-    if rows["_text"].ne_missing(rows["text"]).any():  # a hash collision: the exact path
+    # each row's text and verdict by its key: the key alone joined (joining every column of the
+    # slice cost ~0.2 CPU s of a 4M-message day's ~0.6-0.8), the columns then filtered once and the
+    # normalised text joined to the kept rows only (a tenth of a busy day)
+    per_row = keys.alias("_key").to_frame().join(texts.select("_key", "_text", "_keep"), on="_key", how="left",
+                                                 maintain_order="left")
+    if per_row["_text"].ne_missing(part["text"]).any():  # a hash collision: the exact path
         return kept_messages(messages, text_test=text_test, record_test=record_test, distinct=False)
-    return rows.filter(pl.col("_keep") | record_test).drop("_key", "_text", "_keep")
+    keep = per_row["_keep"] | part.select(record_test.alias("_record")).to_series()
+    kept = part.with_columns(keys.alias("_key")).filter(keep)
+    return kept.join(texts.select("_key", "text_norm"), on="_key", how="left", maintain_order="left").drop("_key")

@@ -239,6 +239,16 @@ COPY_ROWS = 20_000
 SMALL_DAY_ROWS = 20_000
 
 
+# The codec of the row groups encoded here (copied ones keep the cache's): LZ4_RAW. A busy day's
+# staged file is read again by its contract, by the chat rules (a slice at a time) and by the next
+# days' look-backs. Against zstd level 1, the whole 4M-message staged file rewritten each way (load
+# ~4): read by the contract 0.57-0.73 -> 0.42-0.45 CPU s, in the chat rules' slices 0.45-0.55 ->
+# 0.30-0.35; encoding alone, one thread, 0.60 -> 0.52 CPU s per million rows (in the whole write
+# at load 7-10 that gain was within the noise); the staged file 110 -> 167 MB. Back to zstd:
+# {"compression": "zstd", "compression_level": 1}.
+ENCODED_COMPRESSION: dict = {"compression": "lz4"}
+
+
 def encode_threads() -> int:
     """Threads that encode a staged day's row groups at once: polars' pool size (the cores this
     process may use; POLARS_MAX_THREADS sets it)."""
@@ -257,8 +267,8 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
     writes one file on one thread). The string columns every touched cache file stored with
     dictionaries are read as Arrow dictionaries and written through with them (the writer
     writes their indices; a group's rows keep its dictionary), so no string is decoded, hashed
-    or re-encoded; zstd level 1 and statistics only where every cache file has them (for the
-    archive the time column, which staged readers prune on, and the key). The file's Arrow
+    or re-encoded; LZ4 (`ENCODED_COMPRESSION`) and statistics only where every cache file has
+    them (for the archive the time column, which staged readers prune on, and the key). The file's Arrow
     schema is the one polars writes for `schema`, so readers see the same column types as from
     a polars-written file."""
     import threading
@@ -290,7 +300,7 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
 
     def parquet_file(table) -> pa.Buffer:
         sink = pa.BufferOutputStream()
-        with pq.ParquetWriter(sink, target, compression="zstd", compression_level=1,
+        with pq.ParquetWriter(sink, target, **ENCODED_COMPRESSION,
                               use_dictionary=dictionary or False, write_statistics=statistics or False,
                               store_schema=False) as writer:
             if table is None:

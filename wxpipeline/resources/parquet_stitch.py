@@ -12,6 +12,7 @@ kept as read, only the offsets rewritten).
 
 from __future__ import annotations
 
+import gc
 import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -156,7 +157,17 @@ def _struct(s: Struct, out: bytearray) -> None:
 
 
 def decode(footer: bytes) -> Struct:
-    return _Reader(footer).struct()
+    """The footer's Thrift, with the cyclic garbage collector paused: a busy day's cache footer
+    decodes into ~10^5 small acyclic objects, whose allocation set off full collections of the
+    process's heap (a Dagster process, ~250k objects: a 4M-message day's footer 0.05 s without
+    them, 0.06-0.21 s with them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Reader(footer).struct()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def encode(meta: Struct) -> bytes:

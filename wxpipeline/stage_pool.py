@@ -9,8 +9,10 @@ executes the others; every day still has its own `stage_day` run in the same Dag
 nothing is judged before every stage run of the period has ended.
 
 The helper is started first thing (`StagePool()`), so that its imports (Dagster, Great
-Expectations: ~4 s of CPU) overlap the exports read of this process; it builds the definitions
-only once it is given the runs (`start`), after this process recorded the partitions' start.
+Expectations: ~4 s of CPU) overlap the exports read of this process; then it takes its share of
+that read (`read_exports`: the largest files, this process the smallest), and it builds the
+definitions only once it is given the runs (`start`), after this process recorded the
+partitions' start.
 Both processes then take the next run from a shared counter until none is left (the helper
 begins while this process executes the reference run). A run the helper took and did not
 report (it died) is executed here afterwards; the failures and blocked contracts of its runs

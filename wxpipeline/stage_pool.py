@@ -96,13 +96,13 @@ def _create_instance() -> None:
         pass
 
 
-def _claim_file(claims, from_top: bool, keep_last: bool = False) -> int | None:
+def _claim_file(claims, from_top: bool) -> int | None:
     """The next export file to parse: `claims` is [next from the bottom, end of the unclaimed
-    files, index the helper is parsing or -1, number of files]. The parent takes them smallest first, the helper
-    largest first; with `keep_last` the parent leaves the largest file to the helper."""
+    files, index the helper is parsing or -1]. The parent takes them smallest first, the helper
+    largest first."""
     with claims.get_lock():
         lo, hi = claims[0], claims[1]
-        if lo >= hi or (keep_last and hi - lo == 1 and hi == claims[3]):
+        if lo >= hi:
             return None
         if from_top:
             claims[1] = claims[2] = hi - 1
@@ -184,8 +184,8 @@ class StagePool:
 
         ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of this one's threads or connections
         self._runs_queue, self._done, self._counter = ctx.Queue(), ctx.Queue(), ctx.Value("i", 0)
-        # the exports read shared with the helper (`read_exports`): [bottom, top, helper's file, file count]
-        self._files_queue, self._claims = ctx.Queue(), ctx.Array("i", [0, 0, -1, 0])
+        # the exports read shared with the helper (`read_exports`): [bottom, top, helper's file]
+        self._files_queue, self._claims = ctx.Queue(), ctx.Array("i", [0, 0, -1])
         # daemonic: ended with this process, never left behind
         self.proc = ctx.Process(target=_helper, args=(self._runs_queue, self._done, self._counter,
                                                       self._files_queue, self._claims),
@@ -197,9 +197,11 @@ class StagePool:
         processes: this one from the smallest file up, the helper (once imported) from the
         largest down, so that a big archive file's parse, which leaves part of the second core
         idle, overlaps the small files' parse, and this process imports Great Expectations and
-        Dagster (which it needs for its runs) while the helper parses the largest file. The
-        inventory is then read from the cache as before (a file the helper could not parse is
-        parsed here again, and its errors are reported as without the helper)."""
+        Dagster (which it needs for its runs) and creates the Dagster instance while the helper
+        parses the largest file. When the helper is still importing as this process reaches the
+        largest file, this process parses it, as without the helper. The inventory is then read from the cache
+        as before (a file the helper could not parse is parsed here again, and its errors are
+        reported as without the helper)."""
         from wxpipeline import arrival
 
         files_queue = getattr(self, "_files_queue", None)
@@ -208,26 +210,15 @@ class StagePool:
         listed = arrival.list_files(exports)
         order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in arrival.smallest_first(listed)]
         with self._claims.get_lock():
-            self._claims[0], self._claims[1], self._claims[2], self._claims[3] = 0, len(order), -1, len(order)
+            self._claims[0], self._claims[1], self._claims[2] = 0, len(order), -1
         self._send_files(order)
-        while (i := _claim_file(self._claims, from_top=False, keep_last=self.proc.is_alive())) is not None:
+        while (i := _claim_file(self._claims, from_top=False)) is not None:
             for kind, path in order[i][1]:
                 arrival.file_info(exports, kind, Path(path))
-        if self._claims[2] != -1 or self._claims[0] < self._claims[1]:
-            import_for_runs()  # needed for this process's runs anyway: while the helper parses
-            if self._claims[2] != -1:
-                _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
-        while self.proc.is_alive():
-            with self._claims.get_lock():
-                left = self._claims[0] < self._claims[1]
-                parsing = self._claims[2] != -1
-            if left:  # the helper never got to it (still importing): parsed here
-                if (i := _claim_file(self._claims, from_top=False)) is not None:
-                    for kind, path in order[i][1]:
-                        arrival.file_info(exports, kind, Path(path))
-                continue
-            if not parsing:
-                break
+        if self._claims[2] != -1 and self.proc.is_alive():  # the helper parses a (big) file
+            import_for_runs()  # needed for this process's runs anyway
+            _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
+        while self._claims[2] != -1 and self.proc.is_alive():
             time.sleep(0.02)
         return arrival.inventory(exports)  # from the cache; a file left unparsed is parsed now
 

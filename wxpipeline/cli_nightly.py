@@ -114,7 +114,8 @@ def _run_period(args, days: list[date], pool) -> int:
 
     t_read = time.monotonic()
     inv = pool.read_exports(exports_folder())  # parses every new or changed file (parse cache), in both processes
-    print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
+    print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached"
+          f"{getattr(pool, 'read_note', '')})", flush=True)
     # the period and the days before/after it that its rules read (sign-offs before a publish day,
     # membership history ...): the daily partitions must reach back to the first of those days
     # holding records, or an early day would be judged without them. Before the definitions are built.

@@ -170,6 +170,7 @@ class StagePool:
         self.runs: list[tuple[str, str, list[str] | None]] = []
         self._sent = self._files_sent = False
         self.busy: float | None = None  # cores the other processes kept busy at the start
+        self.read_note = ""  # how `read_exports` shared the read, for its progress line
         cores = os.cpu_count() or 1
         # a second process pays ~5 CPU s of imports and helps only on a free core: measured at
         # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
@@ -216,6 +217,7 @@ class StagePool:
             for kind, path in order[i][1]:
                 arrival.file_info(exports, kind, Path(path))
         if self._claims[2] != -1 and self.proc.is_alive():  # the helper parses a (big) file
+            self.read_note = "; the helper parsed the largest, Dagster imported here meanwhile"
             import_for_runs()  # needed for this process's runs anyway
             _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
         while self._claims[2] != -1 and self.proc.is_alive():

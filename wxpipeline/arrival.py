@@ -147,10 +147,10 @@ def _holds_an_export(root: Path) -> bool:
 
 def inventory(exports) -> dict[str, list[FileInfo]]:
     """relative path -> what each kind reads from it, for every export file now in the folder
-    (in `list_files` order). Files are read smallest first: on a cold cache the small files are
-    parsed on one core while the stage helper process imports on the other (`stage_pool`), and
-    a big archive file, whose parse uses both cores, comes once the helper is ready. The kinds
-    reading one file are read one after the other (a group snapshot is decoded once for both)."""
+    (in `list_files` order). Files are read smallest first; `wxpipeline run` and `nightly` have
+    them parsed by two processes first (`StagePool.read_exports`: the stage helper takes the
+    largest) and then read this from the cache. The kinds reading one file are read one after
+    the other (a group snapshot is decoded once for both)."""
     listed = list_files(exports)
     infos = {rel: [file_info(exports, k, p) for k, p in listed[rel]] for rel in smallest_first(listed)}
     return {rel: infos[rel] for rel in listed}

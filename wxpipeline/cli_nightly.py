@@ -113,8 +113,9 @@ def _run_period(args, days: list[date], pool) -> int:
     from wxpipeline.settings import record_partitions_start
 
     t_read = time.monotonic()
-    inv = arrival.inventory(exports_folder())  # parses every new or changed file (parse cache)
-    print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached)", flush=True)
+    inv = pool.read_exports(exports_folder())  # parses every new or changed file (parse cache), in both processes
+    print(f"exports read in {time.monotonic() - t_read:.1f}s (files parsed once, then cached"
+          f"{getattr(pool, 'read_note', '')})", flush=True)
     # the period and the days before/after it that its rules read (sign-offs before a publish day,
     # membership history ...): the daily partitions must reach back to the first of those days
     # holding records, or an early day would be judged without them. Before the definitions are built.
@@ -187,7 +188,7 @@ def _night(args, day: date, pool) -> int:
 
     first = date.fromisoformat(settings().partitions_start)
     old = nightly.load_state()
-    inv = arrival.inventory(exports_folder())
+    inv = pool.read_exports(exports_folder())  # the changed files parsed in both processes
     new = arrival.manifest(inv)
     changes = arrival.diff(old, new)
     policy = load_policy(settings().policy or None)

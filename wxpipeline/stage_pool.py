@@ -9,8 +9,10 @@ executes the others; every day still has its own `stage_day` run in the same Dag
 nothing is judged before every stage run of the period has ended.
 
 The helper is started first thing (`StagePool()`), so that its imports (Dagster, Great
-Expectations: ~4 s of CPU) overlap the exports read of this process; it builds the definitions
-only once it is given the runs (`start`), after this process recorded the partitions' start.
+Expectations: ~4 s of CPU) overlap the exports read of this process; then it takes its share of
+that read (`read_exports`: the largest files, this process the smallest), and it builds the
+definitions only once it is given the runs (`start`), after this process recorded the
+partitions' start.
 Both processes then take the next run from a shared counter until none is left (the helper
 begins while this process executes the reference run). A run the helper took and did not
 report (it died) is executed here afterwards; the failures and blocked contracts of its runs
@@ -30,6 +32,8 @@ from __future__ import annotations
 import os
 import queue
 import sys
+import time
+from pathlib import Path
 
 MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4-5 CPU s of imports)
 BUSY_MARGIN = 0.5  # no helper when the other processes keep more busy than the cores less this
@@ -69,17 +73,74 @@ def _claim(counter, total: int) -> int | None:
         return i
 
 
-def _helper(runs_queue, done, counter) -> None:
-    """The helper process: imports, waits for the runs, executes those it claims."""
+def import_for_runs() -> None:
+    """Great Expectations and Dagster imported and adjusted for executing runs (~4 CPU s; idempotent)."""
     from wxpipeline.ge_imports import defer_unused_ge_imports
 
     defer_unused_ge_imports()
     from wxpipeline.checks import contracts
 
-    contracts._batch_definition()  # imports Great Expectations (~3 s) while the parent reads the exports
+    contracts._batch_definition()  # imports Great Expectations (~2-3 s)
     from wxpipeline import cli_nightly
 
     cli_nightly.prepare_dagster()  # and Dagster: only our definitions are left for when the runs come
+
+
+def _create_instance() -> None:
+    """The persistent Dagster instance opened once and closed: on a fresh home its SQLite storages
+    are created now (~0.4 CPU s, ~2 s of fsyncs), not when both processes open it before their
+    first run; on an existing home this costs ~0.1 s."""
+    from wxpipeline.settings import open_dagster_instance
+
+    with open_dagster_instance():
+        pass
+
+
+def _claim_file(claims, from_top: bool) -> int | None:
+    """The next export file to parse: `claims` is [next from the bottom, end of the unclaimed
+    files, index the helper is parsing or -1]. The parent takes them smallest first, the helper
+    largest first."""
+    with claims.get_lock():
+        lo, hi = claims[0], claims[1]
+        if lo >= hi:
+            return None
+        if from_top:
+            claims[1] = claims[2] = hi - 1
+            return hi - 1
+        claims[0] = lo + 1
+        return lo
+
+
+def _parse_files(files_queue, claims) -> None:
+    """The helper's share of the exports read: the largest files first, into the parse cache
+    (the parent then reads the folder's inventory from the cache). A file that fails here is
+    left to the parent, which parses it again and reports what is wrong with it."""
+    files = files_queue.get()
+    if not files:
+        return
+    from wxpipeline import arrival
+    from wxpipeline.resources import exports_folder
+
+    exports = exports_folder()
+    while (i := _claim_file(claims, from_top=True)) is not None:
+        try:
+            for kind, path in files[i][1]:
+                arrival.file_info(exports, kind, Path(path))
+        except Exception:  # noqa: BLE001 - the parent parses it again and raises or reports it
+            pass
+        finally:
+            with claims.get_lock():
+                claims[2] = -1
+
+
+def _helper(runs_queue, done, counter, files_queue=None, claims=None) -> None:
+    """The helper process: imports, takes its share of the exports read, waits for the runs,
+    executes those it claims."""
+    import_for_runs()  # while the parent reads the smaller export files
+    if files_queue is not None:
+        _parse_files(files_queue, claims)
+    from wxpipeline import cli_nightly
+
     runs = runs_queue.get()
     if not runs:
         return
@@ -107,8 +168,9 @@ class StagePool:
     def __init__(self):
         self.proc = None
         self.runs: list[tuple[str, str, list[str] | None]] = []
-        self._sent = False
+        self._sent = self._files_sent = False
         self.busy: float | None = None  # cores the other processes kept busy at the start
+        self.read_note = ""  # how `read_exports` shared the read, for its progress line
         cores = os.cpu_count() or 1
         # a second process pays ~5 CPU s of imports and helps only on a free core: measured at
         # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
@@ -123,12 +185,53 @@ class StagePool:
 
         ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of this one's threads or connections
         self._runs_queue, self._done, self._counter = ctx.Queue(), ctx.Queue(), ctx.Value("i", 0)
+        # the exports read shared with the helper (`read_exports`): [bottom, top, helper's file]
+        self._files_queue, self._claims = ctx.Queue(), ctx.Array("i", [0, 0, -1])
         # daemonic: ended with this process, never left behind
-        self.proc = ctx.Process(target=_helper, args=(self._runs_queue, self._done, self._counter),
+        self.proc = ctx.Process(target=_helper, args=(self._runs_queue, self._done, self._counter,
+                                                      self._files_queue, self._claims),
                                 name="wxpipeline-stage-helper", daemon=True)
         self.proc.start()
 
+    def read_exports(self, exports) -> dict:
+        """`arrival.inventory` of the exports folder, its files parsed into the cache by both
+        processes: this one from the smallest file up, the helper (once imported) from the
+        largest down, so that a big archive file's parse, which leaves part of the second core
+        idle, overlaps the small files' parse, and this process imports Great Expectations and
+        Dagster (which it needs for its runs) and creates the Dagster instance while the helper
+        parses the largest file. When the helper is still importing as this process reaches the
+        largest file, this process parses it, as without the helper. The inventory is then read from the cache
+        as before (a file the helper could not parse is parsed here again, and its errors are
+        reported as without the helper)."""
+        from wxpipeline import arrival
+
+        files_queue = getattr(self, "_files_queue", None)
+        if self.proc is None or files_queue is None:
+            return arrival.inventory(exports)
+        listed = arrival.list_files(exports)
+        order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in arrival.smallest_first(listed)]
+        with self._claims.get_lock():
+            self._claims[0], self._claims[1], self._claims[2] = 0, len(order), -1
+        self._send_files(order)
+        while (i := _claim_file(self._claims, from_top=False)) is not None:
+            for kind, path in order[i][1]:
+                arrival.file_info(exports, kind, Path(path))
+        if self._claims[2] != -1 and self.proc.is_alive():  # the helper parses a (big) file
+            self.read_note = "; the helper parsed the largest, Dagster imported here meanwhile"
+            import_for_runs()  # needed for this process's runs anyway
+            _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
+        while self._claims[2] != -1 and self.proc.is_alive():
+            time.sleep(0.02)
+        return arrival.inventory(exports)  # from the cache; a file left unparsed is parsed now
+
+    def _send_files(self, files) -> None:
+        """The helper's share of the exports read, or None: no read shared (sent once)."""
+        if self.proc is not None and getattr(self, "_files_queue", None) is not None and not self._files_sent:
+            self._files_queue.put(files)
+            self._files_sent = True
+
     def _send(self, runs) -> None:
+        self._send_files(None)  # the helper waits for the files before the runs
         if self.proc is not None and not self._sent:
             self._runs_queue.put(runs)
             self._sent = True

@@ -111,3 +111,102 @@ def test_busy_cores_falls_back_to_the_load_average(monkeypatch):
 def test_cpu_ticks_reads_the_machine():
     idle, every = stage_pool.cpu_ticks()
     assert 0 <= idle <= every and every > 0
+
+
+# ---- the exports read shared with the helper ------------------------------------------------
+
+
+def _parse_helper(runs_queue, done, counter, files_queue, claims):
+    stage_pool._parse_files(files_queue, claims)  # the helper's share, without its imports
+
+
+def _helper_takes_the_largest_and_dies(runs_queue, done, counter, files_queue, claims):
+    files_queue.get()
+    stage_pool._claim_file(claims, from_top=True)  # taken, never parsed: the process ends here
+
+
+def _exports(tmp_path, monkeypatch):
+    from wxpipeline.resources import exports_folder
+
+    from .arrival_fixture import ARRIVALS
+
+    folder = tmp_path / "exports"
+    for night in sorted(ARRIVALS):
+        for rel, text in ARRIVALS[night]:
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text, "utf-8")
+    (folder / "wecom_archive" / "broken.jsonl").write_text('{"msgid": "x1", "msgtime": \n', "utf-8")
+    monkeypatch.setenv("WXPIPELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WXPIPELINE_EXPORTS_DIR", str(folder))
+    return exports_folder()
+
+
+def _expected(tmp_path, exports):
+    from wxpipeline.arrival import inventory
+    from wxpipeline.resources.exports import ExportsFolder
+
+    return inventory(ExportsFolder(exports_dir=exports.exports_dir, cache_dir=str(tmp_path / "other-cache")))
+
+
+def _read_pool(helper) -> stage_pool.StagePool:
+    ctx = mp.get_context("spawn")
+    pool = stage_pool.StagePool.__new__(stage_pool.StagePool)
+    pool.runs, pool._sent, pool._files_sent = [], False, False
+    pool._runs_queue, pool._done, pool._counter = ctx.Queue(), ctx.Queue(), ctx.Value("i", 0)
+    pool._files_queue, pool._claims = ctx.Queue(), ctx.Array("i", [0, 0, -1])
+    pool.proc = ctx.Process(target=helper, daemon=True, args=(
+        pool._runs_queue, pool._done, pool._counter, pool._files_queue, pool._claims))
+    pool.proc.start()
+    return pool
+
+
+def _first_file_waits_for(monkeypatch, ready) -> None:
+    """This process's first file is parsed once `ready()` (the helper took the largest): a
+    helper slow to start would otherwise find every file taken."""
+    import time
+
+    from wxpipeline import arrival
+
+    file_info, waited = arrival.file_info, []
+
+    def slow_first(*args):
+        for _ in range(600 if not waited else 0):
+            if ready():
+                break
+            time.sleep(0.1)
+        waited.append(True)
+        return file_info(*args)
+
+    monkeypatch.setattr(arrival, "file_info", slow_first)
+
+
+def test_the_exports_read_is_shared_with_the_helper(tmp_path, monkeypatch):
+    exports = _exports(tmp_path, monkeypatch)
+    expected = _expected(tmp_path, exports)
+    pool = _read_pool(_parse_helper)
+    files = len(expected)
+    _first_file_waits_for(monkeypatch, lambda: pool._claims[1] < files)
+    monkeypatch.setattr(stage_pool, "import_for_runs", lambda: None)
+    monkeypatch.setattr(stage_pool, "_create_instance", lambda: None)
+    try:
+        got = pool.read_exports(exports)
+    finally:
+        pool.close()
+    assert 0 < pool._claims[1] < files  # the helper parsed the largest file(s), this process the others
+    assert got == expected  # the same inventory: days, latest, accounts, rejected files
+    assert list(got) == list(expected)
+
+
+def test_a_file_the_helper_took_and_never_parsed_is_parsed_here(tmp_path, monkeypatch):
+    exports = _exports(tmp_path, monkeypatch)
+    expected = _expected(tmp_path, exports)
+    pool = _read_pool(_helper_takes_the_largest_and_dies)
+    _first_file_waits_for(monkeypatch, lambda: pool._claims[2] != -1)
+    monkeypatch.setattr(stage_pool, "import_for_runs", lambda: pool.proc.join())
+    monkeypatch.setattr(stage_pool, "_create_instance", lambda: None)
+    try:
+        got = pool.read_exports(exports)
+    finally:
+        pool.close()
+    assert pool._claims[2] != -1  # it died holding the largest file
+    assert got == expected

@@ -178,7 +178,10 @@ def _parse(path_str: str, mtime_ns: int, size: int) -> tuple[pl.DataFrame, pl.Da
         .when(pl.col("group_id").is_null()).then(pl.format("group_chat_list[{}]: chat_id missing", "_n"))
         .when(pl.col("group_id").str.contains("\x00", literal=True))
         .then(pl.format("group_chat_list[{}]: chat_id contains a NUL byte", "_n"))
-        .when(pl.col("_g").struct.json_encode().str.contains(DAMAGED, literal=True))
+        # only a file holding undecodable bytes is searched group by group (a JSON encoding of
+        # every group with its members: ~5% of a demo snapshot's parse CPU)
+        .when(pl.col("_g").struct.json_encode().str.contains(DAMAGED, literal=True) if DAMAGED in text
+              else pl.lit(False))
         .then(pl.format("group {}: holds bytes not decodable as {}", "group_id", pl.lit(decoded.encoding)))
         # a group without its member list would stage as a group of 0 members
         .when(pl.col("_members").is_null())

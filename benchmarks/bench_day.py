@@ -1,6 +1,6 @@
 """One busy day through `wxpipeline run`, against the polars parse floor (not a test).
 
-    .venv/bin/python benchmarks/bench_day.py --messages 1000000 [--workdir /tmp/bench-day] [--keep]
+    .venv/bin/python benchmarks/bench_day.py --messages 1000000 [--workdir /tmp/bench-day] [--keep] [--runs K]
 
 Writes the demo exports folder (30 days, every format), then replaces the archive file of the
 judged day with N messages: the demo's whole message mix (every msgtype, groups and one-to-one
@@ -18,6 +18,10 @@ WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, 
   the exports folder does it), in this process after the run: wall, CPU seconds and CPUs used,
 * the machine load (`os.getloadavg`) before and after: the 2-core machine is often shared.
 
+With `--runs K` the same generated file is run K times, each cold (the home deleted between
+runs): this 2-core machine's speed varies by 10-30 % over an hour (the parse floor of the same
+10M file measured 11.8-15.6 s), so one run says little about a change of a few percent.
+
 Deletes the generated files afterwards unless --keep (10M messages are ~4.7 GB).
 """
 
@@ -27,10 +31,12 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -123,11 +129,45 @@ def archive_parse(day_file: Path, out: Path) -> tuple[float, float]:
     return wall, used
 
 
+@dataclass
+class DayRun:
+    wall: float
+    cpu: float
+    rc: int
+    out: str
+    samples: list[tuple[float, int]]
+    load_before: float
+    load_after: float
+
+
+def run_day(exe: Path, env: dict) -> DayRun:
+    """One `wxpipeline run` of the judged day in a child process: wall, the child's CPU seconds
+    (user+sys, all threads and its helper process), its RSS sampled every 0.1 s."""
+    load_before = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    samples: list[tuple[float, int]] = []
+    with subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        sampler = threading.Thread(target=sample_rss, args=(proc, samples), daemon=True)
+        sampler.start()
+        out, err = proc.communicate()
+    wall = time.monotonic() - t0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the demo child is counted too: subtract it
+    cpu = usage.ru_utime + usage.ru_stime - (before.ru_utime + before.ru_stime)
+    if proc.returncode != 0:
+        print(out[-3000:], err[-3000:], sep="\n")
+    return DayRun(wall, cpu, proc.returncode, out, samples, load_before, os.getloadavg()[0])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--workdir", default="/tmp/wxpipeline-bench-day")
     ap.add_argument("--keep", action="store_true", help="keep the generated exports and home")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="run the day this many times on the same generated file, each cold (fresh home): "
+                         "the machine's noise, without generating again")
     args = ap.parse_args()
     work = Path(args.workdir)
     exports, home = work / "exports", work / "home"
@@ -148,23 +188,23 @@ def main() -> None:
     print(f"generated {args.messages:,} messages ({size / 1e9:.2f} GB) for {DAY} in {time.monotonic() - t0:.0f}s "
           f"(demo mix of {base.height:,} lines replicated)")
 
-    load_before = os.getloadavg()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = before.ru_utime + before.ru_stime
-    t0 = time.monotonic()
-    samples: list[tuple[float, int]] = []
-    with subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        sampler = threading.Thread(target=sample_rss, args=(proc, samples), daemon=True)
-        sampler.start()
-        out, err = proc.communicate()
-    wall = time.monotonic() - t0
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the demo child is counted too: subtract it
-    peak_gb = usage.ru_maxrss * 1024 / 1e9  # KiB on Linux; GB as the sampled figures below
-    cpu = usage.ru_utime + usage.ru_stime - cpu_before
-    load_after = os.getloadavg()
-    if proc.returncode != 0:
-        print(out[-3000:], err[-3000:], sep="\n")
+    # what `demo` left in the home (the partitions' start): put back into the fresh home of each later run
+    seed = {f.name: f.read_bytes() for f in home.iterdir() if f.is_file()} if home.is_dir() else {}
+    runs = []
+    for i in range(args.runs):
+        if i:  # every run cold: a fresh home, no parse cache, a new Dagster instance
+            shutil.rmtree(home, ignore_errors=True)
+            home.mkdir(mode=0o700, parents=True)
+            for name, data in seed.items():
+                (home / name).write_bytes(data)
+        runs.append(run_day(exe, env))
+        r = runs[-1]
+        if args.runs > 1:
+            print(f"run {i + 1}: wall {r.wall:.1f}s  CPU {r.cpu:.1f}s  load before {r.load_before:.2f}", flush=True)
+    last = runs[-1]
+    wall, cpu, out, proc_rc, samples = last.wall, last.cpu, last.out, last.rc, last.samples
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9  # KiB on Linux; max over runs
+    load_before, load_after = (runs[0].load_before,), (last.load_after,)
     steps = step_stats(home / "dagster")
 
     t0 = time.monotonic()
@@ -173,8 +213,12 @@ def main() -> None:
 
     parse_wall, parse_cpu = archive_parse(day_file, work / "archive.parquet")
 
+    if args.runs > 1:
+        print(f"\n{args.runs} runs: wall {', '.join(f'{r.wall:.1f}' for r in runs)} s "
+              f"(median {statistics.median(r.wall for r in runs):.1f}), "
+              f"CPU {', '.join(f'{r.cpu:.1f}' for r in runs)} s; the figures below are the last run's")
     print(f"\nmessages {args.messages:,}  wall {wall:.1f}s  CPU {cpu:.1f}s (user+sys, all threads)  "
-          f"peak RSS {peak_gb:.2f} GB  exit {proc.returncode}")
+          f"peak RSS {peak_gb:.2f} GB  exit {proc_rc}")
     print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
           f"seconds per million {wall / (args.messages / 1e6):.1f}")
     print(f"archive parse + cache write alone {parse_wall:.2f}s wall, {parse_cpu:.2f} CPU s "

@@ -1,4 +1,4 @@
-"""`wxpipeline run` stages its days in two processes on a machine with two or more cores.
+"""`wxpipeline run` and `nightly` stage their days in two processes on a machine with two or more cores.
 
 A one-day run stages ~35 days (the judged day and the days around it that its rules read): one
 Dagster run each, 0.1-1 s apiece, nearly all of it Python in Dagster, polars and Great
@@ -16,9 +16,11 @@ partitions' start.
 Both processes then take the next run from a shared counter until none is left (the helper
 begins while this process executes the reference run). A run the helper took and did not
 report (it died) is executed here afterwards; the failures and blocked contracts of its runs
-count as this process's own. With one core, a machine already busy (the other processes keep
-more than the cores less `BUSY_MARGIN` busy: no core free for the helper), or fewer than
-`MIN_RUNS` runs, no helper: the runs are executed here, one after the other, as before.
+count as this process's own. With one core or a machine already busy (the other processes keep
+more than the cores less `BUSY_MARGIN` busy: no core free for the helper), no helper: the files
+are parsed and the runs executed here, one after the other, as before. With fewer than
+`MIN_RUNS` runs the helper (started before the runs are known) shares the exports read but
+executes no run: they are all executed here.
 
 How busy the machine is is measured over `SAMPLE_SECONDS` when the run starts (`/proc/stat`),
 not read from the 1-minute load average: that average lags by a minute, so whatever ran just

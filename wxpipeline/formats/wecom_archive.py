@@ -5,8 +5,9 @@ one-to-one, absent in some types), msgtime (ms, UTC), msgtype`, and the body und
 is usually the msgtype but not always: `docmsg`→`doc`, `markdown`/`news`/`qydiskfile`→`info`,
 `external_redpacket`→`redpacket`. `switch` records carry `time` (ms) and `user` instead and no
 msgtype. `mixed` and `chatrecord` items hold their own body as a JSON-encoded *string*. Some
-numbers (meeting ids, file sizes) exceed int64: every leaf is decoded as text, so nothing is
-rounded and nothing overflows.
+numbers (meeting ids, file sizes) exceed int64: every leaf but the times is decoded as text, so
+nothing is rounded and nothing overflows (`msgtime`/`time` are read as integers first, and a block
+holding a time that is not an int64 is read again with them as text).
 
 Older SDK wrappers write `msgtime` in seconds: a value below 1e11 is taken as seconds (decided
 per value, counted in the parse meta); a time before 1970 or after 2100 is quarantined, as is a

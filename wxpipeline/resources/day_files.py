@@ -10,14 +10,17 @@ The staged file holds the records whose own timestamp falls on the day, once per
   itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much);
 * when the day is exactly one cache file (every row on that day, no key repeated: the usual
   day's archive file), the staged file is a byte copy of it;
+* a day of fewer than `SMALL_DAY_ROWS` rows that is not exactly one cache file is collected and
+  written by polars in one piece (`DayRows.write`);
 * otherwise (a key repeated, a day split over several files, a corrected re-export) a cache row
-  group whose every row survives is copied byte for byte (`parquet_stitch`), and the other row
-  groups holding the day's surviving rows are read with pyarrow, the string columns the cache
-  stored with dictionaries read as dictionaries, the surviving rows taken and written with the
-  same dictionaries, ~100k rows at a time on a thread each, into in-memory parquet files
-  stitched into the staged file in order (`_write_row_groups`): polars' filter and sink decoded
-  and re-encoded every value, ~1.8-1.9 CPU s per million archive messages (most of it the
-  recipient lists); pyarrow's own writer writes a file on one thread.
+  group of at least `COPY_ROWS` rows whose every row survives is copied byte for byte
+  (`parquet_stitch`), and the other row groups holding the day's surviving rows are read with
+  pyarrow, the string columns the cache stored with dictionaries read as dictionaries, the
+  surviving rows taken and written with the same dictionaries, ~100k rows at a time on a thread
+  each (LZ4_RAW, `ENCODED_COMPRESSION`), into in-memory parquet files stitched into the staged
+  file in order (`_write_row_groups`): polars' filter and sink decoded and re-encoded every
+  value, ~1.8-1.9 CPU s per million archive messages (most of it the recipient lists); pyarrow's
+  own writer writes a file on one thread.
 
 `frame` is the same rows as a polars query (what `ExportsFolder.day_lazy` returns); it is also
 how a day is written when the plan cannot be made from the footers.

@@ -47,7 +47,7 @@ def test_cached_archive_equals_the_parse_and_prunes_on_time(tmp_path, monkeypatc
     assert stats["sent_at"] and stats["msgid"] and not stats["text"]
     # dictionaries for the repeating strings, not for the nearly unique key
     encodings = {n: meta.row_group(0).column(c).encodings for c, n in enumerate(names)}
-    assert "RLE_DICTIONARY" in encodings["sender"] and "RLE_DICTIONARY" in encodings["recipients.list.element"]
+    assert "RLE_DICTIONARY" in encodings["sender"] and "RLE_DICTIONARY" in encodings["recipients"]
     assert "RLE_DICTIONARY" not in encodings["msgid"] and "RLE_DICTIONARY" not in encodings["source_line"]
     day, _ = folder.day("wecom_archive", date(2026, 9, 22))
     assert day["msgid"].to_list() == [f"m{i}" for i in range(100, 200)]
@@ -60,3 +60,29 @@ def test_an_archive_without_records_caches_an_empty_table(tmp_path):
     frame = _folder(tmp_path).scan("wecom_archive").raw.collect()
     assert frame.height == 0 and frame.schema == pl.Schema(export_schema("wecom_archive"))
     assert frame.schema == parse_wecom_archive(archive / "empty.jsonl").frame.schema
+
+
+def test_a_cache_entry_of_the_previous_parser_version_is_parsed_again(tmp_path):
+    # v2 cached `recipients` as List[String]: its entry must be neither read nor mixed with v3 ones
+    import hashlib
+
+    from wxpipeline.formats.registry import EXPORT_KINDS
+
+    archive = tmp_path / "exports" / "wecom_archive"
+    archive.mkdir(parents=True)
+    path = archive / "a.jsonl"
+    path.write_text("\n".join(_line(i, DAY_MS + i) for i in range(5)) + "\n", "utf-8")
+    st = path.stat()
+    assert EXPORT_KINDS["wecom_archive"].version == "3"
+    old_key = hashlib.sha256(f"2|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+    old = tmp_path / "cache" / "wecom_archive" / old_key
+    old.parent.mkdir(parents=True)
+    stale = parse_wecom_archive(path).frame.with_columns(pl.col("recipients").str.json_decode(pl.List(pl.String)))
+    stale.write_parquet(old.with_suffix(".parquet"))
+    old.with_suffix(".rejects.json").write_text("[]", "utf-8")
+    folder = _folder(tmp_path)
+    scan = folder.scan("wecom_archive")
+    assert scan.parquet and old.with_suffix(".parquet") not in scan.parquet
+    assert scan.raw.collect()["recipients"].to_list() == ['["lisi"]'] * 5
+    day, _ = folder.day("wecom_archive", date(2026, 9, 22))
+    assert day.schema["recipients"] == pl.String and day.height == 5

@@ -27,7 +27,7 @@ _n = iter(range(1, 10**9))
 def msg(text: str | None, at: str = "2026-10-12 10:00:00", *, sender: str = "zhangwei", room: str | None = ROOM,
         msgid: str | None = None, msgtype: str = "text", action: str = "send", urls: list[str] | None = None,
         revoked: str | None = None) -> dict:
-    return {"msgid": msgid or f"m{next(_n)}", "action": action, "sender": sender, "recipients": [], "roomid": room,
+    return {"msgid": msgid or f"m{next(_n)}", "action": action, "sender": sender, "recipients": "[]", "roomid": room,
             "sent_at": ts(at), "msgtype": msgtype, "text": text, "urls": urls or [], "revoked_msgid": revoked}
 
 

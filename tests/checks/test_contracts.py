@@ -14,7 +14,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def messages(n: int) -> pl.DataFrame:
     return pl.DataFrame({
-        "msgid": [f"m{i}" for i in range(n)], "action": ["send"] * n, "sender": ["u"] * n, "recipients": [["v"]] * n,
+        "msgid": [f"m{i}" for i in range(n)], "action": ["send"] * n, "sender": ["u"] * n, "recipients": ['["v"]'] * n,
         "roomid": [None] * n, "sent_at": [datetime(2026, 10, 12, 9, tzinfo=SH)] * n, "msgtype": ["text"] * n,
         "text": ["hi"] * n, "urls": [[]] * n, "revoked_msgid": [None] * n, "source_file": ["a.jsonl"] * n,
         "source_line": list(range(1, n + 1)),
@@ -24,6 +24,14 @@ def messages(n: int) -> pl.DataFrame:
 def test_a_clean_day_passes_lazily():
     r = contracts.validate("wecom_messages", messages(20_000).lazy())
     assert r.passed and r.rows == 20_000 and r.failures == []
+
+
+def test_a_day_staged_with_recipient_lists_fails_on_its_type():
+    # the archive parser's v2 staged `recipients` as List[String]: such a file is not taken for a new one
+    old = messages(10).with_columns(pl.col("recipients").str.json_decode(pl.List(pl.String)))
+    r = contracts.validate("wecom_messages", old.lazy())
+    assert not r.passed and r.failures == [
+        {"expectation": "column_type", "column": "recipients", "problem": "type List(String), expected String"}]
 
 
 def test_every_breach_is_counted_over_all_rows_not_the_sample():

@@ -29,6 +29,11 @@ def samples() -> pl.DataFrame:
     return res.frame
 
 
+def as_json(names: list) -> str:
+    """A staged `recipients` text: the canonical JSON of the (stripped) names."""
+    return json.dumps(names, ensure_ascii=False, separators=(",", ":"))
+
+
 def by_type(df: pl.DataFrame, msgtype: str) -> dict:
     return df.filter(pl.col("msgtype") == msgtype).row(0, named=True)
 
@@ -42,6 +47,14 @@ def test_every_real_sample_parses(samples):
         "calendar", "mixed", "meeting_voice_call", "voip_doc_share", "external_redpacket", "sphfeed",
     }
     assert samples["source_line"].to_list() == list(range(1, 31))
+
+
+def test_real_recipients_are_their_tolist_as_one_json_text(samples):
+    # one text a message that decodes back to the `tolist` as written (names stripped; none: [])
+    lines = real("wxjava_msgaudit_decrypted_samples.jsonl").read_text("utf-8").splitlines()
+    tolists = [[t.strip() for t in json.loads(line).get("tolist") or []] for line in lines if line.strip()]
+    assert samples["recipients"].to_list() == [as_json(t) for t in tolists]
+    assert samples["recipients"].str.json_decode(pl.List(pl.String)).to_list() == tolists
 
 
 def test_staged_text_of_mixed_link_and_chatrecord(samples):
@@ -67,7 +80,7 @@ def test_text_of_the_other_text_bearing_types(samples):
 def test_envelope_values(samples):
     text = by_type(samples, "text")
     assert text["sent_at"] == datetime(2019, 1, 10, 10, 38, 14, 783000, tzinfo=SH)  # ms UTC -> Shanghai
-    assert text["roomid"] is None and text["recipients"] == ["icefog"] and text["sender"] == "XuJinSheng"
+    assert text["roomid"] is None and text["recipients"] == '["icefog"]' and text["sender"] == "XuJinSheng"
     switch = by_type(samples, "switch")
     assert (switch["action"], switch["sender"], switch["msgid"]) == ("switch", "XuJinSheng", "125289002219525886280")
     assert switch["sent_at"] == datetime(2019, 4, 1, 19, 50, 21, 840000, tzinfo=SH)
@@ -304,7 +317,7 @@ def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
     assert list(got) == ["r1", "r2", "m1", "m2"]
     assert (got["r1"]["revoked_msgid"], got["r1"]["text"], got["r1"]["urls"]) == ("p1", None, [])
     assert got["r2"]["revoked_msgid"] is None and got["m1"]["revoked_msgid"] is None
-    assert got["m2"]["recipients"] == ["lisi", "wangwu"]
+    assert got["m2"]["recipients"] == '["lisi","wangwu"]'
     assert [(r.line, r.reason.startswith("NUL byte")) for r in res.rejects] == [(4, True), (5, True)]
     # one revoke among rows without other bodies: no text field to join
     only = parse_wecom_archive(write(tmp_path, lines[:1] + lines[2:3], "one.jsonl"))
@@ -366,15 +379,15 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
         res = parse_wecom_archive(write(tmp_path, lines))
         assert res.meta["slow_blocks"] == 1
         if isinstance(odd, str):  # a string is one recipient, whatever it looks like
-            assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [[odd]]
+            assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [as_json([odd])]
         return
     assert as_text[0].equals(as_list[0]) and as_text[1] == as_list[1]
     decoded = None if texts is None else wa.decode_recipients(texts)[0]
     assert (decoded is None) == (odd is not None)  # the odd ones are read again as lists
     if odd is None:
         assert as_text[0]["recipients"].to_list()[:9] == [
-            ["lisi"], [], ["a", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "w"], [], [], ["a", None],
-            ["1", "2.5", "true", "100000", "12345678901234567890123"]]
+            '["lisi"]', "[]", '["a","b c"]', '["\u4e2d\u6587","x y"]', '["\u00e9","\U0001F600","w"]', "[]", "[]",
+            '["a",null]', '["1","2.5","true","100000","12345678901234567890123"]']
 
 
 def test_a_file_of_mostly_distinct_tolists_reads_them_as_lists_after_its_first_blocks(tmp_path, monkeypatch):
@@ -394,7 +407,7 @@ def test_a_file_of_mostly_distinct_tolists_reads_them_as_lists_after_its_first_b
     lines = [json.dumps({**GOOD, "msgid": f"m{i}", "tolist": t}) for i, t in enumerate(lists)]
     res = parse_wecom_archive(write(tmp_path, lines))
     assert res.rejects == [] and res.meta["slow_blocks"] == 0
-    assert res.frame["recipients"].to_list() == [[s.strip() for s in t] for t in lists]
+    assert res.frame["recipients"].to_list() == [as_json([s.strip() for s in t]) for t in lists]
     assert seen[0] is True and seen[-1] is False and len(seen) > wa.parse_threads() + 2
 
 
@@ -411,11 +424,11 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
     cache = wa.TolistCache()
     first = [["a", " b "], ["c"], None, ["a", " b "]]
     decoded, distinct = wa.decode_recipients(*flat_and_lines(first), cache)
-    assert distinct == 2 and decoded.to_list() == [["a", "b"], ["c"], [], ["a", "b"]]
+    assert distinct == 2 and decoded.to_list() == ['["a","b"]', '["c"]', "[]", '["a","b"]']
     assert len(cache.known[0]) == 2
     second = [["c"], ["d"], ["a", " b "], None]  # two known, one new
     decoded, distinct = wa.decode_recipients(*flat_and_lines(second), cache)
-    assert distinct == 3 and decoded.to_list() == [["c"], ["d"], ["a", "b"], []]
+    assert distinct == 3 and decoded.to_list() == ['["c"]', '["d"]', '["a","b"]', "[]"]
     assert decoded.equals(wa.decode_recipients(*flat_and_lines(second))[0])  # as without the cache
     assert len(cache.known[0]) == 3
     # a known text does not excuse a new one that must go to the list reader

@@ -68,8 +68,10 @@ register(ExportKind("mp_reviews", ("mp_reviews/*.csv",), f"{_F}.mp_reviews:parse
                     ("article_id", "stage"), "signed_at"))
 # WeCom: archive messages; group snapshots give two tables (groups, members) from one file;
 # group events come as JSON lines or as the raw XML callbacks.
+# wecom_archive v3: `recipients` is one JSON array text a message (was List[String]): every cache
+# entry of v2 is parsed again, never read beside v3 ones
 register(ExportKind("wecom_archive", ("wecom_archive/*.jsonl",), f"{_F}.wecom_archive:parse_wecom_archive",
-                    ("msgid",), "sent_at", version="2", stream_path=f"{_F}.wecom_archive:iter_wecom_archive"))
+                    ("msgid",), "sent_at", version="3", stream_path=f"{_F}.wecom_archive:iter_wecom_archive"))
 register(ExportKind("wecom_groups", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_groups",
                     ("snapshot_time", "group_id"), "snapshot_time"))
 register(ExportKind("wecom_group_members", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_group_members",

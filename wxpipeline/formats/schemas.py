@@ -45,9 +45,10 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "article_id": pl.String, "stage": pl.String, "signer_employee_id": pl.String, "signed_at": TS,
         "flags": pl.String, "important": pl.Boolean, "expedited": pl.Boolean, "repost": pl.Boolean, **SOURCE,
     },
-    # WeCom
+    # WeCom. `recipients`: the recipient list as one canonical JSON array text (`["a","b"]`, `[]`
+    # for none; formats/wecom_recipients.py): a few hundred distinct texts a day, dictionary-encoded
     "wecom_messages": {
-        "msgid": pl.String, "action": pl.String, "sender": pl.String, "recipients": pl.List(pl.String),
+        "msgid": pl.String, "action": pl.String, "sender": pl.String, "recipients": pl.String,
         "roomid": pl.String, "sent_at": TS, "msgtype": pl.String, "text": pl.String, "urls": pl.List(pl.String),
         "revoked_msgid": pl.String, **SOURCE,
     },

@@ -34,7 +34,8 @@ from .common import ParseResult, Reject
 from .jsontools import (Block, as_int, block_lines, decode_json, epoch, needs_nonempty, nonempty, read_blocks,
                         read_ndjson_block)
 from .schemas import SCHEMAS
-from .wecom_recipients import DISTINCT_TOLISTS_MAX, TolistCache, decode_recipients, tolist_texts
+from .wecom_recipients import (DISTINCT_TOLISTS_MAX, TolistCache, canonical_recipients, decode_recipients,
+                               nul_in_recipients, tolist_texts)
 from .wecom_bodies import BODIES, body_field, given_text, rich_content
 
 S = pl.String
@@ -98,11 +99,10 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
         return nonempty(pl.col(c)) if c in untrimmed else pl.col(c)
 
     action = given("action")
+    # one text a row (`wecom_recipients.canonical_recipients`), the same whichever way it came
     if "tolist" in flat.columns:  # read as a list
-        recipients = pl.col("tolist").list.eval(pl.element().str.strip_chars())
-        if flat["tolist"].null_count():  # a row without `tolist`: no recipients
-            recipients = recipients.fill_null([])
-    else:  # decoded by the caller (`decode_recipients`)
+        recipients = canonical_recipients(pl.col("tolist"))
+    else:  # decoded and made canonical by the caller, each distinct text once (`decode_recipients`)
         recipients = pl.col("_recipients")
     # `time`, `user` (switch records) and a missing msgtype are rare: a coalesce with a column
     # that is all null (or with nothing to fill) is skipped rather than copied
@@ -142,7 +142,7 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
             typed = typed.with_columns(pl.col("_t").cast(S).alias("_ms_text"))
         if nul:
             nul = pl.any_horizontal(pl.col(_IDS).str.contains("\x00", literal=True).fill_null(False))
-            nul = nul | pl.col("recipients").list.join("").str.contains("\x00", literal=True)
+            nul = nul | nul_in_recipients(pl.col("recipients"))
         else:
             nul = pl.lit(False)
         typed = typed.with_columns(
@@ -306,7 +306,8 @@ def parse_wecom_archive(path: Path | str) -> ParseResult:
     """Parse one decrypted archive file (JSON lines).
 
     Columns: msgid, action (send|recall|switch), sender (`from`, or `user` of a switch),
-    recipients List[String] (`tolist`), roomid (null for one-to-one), sent_at Datetime(us,
+    recipients (`tolist` as one canonical JSON array text, `[]` for none: see
+    `wecom_recipients`), roomid (null for one-to-one), sent_at Datetime(us,
     Asia/Shanghai) from msgtime/time (ms UTC; a value below 1e11 is taken as seconds, counted in
     meta `msgtime_in_seconds`), msgtype (`switch` for switch records), text (every
     human-readable text, newline-joined; null if none), urls List[String] (link, doc, news and

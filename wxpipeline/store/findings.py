@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 from sqlalchemy import bindparam, delete, insert, select
 
+from wxpipeline.gcpause import gc_paused
 from wxpipeline.store.concurrency import domain_lock
 from wxpipeline.store.engine import now_utc
 from wxpipeline.store.tables import Case, CaseEvent, Finding, Judgement
@@ -51,6 +52,7 @@ class PartitionDiff:
         pick = lambda rows: [r for r in rows if r["clause_id"] == clause_id]  # noqa: E731
         return pick(self.new), pick(self.resolved), pick(self.kept)
 
+@gc_paused  # a busy day's findings, cases and events as dicts (gcpause.py)
 def replace_partition(
     db,
     domain: str,

@@ -130,7 +130,10 @@ def leader_messages(records: pl.DataFrame, roster: pl.DataFrame, window: timedel
     """A leader's group messages with an @ whose window ends on `day`, not recalled before then."""
     lo, hi = day_bounds(day)
     deadline = pl.col("sent_at") + window
-    cand = records.filter(
+    # the records with a text first (a null test on the validity bits): the asset's frame keeps a text
+    # only where it holds an `@`, and a substring search over millions of null rows still costs
+    # ~0.05 CPU s per 2.5M records (CHAT-06 and CHAT-07 each)
+    cand = records.filter(pl.col("text").is_not_null()).filter(
         (pl.col("action") == "send") & pl.col("text").str.contains("@", literal=True).fill_null(False)
         & (deadline >= lo) & (deadline < hi)
     ).with_columns(deadline.alias("deadline"), pl.col("sent_at").dt.date().alias("_day"))

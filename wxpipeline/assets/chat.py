@@ -43,8 +43,8 @@ from wxpipeline.assets.wecom import (
 from wxpipeline.checks.acc_01_leaver_accounts import HISTORY_SCHEMA, NOT_A_MESSAGE, departed_accounts
 from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, term_candidates
 from wxpipeline.times import day_bounds
-from wxpipeline.checks.chat_06_07_replies import (EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, group_records,
-                                                  today_group_records)
+from wxpipeline.checks.chat_06_07_replies import (EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, today_group_records,
+                                                  with_earlier_records)
 from wxpipeline.checks.chat_prefilter import kept_messages, record_may_be_read, term_patterns, text_may_be_read
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
@@ -160,7 +160,7 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     return {
         "messages": messages,
         "term_candidates": term_candidates(messages, word_lists),
-        "group_messages": group_records(today_groups, earlier),
+        "group_messages": with_earlier_records(today_groups, earlier),
         "members": member_frames(jc, earlier),
         "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
                                          jc.policy.windows.leaver_history_days),

@@ -308,6 +308,12 @@ def might_hold_link_text(columns: list[str]) -> pl.Expr:
 
 def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
     """(msgid, url, host, path): every link of each message, structured (`urls`) or in its text."""
+    links = link_urls(msgs)
+    return links.join(url_parts(links.select("url").unique()), on="url", how="left", maintain_order="left")
+
+
+def link_urls(msgs: pl.DataFrame) -> pl.DataFrame:
+    """(msgid, url): `extract_links` without host and path."""
     text = fold_width(pl.col("text").fill_null(""))
     in_text = (
         msgs.filter(_link_in_text(msgs.columns))
@@ -325,14 +331,17 @@ def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("url").str.strip_chars().str.strip_chars_end(".,;:!?)]}'\""))
         .unique(["msgid", "url"], maintain_order=True)
     )
+    return links
+
+
+def url_parts(urls: pl.DataFrame) -> pl.DataFrame:
+    """(url, host, path) for each row of `urls` (distinct urls: a day's links repeat many)."""
     rest = (pl.col("url").str.to_lowercase().str.replace(r"^[a-z][a-z0-9+.\-]*://", "")
             .str.replace(r"^[^/?#@]*@", ""))
-    # host and path are taken apart once per distinct url (a day's links repeat many urls)
-    parts = links.select("url").unique().with_columns(
+    return urls.select("url").with_columns(
         rest.str.extract(r"^(\[[^\]]*\]|[^/?#:]*)", 1).str.strip_chars_end(".").alias("host"),
         rest.str.extract(r"^(?:\[[^\]]*\]|[^/?#]*)(/[^?#]*)", 1).fill_null("").alias("path"),
     )
-    return links.join(parts, on="url", how="left", maintain_order="left")
 
 
 def _suffix_match(hosts: list[str]) -> pl.Expr:
@@ -359,12 +368,13 @@ def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.Data
     # link regex runs on those that hold a `.`, `://` or a url
     day_sends = (pl.col("action") == "send") & pl.col("sent_at").is_between(lo, hi, closed="left")
     msgs = messages.filter(day_sends & might_hold_links(messages.columns)).filter(may_hold_links(messages.columns))
-    links = extract_links(msgs.select("msgid", "text", *[c for c in ("urls", "text_norm") if c in msgs.columns]))
+    links = link_urls(msgs.select("msgid", "text", *[c for c in ("urls", "text_norm") if c in msgs.columns]))
     labels = pl.col("host").str.split(".")
     # each distinct host once (a day's links name far fewer hosts than links): the host and each
     # parent domain (a.b.example.com -> a.b.example.com, b.example.com, ...) against the lists
-    # and the verdicts once per distinct url (host and path are functions of the url)
-    urls = links.select("url", "host", "path").unique("url")
+    # and the verdicts once per distinct url (host and path are functions of the url); only the
+    # flagged urls are then joined back to the day's links (a busy day: ~175k links per 4M messages)
+    urls = url_parts(links.select("url").unique())
     hosts = urls.select("host").unique().with_columns(
         pl.concat_list([labels.list.slice(k).list.join(".") for k in range(MAX_HOST_LABELS)])
         .list.eval(pl.element().filter(pl.element() != "")).alias("_suffixes")
@@ -384,11 +394,9 @@ def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.Data
     ]
     if ext_re:
         reasons.append(pl.when(pl.col("path").str.to_lowercase().str.contains(ext_re)).then(pl.lit("executable")))
-    verdicts = urls.select("url", "allowed", pl.concat_list(reasons).list.drop_nulls().alias("reasons"))
-    flagged = (
-        links.join(verdicts, on="url", how="left", maintain_order="left")
-        .filter(~pl.col("allowed") & (pl.col("reasons").list.len() > 0))
-    )
+    verdicts = urls.select("url", "host", "path", "allowed", pl.concat_list(reasons).list.drop_nulls().alias("reasons"))
+    verdicts = verdicts.filter(~pl.col("allowed") & (pl.col("reasons").list.len() > 0))
+    flagged = links.join(verdicts, on="url", how="inner", maintain_order="left")
     if flagged.height:
         # in Python, not as a polars UDF: clauses run in threads (factories/findings.run_clauses)
         # and a UDF would hold one of polars' threads waiting for the GIL

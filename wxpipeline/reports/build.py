@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from wxpipeline.gcpause import gc_paused
 from wxpipeline.reports.charts import cjk_font, trend_svg
 from wxpipeline.reports.data import ReportData
 from wxpipeline.reports.labels import domain_label, severity_label, status_label
@@ -61,6 +62,7 @@ def write_workbook_for(data: ReportData, path: Path) -> Path:
     return write_workbook(path, findings_sheets(data.findings, data.domains, data.summary_rows()))
 
 
+@gc_paused  # tens of thousands of workbook cells on a busy day (gcpause.py)
 def write_daily_report(data: ReportData, reports_dir: Path) -> ReportFiles:
     """Write `reports_dir/YYYY-MM-DD/report.html` and `findings.xlsx` (replacing earlier ones)."""
     folder = Path(reports_dir) / data.day.isoformat()

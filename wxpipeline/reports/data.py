@@ -23,6 +23,7 @@ from wxpipeline.store import cases as case_store
 from wxpipeline.store import findings as findings_store
 from wxpipeline.store import triage as triage_store
 from wxpipeline import times
+from wxpipeline.gcpause import gc_paused
 
 if TYPE_CHECKING:  # the report code never needs Dagster; the resource is only a findings store here
     from wxpipeline.policy import PolicyVersion
@@ -159,6 +160,7 @@ def _sort_key(r: dict):
     return (r["domain"], r["clause_id"], not r["counted"], SEVERITY_ORDER.get(r.get("severity"), 9), r["subject_id"])
 
 
+@gc_paused  # thousands of finding dicts on a busy day (gcpause.py)
 def collect_report(
     warehouse: "Warehouse",
     day: date,

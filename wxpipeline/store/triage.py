@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from wxpipeline.gcpause import gc_paused
 from wxpipeline.store.tables import Case, Finding, Waiver
 from wxpipeline.times import local_day
 
@@ -129,6 +130,7 @@ def cases_by_fingerprint(session, fingerprints) -> dict:
     return cases
 
 
+@gc_paused  # one dict per finding (gcpause.py)
 def findings_status(db, where=None) -> list[dict]:
     """Findings (filtered by SQLAlchemy `where` clauses) with their effective triage state,
     judged as of each finding's own day: `case_status`, `waiver_id`, `counted` (fails its

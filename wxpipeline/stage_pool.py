@@ -211,7 +211,9 @@ class StagePool:
         if self.proc is None or files_queue is None:
             return arrival.inventory(exports)
         listed = arrival.list_files(exports)
-        order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in arrival.smallest_first(listed)]
+        smallest = arrival.smallest_first(listed)
+        order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in smallest]
+        arrival.expect(listed, smallest)  # this process's small files of one kind: parsed together
         with self._claims.get_lock():
             self._claims[0], self._claims[1], self._claims[2] = 0, len(order), -1
         self._send_files(order)

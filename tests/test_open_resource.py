@@ -1,5 +1,5 @@
-"""Resources opened outside a run (the CLI): environment variables resolved as in a run, one
-in-memory Dagster instance per process rather than one per call."""
+"""Resources opened outside a run (the CLI): environment variables resolved as in a run, built
+from their configuration without an in-memory Dagster instance (none of ours has init hooks)."""
 
 import dagster as dg
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from wxpipeline import resources
 
 
-def test_open_resource_resolves_environment_and_reuses_one_instance(isolated_home, monkeypatch):
+def test_open_resource_resolves_environment_without_an_instance(isolated_home, monkeypatch):
     made = []
     ephemeral = dg.DagsterInstance.ephemeral
 
@@ -22,7 +22,8 @@ def test_open_resource_resolves_environment_and_reuses_one_instance(isolated_hom
     assert resources.exports_folder().exports_dir == str(elsewhere)  # dg.EnvVar resolved
     assert resources.warehouse().database_url.endswith("findings.db")
     assert resources.open_resource("wecom").enabled is False
-    assert len(made) == 1
+    assert isinstance(resources.open_resource("staged_io"), dg.ConfigurableIOManager)
+    assert made == []
 
 
 def test_open_resource_default_path_and_unknown_key(isolated_home, monkeypatch):
@@ -30,3 +31,15 @@ def test_open_resource_default_path_and_unknown_key(isolated_home, monkeypatch):
     assert resources.exports_folder().exports_dir.endswith("exports")
     with pytest.raises(KeyError):
         resources.open_resource("no_such_resource")
+
+
+class _WithSetup(dg.ConfigurableResource):
+    name: str
+
+    def setup_for_execution(self, context) -> None:
+        self._ready = context.resource_config["name"]
+
+
+def test_a_resource_with_an_init_hook_is_still_initialised_by_dagster(isolated_home, monkeypatch):
+    monkeypatch.setattr(resources, "build_resources", lambda: {"x": _WithSetup(name="n")})
+    assert resources.open_resource("x")._ready == "n"

@@ -152,8 +152,21 @@ def inventory(exports) -> dict[str, list[FileInfo]]:
     largest) and then read this from the cache. The kinds reading one file are read one after
     the other (a group snapshot is decoded once for both)."""
     listed = list_files(exports)
-    infos = {rel: [file_info(exports, k, p) for k, p in listed[rel]] for rel in smallest_first(listed)}
+    order = smallest_first(listed)
+    expect(listed, order)
+    infos = {rel: [file_info(exports, k, p) for k, p in listed[rel]] for rel in order}
     return {rel: infos[rel] for rel in listed}
+
+
+def expect(listed: dict[str, list[tuple[str, Path]]], order: list[str]) -> None:
+    """Announce the files about to be read, in `order`, to the parsers that parse many small
+    files together (`ExportKind.expect`); only those missing from the parse cache are parsed."""
+    by_kind: dict[str, list[Path]] = {}
+    for rel in order:
+        for kind, path in listed[rel]:
+            by_kind.setdefault(kind, []).append(path)
+    for kind, paths in by_kind.items():
+        EXPORT_KINDS[kind].expect(paths)
 
 
 def smallest_first(listed: dict[str, list[tuple[str, Path]]]) -> list[str]:

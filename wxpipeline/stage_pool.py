@@ -40,6 +40,9 @@ from pathlib import Path
 MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4-5 CPU s of imports)
 BUSY_MARGIN = 0.5  # no helper when the other processes keep more busy than the cores less this
 SAMPLE_SECONDS = 0.2  # how long the machine's busy cores are measured (100 ticks a second per core)
+# a file this large is left to the helper while it imports (this process imports meanwhile): a
+# 1M-message archive (0.47 GB) takes ~7 CPU s, the demo's largest files (1.3 MB) ~40 ms
+LARGE_FILE_BYTES = 32 << 20
 
 
 def busy_cores(cores: int, seconds: float = SAMPLE_SECONDS) -> float:
@@ -96,6 +99,13 @@ def _create_instance() -> None:
 
     with open_dagster_instance():
         pass
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # vanished: reported by its parse
+        return 0
 
 
 def _claim_file(claims, from_top: bool) -> int | None:
@@ -201,8 +211,10 @@ class StagePool:
         largest down, so that a big archive file's parse, which leaves part of the second core
         idle, overlaps the small files' parse, and this process imports Great Expectations and
         Dagster (which it needs for its runs) and creates the Dagster instance while the helper
-        parses the largest file. When the helper is still importing as this process reaches the
-        largest file, this process parses it, as without the helper. The inventory is then read from the cache
+        parses the largest file. When this process reaches a file of `LARGE_FILE_BYTES` or more
+        while the helper has taken none yet (it is still importing), it makes those imports
+        first; if the helper has still taken none afterwards, this process parses the file, as
+        without the helper. The inventory is then read from the cache
         as before (a file the helper could not parse is parsed here again, and its errors are
         reported as without the helper)."""
         from wxpipeline import arrival
@@ -211,20 +223,40 @@ class StagePool:
         if self.proc is None or files_queue is None:
             return arrival.inventory(exports)
         listed = arrival.list_files(exports)
-        order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in arrival.smallest_first(listed)]
+        smallest = arrival.smallest_first(listed)
+        order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in smallest]
+        sizes = [_size(listed[rel][0][1]) for rel in smallest]
+        arrival.expect(listed, smallest)  # this process's small files of one kind: parsed together
         with self._claims.get_lock():
             self._claims[0], self._claims[1], self._claims[2] = 0, len(order), -1
         self._send_files(order)
-        while (i := _claim_file(self._claims, from_top=False)) is not None:
+        imported = False
+        while True:
+            with self._claims.get_lock():
+                lo, untouched = self._claims[0], self._claims[1] == len(order)
+            if (not imported and lo < len(order) and sizes[lo] >= LARGE_FILE_BYTES and untouched
+                    and self.proc.is_alive()):
+                # a large file next and the helper still importing: this process's own imports
+                # first (needed for its runs anyway), so that the helper, ready by then, takes it
+                self._import_here()
+                imported = True
+                continue
+            if (i := _claim_file(self._claims, from_top=False)) is None:
+                break
             for kind, path in order[i][1]:
                 arrival.file_info(exports, kind, Path(path))
         if self._claims[2] != -1 and self.proc.is_alive():  # the helper parses a (big) file
             self.read_note = "; the helper parsed the largest, Dagster imported here meanwhile"
-            import_for_runs()  # needed for this process's runs anyway
-            _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
+            if not imported:
+                self._import_here()
         while self._claims[2] != -1 and self.proc.is_alive():
             time.sleep(0.02)
         return arrival.inventory(exports)  # from the cache; a file left unparsed is parsed now
+
+    @staticmethod
+    def _import_here() -> None:
+        import_for_runs()  # needed for this process's runs anyway
+        _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
 
     def _send_files(self, files) -> None:
         """The helper's share of the exports read, or None: no read shared (sent once)."""

@@ -120,6 +120,14 @@ def _parse_helper(runs_queue, done, counter, files_queue, claims):
     stage_pool._parse_files(files_queue, claims)  # the helper's share, without its imports
 
 
+def _parse_helper_late(runs_queue, done, counter, files_queue, claims):
+    import time
+
+    while not (claims[1] > 0 and claims[0] >= claims[1] - 1):  # a helper importing until then
+        time.sleep(0.01)
+    stage_pool._parse_files(files_queue, claims)
+
+
 def _helper_takes_the_largest_and_dies(runs_queue, done, counter, files_queue, claims):
     files_queue.get()
     stage_pool._claim_file(claims, from_top=True)  # taken, never parsed: the process ends here
@@ -209,4 +217,34 @@ def test_a_file_the_helper_took_and_never_parsed_is_parsed_here(tmp_path, monkey
     finally:
         pool.close()
     assert pool._claims[2] != -1  # it died holding the largest file
+    assert got == expected
+
+
+def test_a_large_file_waits_for_the_helper_while_this_process_imports(tmp_path, monkeypatch):
+    """This process reaches the largest file before the helper took any: it makes its own imports
+    first (here: until the helper took one), and the helper parses the largest."""
+    import time
+
+    exports = _exports(tmp_path, monkeypatch)
+    expected = _expected(tmp_path, exports)
+    sizes = sorted(p.stat().st_size for p in (tmp_path / "exports").rglob("*") if p.is_file())
+    monkeypatch.setattr(stage_pool, "LARGE_FILE_BYTES", sizes[-1])
+    pool = _read_pool(_parse_helper_late)
+    files = len(expected)
+    imports = []
+
+    def importing():
+        imports.append(pool._claims[0])  # where this process stopped to import
+        for _ in range(600):
+            if pool._claims[1] < files:
+                break
+            time.sleep(0.1)
+
+    monkeypatch.setattr(stage_pool, "import_for_runs", importing)
+    monkeypatch.setattr(stage_pool, "_create_instance", lambda: None)
+    try:
+        got = pool.read_exports(exports)
+    finally:
+        pool.close()
+    assert imports == [files - 1] and pool._claims[1] == files - 1  # imported once; the helper took the largest
     assert got == expected

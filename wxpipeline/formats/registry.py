@@ -28,6 +28,9 @@ class ExportKind:
     # optional "module:function(path, rejects, meta) -> Iterator[DataFrame]": the parser block by
     # block, so the parse cache is written without holding a whole file's records in memory
     stream_path: str | None = None
+    # optional "module:function(paths)": the exports read announces the kind's files to its parser,
+    # which parses those not in the parse cache together (many small files: one pass, not one each)
+    expect_path: str | None = None
 
     @property
     def parser(self) -> Callable[[Path], ParseResult]:
@@ -40,6 +43,11 @@ class ExportKind:
             return None
         mod, fn = self.stream_path.split(":")
         return getattr(import_module(mod), fn)
+
+    def expect(self, paths: list[Path]) -> None:
+        if self.expect_path is not None and paths:
+            mod, fn = self.expect_path.split(":")
+            getattr(import_module(mod), fn)(paths)
 
 
 EXPORT_KINDS: dict[str, ExportKind] = {}
@@ -73,9 +81,9 @@ register(ExportKind("mp_reviews", ("mp_reviews/*.csv",), f"{_F}.mp_reviews:parse
 register(ExportKind("wecom_archive", ("wecom_archive/*.jsonl",), f"{_F}.wecom_archive:parse_wecom_archive",
                     ("msgid",), "sent_at", version="3", stream_path=f"{_F}.wecom_archive:iter_wecom_archive"))
 register(ExportKind("wecom_groups", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_groups",
-                    ("snapshot_time", "group_id"), "snapshot_time"))
+                    ("snapshot_time", "group_id"), "snapshot_time", expect_path=f"{_F}.wecom_groups:expect"))
 register(ExportKind("wecom_group_members", ("wecom_groups/*.json",), f"{_F}.wecom_groups:parse_wecom_group_members",
-                    ("snapshot_time", "group_id", "userid"), "snapshot_time"))
+                    ("snapshot_time", "group_id", "userid"), "snapshot_time", expect_path=f"{_F}.wecom_groups:expect"))
 register(ExportKind("wecom_group_events", ("wecom_group_events/*.jsonl", "wecom_group_events/*.xml"),
                     f"{_F}.wecom_events:parse_wecom_group_events",
                     ("group_id", "event_time", "change_type", "update_detail"), "event_time"))

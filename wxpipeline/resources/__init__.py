@@ -49,25 +49,40 @@ def resource_defs() -> dg.Definitions:
 
 def open_resource(key: str):
     """One resource with its environment variables resolved, for use outside a Dagster run (the
-    CLI, tests). Initialised against one in-memory instance per process: Dagster's own
-    `process_config_and_initialize` builds a new one per call (an in-memory SQLite database
-    stamped by Alembic: ~60 ms a call, ~5 calls at the end of every `wxpipeline run`)."""
+    CLI, the exports read of `wxpipeline run` and `nightly`, tests). None of ours has nested
+    resources or setup/teardown hooks, so it is built from its resolved configuration alone:
+    Dagster's init context would build an in-memory Dagster instance that nothing reads. Its
+    first one in a process imports Dagster's SQLite storages and Alembic (~0.5 CPU s): a CLI
+    command that executes no run never needs them, and `wxpipeline run` no longer pays them
+    before its exports read but with the imports for its runs (the instance itself: ~0.05 s)."""
     from dagster._config.post_process import post_process_config
 
     resource = build_resources()[key]
     config = post_process_config(resource._config_schema.config_type, resource._convert_to_config_dictionary())
     if not config.success:  # the same error process_config_and_initialize raises
         raise dg.DagsterInvalidConfigError("Errors while initializing resource", config.errors, config)
-    context = dg.build_init_resource_context(config=config.value, instance=_resource_instance())
-    return resource.from_resource_context(context, nested_resources=resource.nested_resources)
+    if resource.nested_resources or type(resource)._is_cm_resource_cls() or _has_setup(resource):
+        context = dg.build_init_resource_context(config=config.value, instance=_resource_instance())
+        return resource.from_resource_context(context, nested_resources=resource.nested_resources)
+    return type(resource)(**config.value)
+
+
+def _has_setup(resource) -> bool:
+    """Whether the resource's class overrides a hook Dagster calls when it initialises one (a
+    plain resource or IO manager is its own value)."""
+    cls = type(resource)
+    return (cls.setup_for_execution is not dg.ConfigurableResource.setup_for_execution
+            or cls.create_resource not in (dg.ConfigurableResource.create_resource,
+                                           dg.ConfigurableIOManager.create_resource))
 
 
 _INSTANCE: list = []
 
 
 def _resource_instance() -> dg.DagsterInstance:
-    """The in-memory instance resources opened outside a run are initialised with (none of ours
-    reads it: it only satisfies the init context)."""
+    """The in-memory instance a resource with hooks or nested resources is initialised with
+    outside a run (one per process: Dagster's own `process_config_and_initialize` builds one
+    per call, ~60 ms each)."""
     if not _INSTANCE:
         _INSTANCE.append(dg.DagsterInstance.ephemeral())
     return _INSTANCE[0]

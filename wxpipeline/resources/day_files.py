@@ -219,13 +219,21 @@ def _plain(dt):
 
 def _take(table, rows: np.ndarray):
     """The rows `rows` (sorted positions) of `table`, column by column: a gather by position
-    (a boolean filter of the recipient lists cost three times as much), a column of string
-    views through Arrow strings and back."""
+    (a boolean filter of the recipient lists cost three times as much). A column of string views
+    (the key, and any column whose dictionary overflowed) is gathered by polars, whose strings are
+    the same views: only the 16-byte views are copied, the strings stay in the read buffers
+    (pyarrow has no take kernel for views: a cast to Arrow strings, a take and a cast back copied
+    every string three times; a 4M-message day's message ids 0.05 -> 0.03 CPU s)."""
     import pyarrow as pa
 
     at = pa.array(rows)
+    positions = pl.Series(rows)
     columns = []
     for column, f in zip(table.columns, table.schema):
+        if pa.types.is_string_view(f.type):
+            columns.append(pl.from_arrow(column, rechunk=False).gather(positions)
+                           .to_arrow(compat_level=pl.CompatLevel.newest()))
+            continue
         plain = _plain(f.type)
         columns.append(column.take(at) if plain == f.type else column.cast(plain).take(at).cast(f.type))
     return pa.Table.from_arrays(columns, schema=table.schema)

@@ -207,12 +207,18 @@ def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_g
         assert rows.how == "row groups" and len(rows.groups) > 2, name
         assert written.schema == whole.schema and written.equals(expected), name
         assert written.equals(rows.frame.collect()) and rows.rows == written.height, name
+        # the plan decided the surviving rows by msgid: its proof is bound to the file just written
+        proof = rows.key_proof()
+        assert proof.key == ("msgid",) and proof.rows == written.height and proof.holds(("msgid",)), name
         polars_written = tmp_path / name / "polars.parquet"
         expected.write_parquet(polars_written)
         assert pq.read_table(path).equals(pq.read_table(polars_written)), name  # other readers see the same table
     corrected = pl.read_parquet(tmp_path / "corrected" / "staged" / "wecom_messages" / f"{DAY}.parquet")
     assert corrected.filter(pl.col("msgid") == "m100")["text"].item() == "更正100"
     assert corrected.height == 300 and corrected["msgid"].to_list()[-1] == "m298"  # the re-export's rows last
+    # a file written to since is no longer the one the proof is about
+    pl.read_parquet(path).head(10).write_parquet(path)
+    assert not rows.key_proof().holds(("msgid",))
 
 
 def test_a_cache_column_whose_dictionary_overflowed_is_read_plain(tmp_path):

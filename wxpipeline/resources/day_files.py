@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from wxpipeline.hashes import repeated_hashes
+from wxpipeline.hashes import DistinctKeys, repeated_hashes
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,17 @@ class DayRows:
     # (cache file, row group, the group's surviving rows or None: all of them), in file order
     groups: list[tuple[CacheFile, int, np.ndarray | None]] = field(default_factory=list)
     written: Path | None = None  # the staged file, once `StagedStore.write` wrote it (the contract reads it)
+    # the key the rows are distinct on when `plan_day` decided which rows survive by it, and the
+    # written file's identity (`hashes.file_identity`) right after `StagedStore.write` put it in place
+    distinct_key: tuple[str, ...] = ()
+    written_identity: tuple | None = None
+
+    def key_proof(self) -> DistinctKeys | None:
+        """Staging's proof that the written file's key is distinct, for its contract (None: no
+        proof, the contract checks the key on its values)."""
+        if not self.distinct_key or self.rows is None or self.written is None or self.written_identity is None:
+            return None
+        return DistinctKeys(self.distinct_key, self.rows, self.written, self.written_identity)
 
     def write(self, path: Path) -> None:
         if self.copy_of is not None:
@@ -178,17 +189,19 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     else:
         frame = lazy.filter(in_day)
     rows = hashed.height - dropped.len()
+    # every row whose key hash repeats was decided on the key: the surviving rows' keys are distinct
+    distinct = tuple(key)
     if rows and len(files) == 1 and rows == touched[0].rows:
-        return DayRows(frame, rows=rows, copy_of=files[0], how="copy")
+        return DayRows(frame, rows=rows, copy_of=files[0], how="copy", distinct_key=distinct)
     if rows < SMALL_DAY_ROWS:  # written by polars in one piece (`DayRows.write`)
-        return DayRows(frame, rows=rows)
+        return DayRows(frame, rows=rows, distinct_key=distinct)
     # which of the touched files' rows survive, by position (a boolean per row: a sorted array
     # of positions cost a sort, and a conversion of the whole array per row group's bounds)
     kept = np.zeros(sum(info.rows for info in touched), dtype=bool)
     kept[hashed["_row"].to_numpy()] = True
     if dropped.len():
         kept[dropped.to_numpy()] = False
-    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept))
+    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept), distinct_key=distinct)
 
 
 def _surviving(files: list[CacheFile], kept: np.ndarray) -> list[tuple[CacheFile, int, np.ndarray | None]]:

@@ -283,3 +283,25 @@ def _chunk_bytes(fh, chunk) -> bytes:
     start, length = stitch.chunk_span(chunk)
     fh.seek(start)
     return fh.read(length)
+
+
+def test_a_cache_file_wholly_on_the_day_is_hashed_unfiltered_and_a_null_time_is_filtered(tmp_path):
+    """When the statistics say every row of the touched files is on the day (and no time is null),
+    the plan hashes the keys without filtering or numbering them in the scan: the same rows either way."""
+    from datetime import datetime, timezone
+
+    from wxpipeline.resources.day_files import _inside, _us, cache_file, plan_day
+    from wxpipeline.resources.staged_io import StagedStore
+
+    lo, hi = datetime(2026, 9, 22, tzinfo=timezone.utc), datetime(2026, 9, 23, tzinfo=timezone.utc)
+    times = [datetime(2026, 9, 22, h, tzinfo=timezone.utc) for h in (1, 2, 3, 4)]
+    whole = pl.DataFrame({"k": ["a", "b", "a", "c"], "t": times, "v": [1, 2, 3, 4]})
+    holed = whole.with_columns(pl.when(pl.col("v") == 2).then(None).otherwise(pl.col("t")).alias("t"))
+    for name, df, inside, expected in (("whole", whole, True, [2, 3, 4]), ("holed", holed, False, [3, 4])):
+        path = tmp_path / f"{name}.parquet"
+        df.write_parquet(path, statistics=True)
+        assert _inside(cache_file(path, "t"), _us(lo), _us(hi)) is inside, name
+        rows = plan_day([path], df.schema, ["k"], "t", lo, hi)
+        assert rows.frame.collect()["v"].to_list() == expected and rows.rows == len(expected), name
+        written = StagedStore(tmp_path / name).write("t", "d", rows)
+        assert pl.read_parquet(written)["v"].to_list() == expected, name

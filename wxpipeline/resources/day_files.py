@@ -54,6 +54,8 @@ class CacheFile:
     # row group has a dictionary page, and the columns whose every row group has statistics
     dictionary: frozenset[str] = frozenset()
     statistics: frozenset[str] = frozenset()
+    # per row group, whether its statistics say the time column has no null (False: unknown)
+    group_times_full: tuple[bool, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -79,18 +81,19 @@ def cache_file(path: Path, time_column: str) -> CacheFile:
         # raw statistics are comparable only for a tz-aware microsecond timestamp (stored as UTC)
         usable = (col is not None and meta.schema.column(col).physical_type == "INT64"
                   and pa.types.is_timestamp(ftype) and ftype.unit == "us" and ftype.tz is not None)
-        times = []
+        times, full = [], []
         dictionary = {n for i, n in enumerate(names) if meta.schema.column(i).physical_type == "BYTE_ARRAY"}
         statistics = set(names)
         for g in range(meta.num_row_groups):
             group = meta.row_group(g)
             st = group.column(col).statistics if usable else None
             times.append((st.min_raw, st.max_raw) if st is not None and st.has_min_max else (None, None))
+            full.append(st is not None and st.has_min_max and st.has_null_count and st.null_count == 0)
             dictionary &= {n for i, n in enumerate(names) if _whole_dictionary(group.column(i))}
             statistics &= {n for i, n in enumerate(names) if group.column(i).is_stats_set}
         _FOOTERS[key] = CacheFile(path, pl.read_parquet_schema(path), tuple(meta.row_group(g).num_rows
                                                                              for g in range(meta.num_row_groups)),
-                                  tuple(times), frozenset(dictionary), frozenset(statistics))
+                                  tuple(times), frozenset(dictionary), frozenset(statistics), tuple(full))
     return _FOOTERS[key]
 
 
@@ -177,7 +180,12 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     numbered = lazy.with_row_index("_row").filter(in_day)
     keyed = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
     # the day's rows (their position among `files`) and a hash of their key: 12 bytes a row
-    hashed = numbered.select("_row", keyed.hash().alias("_h")).collect()
+    if all(_inside(info, lo, hi) for info in touched):
+        # every row of the touched files is on the day (the usual busy day's archive file): no
+        # filter, no numbering in the scan (4M messages 0.31-0.40 -> 0.22-0.29 CPU s)
+        hashed = lazy.select(keyed.hash().alias("_h")).collect().with_row_index("_row")
+    else:
+        hashed = numbered.select("_row", keyed.hash().alias("_h")).collect()
     # hashes seen twice, found by sorting them (a third of the CPU of polars' `is_duplicated`)
     repeated = repeated_hashes(hashed["_h"])
     candidates = hashed.filter(pl.col("_h").is_in(repeated.implode()))["_row"]
@@ -202,6 +210,12 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     if dropped.len():
         kept[dropped.to_numpy()] = False
     return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept), distinct_key=distinct)
+
+
+def _inside(info: CacheFile, lo: int, hi: int) -> bool:
+    """Whether the statistics say every row of the cache file has its time in [lo, hi), none null."""
+    return len(info.group_times_full) == len(info.group_rows) and all(info.group_times_full) and all(
+        mn is not None and mx is not None and lo <= mn and mx < hi for mn, mx in info.group_times)
 
 
 def _surviving(files: list[CacheFile], kept: np.ndarray) -> list[tuple[CacheFile, int, np.ndarray | None]]:

@@ -213,6 +213,12 @@ def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_g
         polars_written = tmp_path / name / "polars.parquet"
         expected.write_parquet(polars_written)
         assert pq.read_table(path).equals(pq.read_table(polars_written)), name  # other readers see the same table
+        # the row groups encoded here leave the key and the time column uncompressed, LZ4 the rest
+        meta = pq.read_metadata(path)
+        codecs = {(c.path_in_schema, c.compression) for g in range(meta.num_row_groups)
+                  for c in (meta.row_group(g).column(i) for i in range(meta.num_columns))}
+        assert {("msgid", "UNCOMPRESSED"), ("sent_at", "UNCOMPRESSED"), ("text", "LZ4")} <= codecs, name
+        assert not {("msgid", "LZ4"), ("sent_at", "LZ4"), ("text", "UNCOMPRESSED")} & codecs, name
     corrected = pl.read_parquet(tmp_path / "corrected" / "staged" / "wecom_messages" / f"{DAY}.parquet")
     assert corrected.filter(pl.col("msgid") == "m100")["text"].item() == "更正100"
     assert corrected.height == 300 and corrected["msgid"].to_list()[-1] == "m298"  # the re-export's rows last

@@ -17,7 +17,8 @@ The staged file holds the records whose own timestamp falls on the day, once per
   (`parquet_stitch`), and the other row groups holding the day's surviving rows are read with
   pyarrow, the string columns the cache stored with dictionaries read as dictionaries, the
   surviving rows taken and written with the same dictionaries, ~100k rows at a time on a thread
-  each (LZ4_RAW, `ENCODED_COMPRESSION`), into in-memory parquet files stitched into the staged
+  each (LZ4_RAW, `ENCODED_COMPRESSION`; the key and time column uncompressed, `UNCOMPRESSED`),
+  into in-memory parquet files stitched into the staged
   file in order (`_write_row_groups`): polars' filter and sink decoded and re-encoded every
   value, ~1.8-1.9 CPU s per million archive messages (most of it the recipient lists); pyarrow's
   own writer writes a file on one thread.
@@ -133,6 +134,8 @@ class DayRows:
     # written file's identity (`hashes.file_identity`) right after `StagedStore.write` put it in place
     distinct_key: tuple[str, ...] = ()
     written_identity: tuple | None = None
+    # columns whose re-encoded row groups are written uncompressed (`UNCOMPRESSED`): key and time
+    uncompressed: tuple[str, ...] = ()
 
     def key_proof(self) -> DistinctKeys | None:
         """Staging's proof that the written file's key is distinct, for its contract (None: no
@@ -145,7 +148,7 @@ class DayRows:
         if self.copy_of is not None:
             shutil.copyfile(self.copy_of, path)
         elif self.groups:
-            _write_row_groups(self.groups, self.frame.collect_schema(), path)
+            _write_row_groups(self.groups, self.frame.collect_schema(), path, uncompressed=self.uncompressed)
         elif self.rows is not None and self.rows < SMALL_DAY_ROWS:
             # a small day (the demo-sized days around a judged one): collected and written whole,
             # ~3 ms a table where the row groups' path (pool, pyarrow readers, stitching) costs ~8-15
@@ -209,7 +212,8 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     kept[hashed["_row"].to_numpy()] = True
     if dropped.len():
         kept[dropped.to_numpy()] = False
-    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept), distinct_key=distinct)
+    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept), distinct_key=distinct,
+                   uncompressed=(*key, time_column))
 
 
 def _inside(info: CacheFile, lo: int, hi: int) -> bool:
@@ -285,6 +289,11 @@ SMALL_DAY_ROWS = 20_000
 # at load 7-10 that gain was within the noise); the staged file 110 -> 167 MB. Back to zstd:
 # {"compression": "zstd", "compression_level": 1}.
 ENCODED_COMPRESSION: dict = {"compression": "lz4"}
+# Except for the key and the time column (`plan_day` names them): nearly unique values, which LZ4
+# shrinks least and spends most on. A 4M-message day's encoded pieces, one thread, recipients
+# left out: message ids 0.154 -> 0.044 CPU s per 1.4M rows for 36 -> 54 MB, times 0.039 -> 0.013
+# for 9 -> 11 MB; texts, URLs and dictionaries' indices keep LZ4 (2-3x smaller for a few ms).
+UNCOMPRESSED = "none"
 
 
 def encode_threads() -> int:
@@ -294,7 +303,7 @@ def encode_threads() -> int:
 
 
 def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], schema: pl.Schema, path: Path,
-                      threads: int | None = None) -> None:
+                      threads: int | None = None, uncompressed: tuple[str, ...] = ()) -> None:
     """Write the surviving rows of `groups` to `path`, in order.
 
     A cache row group of at least COPY_ROWS rows whose every row survives is copied byte for
@@ -305,7 +314,8 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
     writes one file on one thread). The string columns every touched cache file stored with
     dictionaries are read as Arrow dictionaries and written through with them (the writer
     writes their indices; a group's rows keep its dictionary), so no string is decoded, hashed
-    or re-encoded; LZ4 (`ENCODED_COMPRESSION`) and statistics only where every cache file has
+    or re-encoded; LZ4 (`ENCODED_COMPRESSION`) but for the `uncompressed` columns (the key and the
+    time column: `UNCOMPRESSED`), and statistics only where every cache file has
     them (for the archive the time column, which staged readers prune on, and the key). The file's Arrow
     schema is the one polars writes for `schema`, so readers see the same column types as from
     a polars-written file."""
@@ -335,10 +345,18 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
 
     with pq.ParquetFile(infos[0].path, read_dictionary=dictionary) as first:
         target = first.schema_arrow  # the Arrow types every piece is written with
+        leaves = [first.metadata.schema.column(i).path for i in range(first.metadata.num_columns)]
+    compression = dict(ENCODED_COMPRESSION)
+    if uncompressed:  # per column (a level, if any, only for the compressed ones: pyarrow refuses it for none)
+        packed = [leaf for leaf in leaves if leaf.split(".")[0] not in uncompressed]
+        compression["compression"] = {leaf: compression["compression"] if leaf in packed else UNCOMPRESSED
+                                      for leaf in leaves}
+        if "compression_level" in compression:
+            compression["compression_level"] = {leaf: compression["compression_level"] for leaf in packed}
 
     def parquet_file(table) -> pa.Buffer:
         sink = pa.BufferOutputStream()
-        with pq.ParquetWriter(sink, target, **ENCODED_COMPRESSION,
+        with pq.ParquetWriter(sink, target, **compression,
                               use_dictionary=dictionary or False, write_statistics=statistics or False,
                               store_schema=False) as writer:
             if table is None:

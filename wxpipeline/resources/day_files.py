@@ -7,7 +7,10 @@ The staged file holds the records whose own timestamp falls on the day, once per
   (footers read once per process: a cache file never changes once written);
 * which of the day's rows lose to a later copy of their key is decided from a 64-bit hash of the
   key (12 bytes a row in memory), and only the rows whose hash repeats are compared on the key
-  itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much);
+  itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much); when the
+  statistics say every row of the touched files is on the day, the keys are hashed without a
+  filter. The surviving rows' keys are thus distinct: the written file carries that proof to its
+  contract (`DayRows.key_proof`, `hashes.DistinctKeys`);
 * when the day is exactly one cache file (every row on that day, no key repeated: the usual
   day's archive file), the staged file is a byte copy of it;
 * a day of fewer than `SMALL_DAY_ROWS` rows that is not exactly one cache file is collected and

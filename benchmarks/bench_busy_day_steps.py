@@ -5,12 +5,13 @@
 Reads the parse cache and staged tables of WORKDIR/home (exports in WORKDIR/exports) and times,
 REPS times each: the staging plan of the judged day's `wecom_messages` (`day_rows`), writing its
 staged file (`StagedStore.write`, into a copy of the staged folder at --out, so the home is left
-as it is), the messages contract (`contracts.validate`; its first call also builds the GE
-context), the chat asset's frames (`chat_frames`, reading the file just written) and its clauses
-(`run_clauses`). Prints CPU seconds (getrusage: every thread) and wall seconds per step (min and
-median), the findings' count and a digest of them (identical before and after a change means no
-clause result moved), the staged file's size and the load average: run before and after a
-change, alternately, at the same load.
+as it is), the messages contract (`contracts.validate`, given staging's proof of distinct keys as
+the step gives it; its first call also builds the GE context), the chat asset's frames
+(`chat_frames`, reading the file just written) and its clauses (`run_clauses`). Prints CPU
+seconds (getrusage: every thread) and wall seconds per step (min and median), the findings' count
+and a digest of them (identical before and after a change means no clause result moved), the
+staged file's size and the load average: run before and after a change, alternately, at the
+same load.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def main() -> None:
     for _ in range(args.reps):
         rows, _scan = timed("plan", lambda: exports.day_rows("wecom_archive", DAY))
         timed("write", lambda: store.write("wecom_messages", DAY.isoformat(), rows))
-        timed("contract", lambda: contracts.validate("wecom_messages", pl.scan_parquet(staged)))
+        # with staging's proof of distinct keys, as the step passes it (`factories.staged`)
+        timed("contract", lambda: contracts.validate("wecom_messages", pl.scan_parquet(staged), rows.key_proof()))
         frames = timed("chat_frames", lambda: chat_mod.chat_frames(jc))
         found = timed("clauses", lambda: run_clauses(clauses, frames, pv, DAY))
     findings = pl.concat(found)

@@ -207,12 +207,24 @@ def test_archive_days_with_repeated_keys_split_or_corrected_are_written_by_row_g
         assert rows.how == "row groups" and len(rows.groups) > 2, name
         assert written.schema == whole.schema and written.equals(expected), name
         assert written.equals(rows.frame.collect()) and rows.rows == written.height, name
+        # the plan decided the surviving rows by msgid: its proof is bound to the file just written
+        proof = rows.key_proof()
+        assert proof.key == ("msgid",) and proof.rows == written.height and proof.holds(("msgid",)), name
         polars_written = tmp_path / name / "polars.parquet"
         expected.write_parquet(polars_written)
         assert pq.read_table(path).equals(pq.read_table(polars_written)), name  # other readers see the same table
+        # the row groups encoded here leave the key and the time column uncompressed, LZ4 the rest
+        meta = pq.read_metadata(path)
+        codecs = {(c.path_in_schema, c.compression) for g in range(meta.num_row_groups)
+                  for c in (meta.row_group(g).column(i) for i in range(meta.num_columns))}
+        assert {("msgid", "UNCOMPRESSED"), ("sent_at", "UNCOMPRESSED"), ("text", "LZ4")} <= codecs, name
+        assert not {("msgid", "LZ4"), ("sent_at", "LZ4"), ("text", "UNCOMPRESSED")} & codecs, name
     corrected = pl.read_parquet(tmp_path / "corrected" / "staged" / "wecom_messages" / f"{DAY}.parquet")
     assert corrected.filter(pl.col("msgid") == "m100")["text"].item() == "更正100"
     assert corrected.height == 300 and corrected["msgid"].to_list()[-1] == "m298"  # the re-export's rows last
+    # a file written to since is no longer the one the proof is about
+    pl.read_parquet(path).head(10).write_parquet(path)
+    assert not rows.key_proof().holds(("msgid",))
 
 
 def test_a_cache_column_whose_dictionary_overflowed_is_read_plain(tmp_path):
@@ -277,3 +289,25 @@ def _chunk_bytes(fh, chunk) -> bytes:
     start, length = stitch.chunk_span(chunk)
     fh.seek(start)
     return fh.read(length)
+
+
+def test_a_cache_file_wholly_on_the_day_is_hashed_unfiltered_and_a_null_time_is_filtered(tmp_path):
+    """When the statistics say every row of the touched files is on the day (and no time is null),
+    the plan hashes the keys without filtering or numbering them in the scan: the same rows either way."""
+    from datetime import datetime, timezone
+
+    from wxpipeline.resources.day_files import _inside, _us, cache_file, plan_day
+    from wxpipeline.resources.staged_io import StagedStore
+
+    lo, hi = datetime(2026, 9, 22, tzinfo=timezone.utc), datetime(2026, 9, 23, tzinfo=timezone.utc)
+    times = [datetime(2026, 9, 22, h, tzinfo=timezone.utc) for h in (1, 2, 3, 4)]
+    whole = pl.DataFrame({"k": ["a", "b", "a", "c"], "t": times, "v": [1, 2, 3, 4]})
+    holed = whole.with_columns(pl.when(pl.col("v") == 2).then(None).otherwise(pl.col("t")).alias("t"))
+    for name, df, inside, expected in (("whole", whole, True, [2, 3, 4]), ("holed", holed, False, [3, 4])):
+        path = tmp_path / f"{name}.parquet"
+        df.write_parquet(path, statistics=True)
+        assert _inside(cache_file(path, "t"), _us(lo), _us(hi)) is inside, name
+        rows = plan_day([path], df.schema, ["k"], "t", lo, hi)
+        assert rows.frame.collect()["v"].to_list() == expected and rows.rows == len(expected), name
+        written = StagedStore(tmp_path / name).write("t", "d", rows)
+        assert pl.read_parquet(written)["v"].to_list() == expected, name

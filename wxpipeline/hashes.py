@@ -1,4 +1,5 @@
-"""Repeated 64-bit key hashes, found by sorting them.
+"""Repeated 64-bit key hashes, found by sorting them, and staging's proof that a staged file's
+key is distinct.
 
 Deduplicating millions of keys (a day's message ids) with a hash table of the keys themselves
 grows past the CPU caches; sorting their 64-bit hashes costs a third to a fifth of polars'
@@ -7,6 +8,11 @@ collision now and then) need comparing on the key. Used by the day's staging (ke
 contracts' unique-key check and CHAT-06/07's group records."""
 
 from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -25,3 +31,44 @@ def repeated_hashes(hashes: pl.Series) -> pl.Series:
 def repeat_count(hashes: pl.Series) -> int:
     """How many of `hashes` equal another one (0: all distinct)."""
     return int(len(_sorted_repeats(hashes)))
+
+
+def file_identity(path: Path) -> tuple:
+    """What changes whenever a file is replaced or written to: device, inode, size, modification
+    and change times (ns; a writer cannot set a change time back) and a digest of its last bytes
+    (a parquet file's footer: every column chunk's offsets, sizes and statistics), which tells a
+    rewrite of other content apart even within one tick of the file system's clock."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        fh.seek(max(0, st.st_size - 8))
+        tail = fh.read(8)
+        footer = int.from_bytes(tail[:4], "little") + 8 if tail[4:] == b"PAR1" else 65_536
+        fh.seek(max(0, st.st_size - footer))
+        digest = hashlib.blake2b(fh.read(footer), digest_size=16).digest()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest
+
+
+@dataclass(frozen=True)
+class DistinctKeys:
+    """Staging's proof that the values of `key` are distinct (nulls aside) over the `rows` rows
+    of the staged file `path`, bound to that file as written (`identity`, `file_identity`).
+
+    The day's staging decides which rows survive by the key itself (`day_files.plan_day`: distinct
+    64-bit hashes prove distinct keys, rows whose hash repeats are compared on the key and all but
+    the last dropped), so the surviving rows it writes have distinct keys. The messages contract
+    reads this instead of hashing and sorting the key again, only for the very file written: a
+    file replaced or written to since (another identity) or holding another number of rows is
+    checked on its values as any other (`contracts.validate`)."""
+
+    key: tuple[str, ...]
+    rows: int
+    path: Path
+    identity: tuple
+
+    def holds(self, key: tuple[str, ...]) -> bool:
+        """Whether this proof is about `key` and the file at `path` is still the one written (the
+        caller compares the row count it reads with `rows`)."""
+        try:
+            return tuple(key) == self.key and file_identity(self.path) == self.identity
+        except OSError:
+            return False

@@ -42,6 +42,8 @@ def test_day_stages_every_valid_record_once_and_quarantines_bad_lines(env):
     # evaluated in the table's own step (no step per contract), against the staged file it wrote
     ev = next(e for e in result.get_asset_check_evaluations() if e.check_name == "wecom_messages_contract")
     assert ev.metadata["rows"].value == 6 and ev.metadata["seconds"].value >= 0
+    # staging decided the surviving rows by msgid (M3..M5, M8 re-sent): the contract takes that proof
+    assert ev.metadata["unique_key_proven_by"].value == "staging"
     steps = {e.step_key for e in result.all_events if e.is_step_success}
     assert "wecom_messages" in steps and not any(s.endswith("_contract") for s in steps)
     msgs = staged("wecom_messages", "2026-10-12")

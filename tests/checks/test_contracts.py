@@ -134,3 +134,57 @@ def test_a_repeated_compound_key_fails_with_its_rows_counted():
     three_times = pl.Series([3, 1, 3, 2, 3], dtype=pl.UInt64)
     assert repeat_count(three_times) == 2 and repeated_hashes(three_times).to_list() == [3]
     assert repeat_count(pl.Series([1, 2], dtype=pl.UInt64)) == 0 and repeated_hashes(pl.Series([], dtype=pl.UInt64)).len() == 0
+
+
+def _staged_with_proof(tmp_path, df: pl.DataFrame):
+    from wxpipeline.hashes import DistinctKeys, file_identity
+
+    path = tmp_path / "day.parquet"
+    df.write_parquet(path)
+    return path, DistinctKeys(("msgid",), df.height, path, file_identity(path))
+
+
+def _counting_repeats(monkeypatch) -> list:
+    calls = []
+    real = contracts.repeat_count
+    monkeypatch.setattr(contracts, "repeat_count", lambda h: calls.append(len(h)) or real(h))
+    return calls
+
+
+def test_staging_proof_of_distinct_keys_replaces_hashing_them_for_that_file(tmp_path, monkeypatch):
+    calls = _counting_repeats(monkeypatch)
+    path, proof = _staged_with_proof(tmp_path, messages(20_000))
+    r = contracts.validate("wecom_messages", pl.scan_parquet(path), proof)
+    assert r.passed and r.unique_proven_by == "staging" and calls == []
+    r = contracts.validate("wecom_messages", pl.scan_parquet(path))  # without it, the contract hashes
+    assert r.passed and r.unique_proven_by == "contract" and calls == [20_000]
+
+
+def test_a_proof_for_a_file_changed_since_or_of_other_rows_is_ignored(tmp_path, monkeypatch):
+    calls = _counting_repeats(monkeypatch)
+    path, proof = _staged_with_proof(tmp_path, messages(1_000))
+    dup = messages(1_000).with_columns(pl.when(pl.col("source_line") == 9).then(pl.lit("m0"))
+                                       .otherwise(pl.col("msgid")).alias("msgid"))
+    dup.write_parquet(path)  # the same path, rewritten behind the proof with a repeated key
+    r = contracts.validate("wecom_messages", pl.scan_parquet(path), proof)
+    assert not r.passed and r.unique_proven_by == "contract" and len(calls) == 1
+    assert r.failures[0]["expectation"] == "expect_column_values_to_be_unique"
+    assert r.failures[0]["unexpected_count"] == 2
+    path, proof = _staged_with_proof(tmp_path, messages(1_000))
+    from dataclasses import replace
+
+    r = contracts.validate("wecom_messages", pl.scan_parquet(path), replace(proof, rows=999))
+    assert r.passed and r.unique_proven_by == "contract"
+    r = contracts.validate("mp_signoffs", pl.DataFrame(schema=SCHEMAS["mp_signoffs"]).lazy(), proof)  # another key
+    assert r.passed
+
+
+def test_a_file_replaced_while_the_contract_reads_it_is_checked_on_its_values(tmp_path, monkeypatch):
+    from wxpipeline.hashes import DistinctKeys
+
+    calls = _counting_repeats(monkeypatch)
+    path, proof = _staged_with_proof(tmp_path, messages(1_000))
+    answers = iter([True, False])  # held when the contract began, not when it ended
+    monkeypatch.setattr(DistinctKeys, "holds", lambda self, key: next(answers))
+    r = contracts.validate("wecom_messages", pl.scan_parquet(path), proof)
+    assert r.passed and r.unique_proven_by == "contract" and calls == [1_000]

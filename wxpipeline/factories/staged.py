@@ -82,8 +82,9 @@ def build_staged_asset(name: str, kind: str, group: str, description: str) -> dg
         if scan.rejects:
             context.log.warning(f"{kind}: {len(scan.rejects)} record(s) in quarantine ({fresh} new); see `quarantine` table")
         yield dg.Output(day, metadata=_ingest_metadata(None, scan.files, scan.rejects, fresh, scan.encodings()))
-        # the IO manager has written the day when the step resumes here: the contract reads that file
-        yield contract_result(name, pl.scan_parquet(day.written))
+        # the IO manager has written the day when the step resumes here: the contract reads that
+        # file, and takes staging's proof that its keys are distinct if it is still that file
+        yield contract_result(name, pl.scan_parquet(day.written), day.key_proof())
 
     return _staged
 
@@ -129,11 +130,13 @@ def contract_spec(asset: str, table: str, partitions_def) -> dg.AssetCheckSpec:
     )
 
 
-def contract_result(table: str, staged: pl.DataFrame | pl.LazyFrame) -> dg.AssetCheckResult:
+def contract_result(table: str, staged: pl.DataFrame | pl.LazyFrame, proven=None) -> dg.AssetCheckResult:
+    """The contract's verdict on `staged`; `proven`: staging's proof that the file's key is
+    distinct (`hashes.DistinctKeys`), used only while it holds for that very file."""
     import time
 
     started = time.monotonic()
-    r = contracts.validate(table, staged)  # lazy: reads only the columns the contract names
+    r = contracts.validate(table, staged, proven)  # lazy: reads only the columns the contract names
     return dg.AssetCheckResult(
         check_name=f"{table}_contract",
         passed=r.passed,
@@ -144,5 +147,8 @@ def contract_result(table: str, staged: pl.DataFrame | pl.LazyFrame) -> dg.Asset
             "seconds": dg.MetadataValue.float(round(time.monotonic() - started, 3)),
             "failed_expectations": dg.MetadataValue.int(len(r.failures)),
             "failures": dg.MetadataValue.json(r.failures),
+            # who established that the unique key is distinct over every row: "contract" or
+            # "staging" (the plan that wrote this very file decided its surviving rows by the key)
+            **({"unique_key_proven_by": dg.MetadataValue.text(r.unique_proven_by)} if r.unique_proven_by else {}),
         },
     )

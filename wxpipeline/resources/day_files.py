@@ -7,7 +7,10 @@ The staged file holds the records whose own timestamp falls on the day, once per
   (footers read once per process: a cache file never changes once written);
 * which of the day's rows lose to a later copy of their key is decided from a 64-bit hash of the
   key (12 bytes a row in memory), and only the rows whose hash repeats are compared on the key
-  itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much);
+  itself (a `n_unique` and an `is_last_distinct` over every key cost 2.5 times as much); when the
+  statistics say every row of the touched files is on the day, the keys are hashed without a
+  filter. The surviving rows' keys are thus distinct: the written file carries that proof to its
+  contract (`DayRows.key_proof`, `hashes.DistinctKeys`);
 * when the day is exactly one cache file (every row on that day, no key repeated: the usual
   day's archive file), the staged file is a byte copy of it;
 * a day of fewer than `SMALL_DAY_ROWS` rows that is not exactly one cache file is collected and
@@ -17,7 +20,8 @@ The staged file holds the records whose own timestamp falls on the day, once per
   (`parquet_stitch`), and the other row groups holding the day's surviving rows are read with
   pyarrow, the string columns the cache stored with dictionaries read as dictionaries, the
   surviving rows taken and written with the same dictionaries, ~100k rows at a time on a thread
-  each (LZ4_RAW, `ENCODED_COMPRESSION`), into in-memory parquet files stitched into the staged
+  each (LZ4_RAW, `ENCODED_COMPRESSION`; the key and time column uncompressed, `UNCOMPRESSED`),
+  into in-memory parquet files stitched into the staged
   file in order (`_write_row_groups`): polars' filter and sink decoded and re-encoded every
   value, ~1.8-1.9 CPU s per million archive messages (most of it the recipient lists); pyarrow's
   own writer writes a file on one thread.
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from wxpipeline.hashes import repeated_hashes
+from wxpipeline.hashes import DistinctKeys, repeated_hashes
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class CacheFile:
     # row group has a dictionary page, and the columns whose every row group has statistics
     dictionary: frozenset[str] = frozenset()
     statistics: frozenset[str] = frozenset()
+    # per row group, whether its statistics say the time column has no null (False: unknown)
+    group_times_full: tuple[bool, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -79,18 +85,19 @@ def cache_file(path: Path, time_column: str) -> CacheFile:
         # raw statistics are comparable only for a tz-aware microsecond timestamp (stored as UTC)
         usable = (col is not None and meta.schema.column(col).physical_type == "INT64"
                   and pa.types.is_timestamp(ftype) and ftype.unit == "us" and ftype.tz is not None)
-        times = []
+        times, full = [], []
         dictionary = {n for i, n in enumerate(names) if meta.schema.column(i).physical_type == "BYTE_ARRAY"}
         statistics = set(names)
         for g in range(meta.num_row_groups):
             group = meta.row_group(g)
             st = group.column(col).statistics if usable else None
             times.append((st.min_raw, st.max_raw) if st is not None and st.has_min_max else (None, None))
+            full.append(st is not None and st.has_min_max and st.has_null_count and st.null_count == 0)
             dictionary &= {n for i, n in enumerate(names) if _whole_dictionary(group.column(i))}
             statistics &= {n for i, n in enumerate(names) if group.column(i).is_stats_set}
         _FOOTERS[key] = CacheFile(path, pl.read_parquet_schema(path), tuple(meta.row_group(g).num_rows
                                                                              for g in range(meta.num_row_groups)),
-                                  tuple(times), frozenset(dictionary), frozenset(statistics))
+                                  tuple(times), frozenset(dictionary), frozenset(statistics), tuple(full))
     return _FOOTERS[key]
 
 
@@ -126,12 +133,25 @@ class DayRows:
     # (cache file, row group, the group's surviving rows or None: all of them), in file order
     groups: list[tuple[CacheFile, int, np.ndarray | None]] = field(default_factory=list)
     written: Path | None = None  # the staged file, once `StagedStore.write` wrote it (the contract reads it)
+    # the key the rows are distinct on when `plan_day` decided which rows survive by it, and the
+    # written file's identity (`hashes.file_identity`) right after `StagedStore.write` put it in place
+    distinct_key: tuple[str, ...] = ()
+    written_identity: tuple | None = None
+    # columns whose re-encoded row groups are written uncompressed (`UNCOMPRESSED`): key and time
+    uncompressed: tuple[str, ...] = ()
+
+    def key_proof(self) -> DistinctKeys | None:
+        """Staging's proof that the written file's key is distinct, for its contract (None: no
+        proof, the contract checks the key on its values)."""
+        if not self.distinct_key or self.rows is None or self.written is None or self.written_identity is None:
+            return None
+        return DistinctKeys(self.distinct_key, self.rows, self.written, self.written_identity)
 
     def write(self, path: Path) -> None:
         if self.copy_of is not None:
             shutil.copyfile(self.copy_of, path)
         elif self.groups:
-            _write_row_groups(self.groups, self.frame.collect_schema(), path)
+            _write_row_groups(self.groups, self.frame.collect_schema(), path, uncompressed=self.uncompressed)
         elif self.rows is not None and self.rows < SMALL_DAY_ROWS:
             # a small day (the demo-sized days around a judged one): collected and written whole,
             # ~3 ms a table where the row groups' path (pool, pyarrow readers, stitching) costs ~8-15
@@ -166,7 +186,12 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     numbered = lazy.with_row_index("_row").filter(in_day)
     keyed = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
     # the day's rows (their position among `files`) and a hash of their key: 12 bytes a row
-    hashed = numbered.select("_row", keyed.hash().alias("_h")).collect()
+    if all(_inside(info, lo, hi) for info in touched):
+        # every row of the touched files is on the day (the usual busy day's archive file): no
+        # filter, no numbering in the scan (4M messages 0.31-0.40 -> 0.22-0.29 CPU s)
+        hashed = lazy.select(keyed.hash().alias("_h")).collect().with_row_index("_row")
+    else:
+        hashed = numbered.select("_row", keyed.hash().alias("_h")).collect()
     # hashes seen twice, found by sorting them (a third of the CPU of polars' `is_duplicated`)
     repeated = repeated_hashes(hashed["_h"])
     candidates = hashed.filter(pl.col("_h").is_in(repeated.implode()))["_row"]
@@ -178,17 +203,26 @@ def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column
     else:
         frame = lazy.filter(in_day)
     rows = hashed.height - dropped.len()
+    # every row whose key hash repeats was decided on the key: the surviving rows' keys are distinct
+    distinct = tuple(key)
     if rows and len(files) == 1 and rows == touched[0].rows:
-        return DayRows(frame, rows=rows, copy_of=files[0], how="copy")
+        return DayRows(frame, rows=rows, copy_of=files[0], how="copy", distinct_key=distinct)
     if rows < SMALL_DAY_ROWS:  # written by polars in one piece (`DayRows.write`)
-        return DayRows(frame, rows=rows)
+        return DayRows(frame, rows=rows, distinct_key=distinct)
     # which of the touched files' rows survive, by position (a boolean per row: a sorted array
     # of positions cost a sort, and a conversion of the whole array per row group's bounds)
     kept = np.zeros(sum(info.rows for info in touched), dtype=bool)
     kept[hashed["_row"].to_numpy()] = True
     if dropped.len():
         kept[dropped.to_numpy()] = False
-    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept))
+    return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept), distinct_key=distinct,
+                   uncompressed=(*key, time_column))
+
+
+def _inside(info: CacheFile, lo: int, hi: int) -> bool:
+    """Whether the statistics say every row of the cache file has its time in [lo, hi), none null."""
+    return len(info.group_times_full) == len(info.group_rows) and all(info.group_times_full) and all(
+        mn is not None and mx is not None and lo <= mn and mx < hi for mn, mx in info.group_times)
 
 
 def _surviving(files: list[CacheFile], kept: np.ndarray) -> list[tuple[CacheFile, int, np.ndarray | None]]:
@@ -219,13 +253,21 @@ def _plain(dt):
 
 def _take(table, rows: np.ndarray):
     """The rows `rows` (sorted positions) of `table`, column by column: a gather by position
-    (a boolean filter of the recipient lists cost three times as much), a column of string
-    views through Arrow strings and back."""
+    (a boolean filter of the recipient lists cost three times as much). A column of string views
+    (the key, and any column whose dictionary overflowed) is gathered by polars, whose strings are
+    the same views: only the 16-byte views are copied, the strings stay in the read buffers
+    (pyarrow has no take kernel for views: a cast to Arrow strings, a take and a cast back copied
+    every string three times; a 4M-message day's message ids 0.05 -> 0.03 CPU s)."""
     import pyarrow as pa
 
     at = pa.array(rows)
+    positions = pl.Series(rows)
     columns = []
     for column, f in zip(table.columns, table.schema):
+        if pa.types.is_string_view(f.type):
+            columns.append(pl.from_arrow(column, rechunk=False).gather(positions)
+                           .to_arrow(compat_level=pl.CompatLevel.newest()))
+            continue
         plain = _plain(f.type)
         columns.append(column.take(at) if plain == f.type else column.cast(plain).take(at).cast(f.type))
     return pa.Table.from_arrays(columns, schema=table.schema)
@@ -250,6 +292,13 @@ SMALL_DAY_ROWS = 20_000
 # at load 7-10 that gain was within the noise); the staged file 110 -> 167 MB. Back to zstd:
 # {"compression": "zstd", "compression_level": 1}.
 ENCODED_COMPRESSION: dict = {"compression": "lz4"}
+# Except for the key and the time column (`plan_day` names them): nearly unique values, which LZ4
+# shrinks least and spends most on. A 4M-message day's encoded pieces, one thread, recipients
+# left out: message ids 0.154 -> 0.044 CPU s per 1.4M rows for 36 -> 54 MB, times 0.039 -> 0.013
+# for 9 -> 11 MB; texts, URLs and dictionaries' indices keep LZ4 (2-3x smaller for a few ms). The
+# whole write (load ~1.7): one thread 4.3-4.8 -> 3.5-4.1 CPU s, two threads within the noise
+# (3.9-4.5 -> 3.8-4.3); the staged file 167 -> 212 MB.
+UNCOMPRESSED = "none"
 
 
 def encode_threads() -> int:
@@ -259,7 +308,7 @@ def encode_threads() -> int:
 
 
 def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], schema: pl.Schema, path: Path,
-                      threads: int | None = None) -> None:
+                      threads: int | None = None, uncompressed: tuple[str, ...] = ()) -> None:
     """Write the surviving rows of `groups` to `path`, in order.
 
     A cache row group of at least COPY_ROWS rows whose every row survives is copied byte for
@@ -270,7 +319,8 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
     writes one file on one thread). The string columns every touched cache file stored with
     dictionaries are read as Arrow dictionaries and written through with them (the writer
     writes their indices; a group's rows keep its dictionary), so no string is decoded, hashed
-    or re-encoded; LZ4 (`ENCODED_COMPRESSION`) and statistics only where every cache file has
+    or re-encoded; LZ4 (`ENCODED_COMPRESSION`) but for the `uncompressed` columns (the key and the
+    time column: `UNCOMPRESSED`), and statistics only where every cache file has
     them (for the archive the time column, which staged readers prune on, and the key). The file's Arrow
     schema is the one polars writes for `schema`, so readers see the same column types as from
     a polars-written file."""
@@ -300,10 +350,18 @@ def _write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sc
 
     with pq.ParquetFile(infos[0].path, read_dictionary=dictionary) as first:
         target = first.schema_arrow  # the Arrow types every piece is written with
+        leaves = [first.metadata.schema.column(i).path for i in range(first.metadata.num_columns)]
+    compression = dict(ENCODED_COMPRESSION)
+    if uncompressed:  # per column (a level, if any, only for the compressed ones: pyarrow refuses it for none)
+        packed = [leaf for leaf in leaves if leaf.split(".")[0] not in uncompressed]
+        compression["compression"] = {leaf: compression["compression"] if leaf in packed else UNCOMPRESSED
+                                      for leaf in leaves}
+        if "compression_level" in compression:
+            compression["compression_level"] = {leaf: compression["compression_level"] for leaf in packed}
 
     def parquet_file(table) -> pa.Buffer:
         sink = pa.BufferOutputStream()
-        with pq.ParquetWriter(sink, target, **ENCODED_COMPRESSION,
+        with pq.ParquetWriter(sink, target, **compression,
                               use_dictionary=dictionary or False, write_statistics=statistics or False,
                               store_schema=False) as writer:
             if table is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from wxpipeline.hashes import file_identity
 from wxpipeline.reports.markdown import markdown_table
 from wxpipeline.resources.day_files import DayRows
 from wxpipeline.settings import file_mode, settings
@@ -59,9 +60,15 @@ class StagedStore:
             else:
                 df.write_parquet(tmp, compression_level=1)
             os.chmod(tmp, file_mode())
+            ours = os.stat(tmp)
             os.replace(tmp, p)
             if isinstance(df, DayRows):
                 df.written = p
+                # the file as written (a rename changes its change time): the contract trusts
+                # staging's proof of distinct keys for this file only (`hashes.DistinctKeys`); None
+                # when another writer's file took its place already
+                now = file_identity(p)
+                df.written_identity = now if now[:2] == (ours.st_dev, ours.st_ino) else None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

@@ -30,12 +30,12 @@ def _plain(dt):
 
 
 def _take(table, rows: np.ndarray):
-    """The rows `rows` (sorted positions) of `table`, column by column: a gather by position
-    (a boolean filter of the recipient lists cost three times as much). A column of string views
-    (the key, and any column whose dictionary overflowed) is gathered by polars, whose strings are
-    the same views: only the 16-byte views are copied, the strings stay in the read buffers
-    (pyarrow has no take kernel for views: a cast to Arrow strings, a take and a cast back copied
-    every string three times; a 4M-message day's message ids 0.05 -> 0.03 CPU s)."""
+    """The rows `rows` (sorted positions) of `table`, column by column: a gather by position (a
+    boolean filter cost three times as much while `recipients` was a list column). A column of
+    string views (the key, and any column whose dictionary overflowed) is gathered by polars,
+    whose strings are the same views: only the 16-byte views are copied, the strings stay in the
+    read buffers (pyarrow has no take kernel for views: a cast to Arrow strings, a take and a cast
+    back copied every string three times; a 4M-message day's message ids 0.05 -> 0.03 CPU s)."""
     import pyarrow as pa
 
     at = pa.array(rows)
@@ -60,21 +60,20 @@ GROUP_ROWS = 100_000
 COPY_ROWS = 20_000
 
 
-
 # The codec of the row groups encoded here (copied ones keep the cache's): LZ4_RAW. A busy day's
 # staged file is read again by its contract, by the chat rules (a slice at a time) and by the next
-# days' look-backs. Against zstd level 1, the whole 4M-message staged file rewritten each way (load
-# ~4): read by the contract 0.57-0.73 -> 0.42-0.45 CPU s, in the chat rules' slices 0.45-0.55 ->
-# 0.30-0.35; encoding alone, one thread, 0.60 -> 0.52 CPU s per million rows (in the whole write
-# at load 7-10 that gain was within the noise); the staged file 110 -> 167 MB. Back to zstd:
-# {"compression": "zstd", "compression_level": 1}.
+# days' look-backs. Against zstd level 1, the whole 4M-message staged file rewritten each way (round
+# 5, `recipients` then a list column; load ~4): read by the contract 0.57-0.73 -> 0.42-0.45 CPU s,
+# in the chat rules' slices 0.45-0.55 -> 0.30-0.35; encoding alone, one thread, 0.60 -> 0.52 CPU s
+# per million rows (in the whole write at load 7-10 that gain was within the noise); the staged file
+# 110 -> 167 MB. Back to zstd: {"compression": "zstd", "compression_level": 1}.
 ENCODED_COMPRESSION: dict = {"compression": "lz4"}
-# Except for the key and the time column (`day_files.plan_day` names them): nearly unique values, which LZ4
-# shrinks least and spends most on. A 4M-message day's encoded pieces, one thread, recipients
-# left out: message ids 0.154 -> 0.044 CPU s per 1.4M rows for 36 -> 54 MB, times 0.039 -> 0.013
-# for 9 -> 11 MB; texts, URLs and dictionaries' indices keep LZ4 (2-3x smaller for a few ms). The
-# whole write (load ~1.7): one thread 4.3-4.8 -> 3.5-4.1 CPU s, two threads within the noise
-# (3.9-4.5 -> 3.8-4.3); the staged file 167 -> 212 MB.
+# Except for the key and the time column (`day_files.plan_day` names them): nearly unique values,
+# which LZ4 shrinks least and spends most on. A 4M-message day's encoded pieces, one thread,
+# recipients left out: message ids 0.154 -> 0.044 CPU s per 1.4M rows for 36 -> 54 MB, times 0.039
+# -> 0.013 for 9 -> 11 MB; texts, URLs and dictionaries' indices keep LZ4 (2-3x smaller for a few
+# ms). The whole write (load ~1.7; `recipients` still a list column): one thread 4.3-4.8 -> 3.5-4.1
+# CPU s, two threads within the noise (3.9-4.5 -> 3.8-4.3); the staged file 167 -> 212 MB.
 UNCOMPRESSED = "none"
 
 

@@ -23,8 +23,8 @@ The staged file holds the records whose own timestamp falls on the day, once per
   each (LZ4_RAW, `day_encode.ENCODED_COMPRESSION`; the key and time column uncompressed,
   `day_encode.UNCOMPRESSED`), into in-memory parquet files stitched into the staged file in
   order (`day_encode.write_row_groups`): polars' filter and sink decoded and re-encoded every
-  value, ~1.8-1.9 CPU s per million archive messages (most of it the recipient lists); pyarrow's
-  own writer writes a file on one thread.
+  value, ~1.8-1.9 CPU s per million archive messages (most of it the recipient lists, a list
+  column then); pyarrow's own writer writes a file on one thread.
 
 `frame` is the same rows as a polars query (what `ExportsFolder.day_lazy` returns); it is also
 how a day is written when the plan cannot be made from the footers.

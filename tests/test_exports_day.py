@@ -254,11 +254,11 @@ def test_whole_cache_row_groups_are_copied_and_the_rest_encoded_on_threads(tmp_p
     import pyarrow.parquet as pq
 
     from wxpipeline.formats import jsontools
-    from wxpipeline.resources import day_files
+    from wxpipeline.resources import day_encode
     from wxpipeline.resources import parquet_stitch as stitch
 
     monkeypatch.setattr(jsontools, "CHUNK_BYTES", 3000)  # several row groups per file
-    monkeypatch.setattr(day_files, "COPY_ROWS", 1)  # this test's row groups are small
+    monkeypatch.setattr(day_encode, "COPY_ROWS", 1)  # this test's row groups are small
     for name, files in _cases().items():
         folder = _archive(tmp_path / name, files)
         rows, scan = folder.day_rows("wecom_archive", DAY)
@@ -267,7 +267,7 @@ def test_whole_cache_row_groups_are_copied_and_the_rest_encoded_on_threads(tmp_p
         written = {}
         for threads in (1, 3):
             path = tmp_path / name / f"{threads}.parquet"
-            day_files._write_row_groups(rows.groups, rows.frame.collect_schema(), path, threads=threads)
+            day_encode.write_row_groups(rows.groups, rows.frame.collect_schema(), path, threads=threads)
             assert pl.read_parquet(path).equals(expected), (name, threads)
             written[threads] = path.read_bytes()
         assert written[1] == written[3], name

@@ -2,12 +2,12 @@
 
 import polars as pl
 
-from wxpipeline.checks import contracts
+from wxpipeline.checks import contract_ge, contracts
 from wxpipeline.ge_ids import _ORIGINAL, memoise_metric_ids
 
 
 def test_kept_ids_are_ge_s_own_and_types_stay_apart():
-    contracts._batch_definition()  # imports GE and installs the memo
+    contract_ge.batch_definition()  # imports GE and installs the memo
     memoise_metric_ids()
     from great_expectations.core.id_dict import IDDict
     from great_expectations.validator.metric_configuration import MetricConfiguration
@@ -46,7 +46,7 @@ def test_a_failing_contract_reports_the_same_with_kept_ids():
 
     from great_expectations.core.id_dict import IDDict
 
-    contracts._batch_definition()  # installs the memo
+    contract_ge.batch_definition()  # installs the memo
     table = "wecom_group_members"
     schema = contracts.CONTRACTS[table].schema
     t = datetime(2026, 10, 12, 9)

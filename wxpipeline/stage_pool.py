@@ -83,9 +83,9 @@ def import_for_runs() -> None:
     from wxpipeline.ge_imports import defer_unused_ge_imports
 
     defer_unused_ge_imports()
-    from wxpipeline.checks import contracts
+    from wxpipeline.checks import contract_ge
 
-    contracts._batch_definition()  # imports Great Expectations (~2-3 s)
+    contract_ge.batch_definition()  # imports Great Expectations (~2-3 s)
     from wxpipeline import cli_nightly
 
     cli_nightly.prepare_dagster()  # and Dagster: only our definitions are left for when the runs come

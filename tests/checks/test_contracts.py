@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from wxpipeline.checks import contracts
+from wxpipeline.checks import contract_ge, contracts
 from wxpipeline.formats.schemas import SCHEMAS
 from wxpipeline.hashes import repeat_count, repeated_hashes
 
@@ -61,8 +61,8 @@ def test_ge_gives_the_same_results_with_expectation_configurations_kept():
         pl.when(pl.col("source_line") > 45).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid"),
         pl.when(pl.col("source_line") == 7).then(pl.lit("edit")).otherwise(pl.col("action")).alias("action"),
     ).to_pandas()
-    batch = contracts._batch_definition().get_batch(batch_parameters={"dataframe": df})
-    suite = contracts._suite(contracts.CONTRACTS["wecom_messages"])
+    batch = contract_ge.batch_definition().get_batch(batch_parameters={"dataframe": df})
+    suite = contract_ge.suite(contracts.CONTRACTS["wecom_messages"])
 
     def summary() -> list[dict]:
         result = batch.validate(suite, result_format="SUMMARY").to_json_dict()
@@ -72,7 +72,7 @@ def test_ge_gives_the_same_results_with_expectation_configurations_kept():
 
     original = Expectation.__dict__["configuration"]
     plain = summary()
-    with contracts._expectation_configurations_kept():
+    with contract_ge.configurations_kept():
         assert Expectation.__dict__["configuration"] is not original
         kept = summary()
     assert kept == plain and sum(not r["success"] for r in plain) == 2
@@ -101,13 +101,13 @@ def test_ge_sees_an_even_sample_of_a_clean_day(monkeypatch):
     """The sample is read in the same pass as the aggregates: every (rows // SAMPLE_ROWS)-th row
     of the columns the contract names, at most SAMPLE_ROWS of them."""
     seen = []
-    real = contracts._ge_validate
+    real = contracts.ge_validate
 
     def recording(c, pdf, result_format):
         seen.append(pdf)
         return real(c, pdf, result_format)
 
-    monkeypatch.setattr(contracts, "_ge_validate", recording)
+    monkeypatch.setattr(contracts, "ge_validate", recording)
     df = messages(20_003)
     assert contracts.validate("wecom_messages", df.lazy()).passed
     assert len(seen) == 1 and list(seen[0].columns) == ["msgid", "action", "sent_at", "msgtype"]

@@ -25,10 +25,11 @@ wecom_messages = build_staged_asset(
     "recipients, roomid (null = one-to-one), sent_at, msgtype, text (every human-readable text the message "
     "carries: text, link title/description, markdown, news, mixed and chatrecord parts, file names...), urls, "
     "revoked_msgid. Unreadable lines go to the quarantine table. recipients is text, not a list: the tolist "
-    'ids (trimmed) as one compact JSON array, e.g. ["zhangsan","lisi"], [] for none. A day holds a few hundred '
-    "distinct recipient lists, so one text per message is stored once per distinct value (dictionary-encoded) "
-    "where a list column stored ~15 ids for every message and made most of the cost of writing this table; no "
-    'rule reads it. To get the lists: pl.col("recipients").str.json_decode(pl.List(pl.String)).',
+    'ids (trimmed) as one compact JSON array, e.g. ["zhangsan","lisi"], [] for none. Recipient lists repeat '
+    "(a generated day of a million messages holds 684 distinct ones), so the text is dictionary-encoded, each "
+    "distinct text stored once per row group (unless the distinct texts outgrow the writer's dictionary page); a list "
+    "column stored every id of every message (~15 a message in the demo's mix) and made most of the cost of "
+    'writing this table. No rule reads it. To get the lists: pl.col("recipients").str.json_decode(pl.List(pl.String)).',
 )
 wecom_groups = build_staged_asset(
     "wecom_groups", "wecom_groups", "wecom",

@@ -3,9 +3,10 @@
 Frames:
 
 * `group_messages`: `group_records(messages, earlier_messages)`, built once by the asset for both
-  clauses: the group records (msgid, action, sender, roomid, sent_at, text, revoked_msgid) of the
-  `ack_lookback(policy)` before the judged day (`earlier_messages`) and of the judged day
-  (`messages`, see `chat_01_03_05_content.py`), `text` kept only where it holds an `@`. A
+  clauses (as `with_earlier_records` of the day's records it took a slice at a time): the group
+  records (msgid, action, sender, roomid, sent_at, text, revoked_msgid) of the `ack_lookback(policy)`
+  before the judged day (`earlier_messages`) and of the judged day (`messages`, see
+  `chat_01_03_05_content.py`), `text` kept only where it holds an `@`. A
   mention made the evening before is judged on the day its window ends.
 * `members`: `wecom_membership_timeline` rows (day, group_id, userid, joined_at, left_at,
   group_nickname, group_name) of every day a judged mention was made on.

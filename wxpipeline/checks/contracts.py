@@ -3,20 +3,17 @@
 A contract states the required columns and their types (compared with the polars schema, which
 is exact where pandas dtypes are not), the non-null and unique keys, value sets and ranges (as
 GE expectations). The Dagster layer turns each contract into a blocking asset check, so a
-malformed export stops its domain before findings are written.
+malformed export stops its domain before findings are written. Great Expectations' context,
+suites and validation live in `contract_ge`.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import polars as pl
 
+from wxpipeline.checks.contract_ge import configurations_kept, ge_validate
 from wxpipeline.formats.schemas import SCHEMAS
 from wxpipeline.hashes import DistinctKeys, repeat_count
 
@@ -151,110 +148,6 @@ SAMPLE_ROWS = 5_000
 SAMPLE_BAD = 200
 
 
-@lru_cache(maxsize=1)
-def _batch_definition():
-    """The GE context, datasource and batch definition: built once per process."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network
-    import great_expectations as gx
-
-    from wxpipeline.ge_ids import memoise_metric_ids
-
-    memoise_metric_ids()  # each metric id computed once per distinct kwargs (a quarter of a small table's check)
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    ctx = gx.get_context(mode="ephemeral")
-    # GE draws a tqdm bar per validation, flooding run logs
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    asset = ctx.data_sources.add_pandas("wxpipeline").add_dataframe_asset("staged")
-    return asset.add_batch_definition_whole_dataframe("whole")
-
-
-_SUITES: dict[str, object] = {}
-
-
-def _suite(c: Contract):
-    """The contract as a GE suite, built once per process (per contract definition)."""
-    key = f"{c.table}|{c.describe()}"
-    if key not in _SUITES:
-        import great_expectations as gx
-        import great_expectations.expectations as gxe
-
-        exps = [gxe.ExpectColumnValuesToNotBeNull(column=col) for col in c.not_null]
-        if c.unique:
-            exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(c.unique)) if len(c.unique) > 1
-                        else gxe.ExpectColumnValuesToBeUnique(column=c.unique[0]))
-        for col, values in c.value_sets.items():
-            exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=[v for v in values if v is not None]))
-        for col, (lo, hi) in c.ranges.items():
-            exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
-        for earlier, later in c.orderings:
-            exps.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"))
-        _SUITES[key] = gx.ExpectationSuite(name=f"{c.table}_contract", expectations=exps)
-    return _SUITES[key]
-
-
-def _ge_validate(c: Contract, pdf, result_format: str):
-    """GE's validation of the contract's suite on the pandas frame `pdf`, as
-    `batch_definition.get_batch(...).validate(suite)` does it, less the batch that call builds
-    only to be discarded: `Batch.validate` validates through a validator that loads the batch
-    again from the same batch request (each load hashes the frame: ~3 of a small table's ~20 CPU ms)."""
-    from great_expectations.validator.v1_validator import Validator
-
-    validator = Validator(batch_definition=_batch_definition(), batch_parameters={"dataframe": pdf},
-                          result_format=result_format)
-    return validator.validate_expectation_suite(_suite(c))
-
-
-_GE_LOCK = threading.Lock()
-
-
-@contextmanager
-def _expectation_configurations_kept():
-    """While GE validates: an expectation's `configuration` is computed once per object, not
-    on every read. GE derives it afresh from the pydantic fields each time (`dict()` and a regex
-    on the class name) and reads it ~60 times per expectation while planning the metrics: 40% of
-    a validation, about 2 ms per expectation, paid by every staged table of every day. The
-    expectations are not changed during a validation; each cached object is held until the end,
-    so its id cannot be reused by another.
-
-    Likewise a configuration's `to_domain_obj` (the pydantic expectation it describes, validated
-    field by field) is built once per configuration and content: GE asks for it ~9 times per
-    expectation (every metric's kwargs), ~15% of a small table's validation. A configuration
-    whose type or kwargs changed since (GE adds the batch id to a copy) gets a new one."""
-    from great_expectations.expectations.expectation import Expectation
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    with _GE_LOCK:
-        computed = Expectation.__dict__["configuration"]
-        build = ExpectationConfiguration.__dict__["to_domain_obj"]
-        kept: dict[int, tuple] = {}
-        built: dict[int, tuple] = {}
-
-        def configuration(self):
-            hit = kept.get(id(self))
-            if hit is None or hit[0] is not self:
-                hit = kept[id(self)] = (self, computed.fget(self))
-            return hit[1]
-
-        def to_domain_obj(self):
-            state = (self.type, dict(self.kwargs), self.meta, self.notes, self.description, self.severity, self.id,
-                     self.rendered_content)
-            hit = built.get(id(self))
-            if hit is None or hit[0] is not self or hit[1] != state:
-                hit = built[id(self)] = (self, state, build(self))
-            return hit[2]
-
-        Expectation.configuration = property(configuration, doc=computed.__doc__)
-        ExpectationConfiguration.to_domain_obj = to_domain_obj
-        try:
-            yield
-        finally:
-            Expectation.configuration = computed
-            ExpectationConfiguration.to_domain_obj = build
-
-
 UNIQUE_KINDS = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 
 
@@ -385,10 +278,10 @@ def _validate(c: Contract, staged: pl.DataFrame | pl.LazyFrame, proven: Distinct
     pdf = sample.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
     # A verdict alone costs GE half as much as counts and examples (~30 ms instead of ~65 ms a
     # table, paid by every staged table of every day): those are asked for only when needed.
-    with _expectation_configurations_kept():
-        if not failures and _ge_validate(c, pdf, "BOOLEAN_ONLY").success:
+    with configurations_kept():
+        if not failures and ge_validate(c, pdf, "BOOLEAN_ONLY").success:
             return ContractResult(True, height, [], by)
-        result = _ge_validate(c, pdf, "SUMMARY")
+        result = ge_validate(c, pdf, "SUMMARY")
     seen = {(f["expectation"], f["column"]) for f in failures}
     for r in result.results:
         cfg = r.expectation_config

@@ -1,0 +1,120 @@
+"""Great Expectations' side of the input contracts (`contracts.validate`): the GE context and
+batch definition built once per process, each contract's suite, the validation of a pandas
+sample, and GE's expectation configurations kept for the length of a validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wxpipeline.checks.contracts import Contract
+
+
+@lru_cache(maxsize=1)
+def batch_definition():
+    """The GE context, datasource and batch definition: built once per process."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network
+    import great_expectations as gx
+
+    from wxpipeline.ge_ids import memoise_metric_ids
+
+    memoise_metric_ids()  # each metric id computed once per distinct kwargs (a quarter of a small table's check)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    # GE draws a tqdm bar per validation, flooding run logs
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = ctx.data_sources.add_pandas("wxpipeline").add_dataframe_asset("staged")
+    return asset.add_batch_definition_whole_dataframe("whole")
+
+
+_SUITES: dict[str, object] = {}
+
+
+def suite(c: Contract):
+    """The contract as a GE suite, built once per process (per contract definition)."""
+    key = f"{c.table}|{c.describe()}"
+    if key not in _SUITES:
+        import great_expectations as gx
+        import great_expectations.expectations as gxe
+
+        exps = [gxe.ExpectColumnValuesToNotBeNull(column=col) for col in c.not_null]
+        if c.unique:
+            exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(c.unique)) if len(c.unique) > 1
+                        else gxe.ExpectColumnValuesToBeUnique(column=c.unique[0]))
+        for col, values in c.value_sets.items():
+            exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=[v for v in values if v is not None]))
+        for col, (lo, hi) in c.ranges.items():
+            exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
+        for earlier, later in c.orderings:
+            exps.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"))
+        _SUITES[key] = gx.ExpectationSuite(name=f"{c.table}_contract", expectations=exps)
+    return _SUITES[key]
+
+
+def ge_validate(c: Contract, pdf, result_format: str):
+    """GE's validation of the contract's suite on the pandas frame `pdf`, as
+    `batch_definition.get_batch(...).validate(suite)` does it, less the batch that call builds
+    only to be discarded: `Batch.validate` validates through a validator that loads the batch
+    again from the same batch request (each load hashes the frame: ~3 of a small table's ~20 CPU ms)."""
+    from great_expectations.validator.v1_validator import Validator
+
+    validator = Validator(batch_definition=batch_definition(), batch_parameters={"dataframe": pdf},
+                          result_format=result_format)
+    return validator.validate_expectation_suite(suite(c))
+
+
+_GE_LOCK = threading.Lock()
+
+
+@contextmanager
+def configurations_kept():
+    """While GE validates: an expectation's `configuration` is computed once per object, not
+    on every read. GE derives it afresh from the pydantic fields each time (`dict()` and a regex
+    on the class name) and reads it ~60 times per expectation while planning the metrics: 40% of
+    a validation, about 2 ms per expectation, paid by every staged table of every day. The
+    expectations are not changed during a validation; each cached object is held until the end,
+    so its id cannot be reused by another.
+
+    Likewise a configuration's `to_domain_obj` (the pydantic expectation it describes, validated
+    field by field) is built once per configuration and content: GE asks for it ~9 times per
+    expectation (every metric's kwargs), ~15% of a small table's validation. A configuration
+    whose type or kwargs changed since (GE adds the batch id to a copy) gets a new one."""
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    with _GE_LOCK:
+        computed = Expectation.__dict__["configuration"]
+        build = ExpectationConfiguration.__dict__["to_domain_obj"]
+        kept: dict[int, tuple] = {}
+        built: dict[int, tuple] = {}
+
+        def configuration(self):
+            hit = kept.get(id(self))
+            if hit is None or hit[0] is not self:
+                hit = kept[id(self)] = (self, computed.fget(self))
+            return hit[1]
+
+        def to_domain_obj(self):
+            state = (self.type, dict(self.kwargs), self.meta, self.notes, self.description, self.severity, self.id,
+                     self.rendered_content)
+            hit = built.get(id(self))
+            if hit is None or hit[0] is not self or hit[1] != state:
+                hit = built[id(self)] = (self, state, build(self))
+            return hit[2]
+
+        Expectation.configuration = property(configuration, doc=computed.__doc__)
+        ExpectationConfiguration.to_domain_obj = to_domain_obj
+        try:
+            yield
+        finally:
+            Expectation.configuration = computed
+            ExpectationConfiguration.to_domain_obj = build

@@ -153,20 +153,26 @@ def inventory(exports) -> dict[str, list[FileInfo]]:
     the other (a group snapshot is decoded once for both)."""
     listed = list_files(exports)
     order = smallest_first(listed)
-    expect(listed, order)
+    expect(exports, listed, order)
     infos = {rel: [file_info(exports, k, p) for k, p in listed[rel]] for rel in order}
     return {rel: infos[rel] for rel in listed}
 
 
-def expect(listed: dict[str, list[tuple[str, Path]]], order: list[str]) -> None:
-    """Announce the files about to be read, in `order`, to the parsers that parse many small
-    files together (`ExportKind.expect`); only those missing from the parse cache are parsed."""
-    by_kind: dict[str, list[Path]] = {}
+def expect(exports, listed: dict[str, list[tuple[str, Path]]], order: list[str]) -> None:
+    """Announce the files about to be parsed, in `order`, to the parsers that parse many small
+    files together (`ExportKind.expect`): only those missing from the parse cache (a file parsed
+    before is read from the cache, never parsed again with a batch)."""
+    by_parser: dict[str, dict[Path, None]] = {}  # one announcement per parser, in `order`
+    for kind in EXPORT_KINDS.values():
+        if kind.expect_path is not None:
+            by_parser.setdefault(kind.expect_path, {})
     for rel in order:
-        for kind, path in listed[rel]:
-            by_kind.setdefault(kind, []).append(path)
-    for kind, paths in by_kind.items():
-        EXPORT_KINDS[kind].expect(paths)
+        for name, path in listed[rel]:
+            kind = EXPORT_KINDS[name]
+            if kind.expect_path is not None and not exports.is_cached(kind, path):
+                by_parser[kind.expect_path][path] = None
+    for target, paths in by_parser.items():
+        next(k for k in EXPORT_KINDS.values() if k.expect_path == target).expect(list(paths))
 
 
 def smallest_first(listed: dict[str, list[tuple[str, Path]]]) -> list[str]:

@@ -226,7 +226,7 @@ class StagePool:
         smallest = arrival.smallest_first(listed)
         order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in smallest]
         sizes = [_size(listed[rel][0][1]) for rel in smallest]
-        arrival.expect(listed, smallest)  # this process's small files of one kind: parsed together
+        arrival.expect(exports, listed, smallest)  # this process's small files of one kind: parsed together
         with self._claims.get_lock():
             self._claims[0], self._claims[1], self._claims[2] = 0, len(order), -1
         self._send_files(order)

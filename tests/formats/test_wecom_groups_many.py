@@ -112,3 +112,34 @@ def test_a_file_changed_after_the_batch_is_parsed_again(tmp_path, monkeypatch):
     b.write_text(json.dumps({"snapshot_time": 1790000000, "group_chat_list": [chat("wrX", "u", "v")]}), "utf-8")
     os.utime(b, (1790000999, 1790000999))
     assert wg.parse_wecom_groups(b).frame["group_id"].to_list() == ["wrX"]
+
+
+def test_the_exports_read_parses_only_snapshots_missing_from_the_cache(tmp_path, monkeypatch):
+    """A new snapshot arriving beside parsed ones is parsed alone: the cached ones are not
+    announced, so no batch parses them again."""
+    from wxpipeline.arrival import inventory
+    from wxpipeline.resources.exports import ExportsFolder
+
+    monkeypatch.setattr(wg, "_EXPECTED", {})
+    monkeypatch.setattr(wg, "_PARSED", {})
+    monkeypatch.setattr(wg, "_TAKEN", {})
+    wg._parse.cache_clear()
+    snapshots = tmp_path / "exports" / "wecom_groups"
+    snapshots.mkdir(parents=True)
+
+    def snap(name, cid):
+        doc = {"snapshot_time": 1790000000, "group_chat_list": [chat(cid, "u")]}
+        (snapshots / name).write_text(json.dumps(doc), "utf-8")
+
+    calls = []
+    tables = wg._tables
+    monkeypatch.setattr(wg, "_tables", lambda snaps: calls.append(sorted(s.path.name for s in snaps)) or tables(snaps))
+    folder = ExportsFolder(exports_dir=str(tmp_path / "exports"), cache_dir=str(tmp_path / "cache"))
+    snap("a.json", "wrA")
+    snap("b.json", "wrB")
+    inventory(folder)
+    assert calls == [["a.json", "b.json"]]  # both new: one pass
+    snap("c.json", "wrC")
+    inventory(folder)
+    assert calls[1:] == [["c.json"]]  # a and b come from the cache
+    assert wg._EXPECTED == {}

@@ -45,7 +45,9 @@ class ExportKind:
         return getattr(import_module(mod), fn)
 
     def expect(self, paths: list[Path]) -> None:
-        if self.expect_path is not None and paths:
+        """Announce the files of this kind the exports read is about to parse (an announcement
+        replaces the previous one; kinds sharing a parser share its announcement)."""
+        if self.expect_path is not None:
             mod, fn = self.expect_path.split(":")
             getattr(import_module(mod), fn)(paths)
 

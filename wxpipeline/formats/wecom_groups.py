@@ -313,8 +313,10 @@ BATCH_BYTES = 8 << 20
 
 
 def expect(paths: list[Path | str]) -> None:
-    """The exports read announces the snapshot files it is about to read (cached or not): the
-    first one it has to parse is parsed together with the others (`parse_many`)."""
+    """The exports read announces the snapshot files it is about to parse (those missing from the
+    parse cache, `arrival.expect`), replacing its previous announcement: the first one it parses
+    is parsed together with the others (`parse_many`)."""
+    _EXPECTED.clear()
     for path in paths:
         _EXPECTED.setdefault(str(path), len(_EXPECTED))
 

@@ -77,14 +77,25 @@ class ExportsFolder(dg.ConfigurableResource):
         found = {p for g in kind.globs for p in root.glob(g) if p.is_file() and not p.name.startswith((".", "~$"))}
         return sorted(found)
 
+    def _cache_base(self, kind: ExportKind, path: Path, st) -> Path:
+        """The parse cache's files of `path` as it is now (`st`), without their suffix."""
+        key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+        return Path(self.cache_dir) / kind.name / key
+
+    def is_cached(self, kind: ExportKind, path: Path) -> bool:
+        """Whether `path`, as it is now, has been parsed into the cache (refused files included)."""
+        try:
+            return self._cache_base(kind, path, path.stat()).with_suffix(".rejects.json").exists()
+        except OSError:
+            return False
+
     def _cached(self, kind: ExportKind, path: Path) -> tuple[Path | None, list[Reject], dict]:
         """(cached parquet or None when the file was refused, rejects, the parser's meta)."""
         try:
             st = path.stat()
         except OSError as e:  # gone between listing and reading
             return None, [Reject(str(path), 0, f"file rejected: cannot read the file: {e.strerror or e}")], {}
-        key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
-        base = Path(self.cache_dir) / kind.name / key
+        base = self._cache_base(kind, path, st)
         pq, rj = base.with_suffix(".parquet"), base.with_suffix(".rejects.json")
         mj = base.with_suffix(".meta.json")
         meta: dict = {}

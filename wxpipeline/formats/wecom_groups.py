@@ -36,7 +36,7 @@ from .common import ExportFormatError, ParseResult, Reject
 from .csvtools import read_text
 from .encoding import DAMAGED
 from .jsontools import as_int, epoch, nonempty
-from .timestamps import epoch_value, implausible_reason, to_datetime, unit_counts
+from .timestamps import epoch_value, implausible_reason, to_datetime
 from .schemas import SCHEMAS
 
 S = pl.String

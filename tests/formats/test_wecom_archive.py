@@ -301,7 +301,7 @@ def test_good_rows_stage_the_same_in_a_block_with_or_without_a_rejected_row(tmp_
 
 
 def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
-    # revoke bodies are decoded with the other rich rows, NUL escapes found by a search of the lines
+    # revoke bodies are decoded with the other rich rows, NUL escapes found by the same search of the lines
     bare = {k: v for k, v in GOOD.items() if k != "text"}
     lines = [
         json.dumps({**bare, "msgid": "r1", "action": "recall", "msgtype": "revoke", "revoke": {"pre_msgid": " p1 "}}),
@@ -323,6 +323,15 @@ def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
     only = parse_wecom_archive(write(tmp_path, lines[:1] + lines[2:3], "one.jsonl"))
     assert only.frame["revoked_msgid"].to_list() == ["p1", None] and only.frame["text"].to_list() == [None, "你好"]
 
+
+def test_a_nul_escape_outside_the_ids_keeps_its_row_and_text(tmp_path):
+    # the scan for rich bodies also finds the NUL escape: such a row is decoded in full, and must
+    # stage as a plain text row does (its text as written, no URLs, no revoked id)
+    lines = [json.dumps({**GOOD, "msgid": "z", "text": {"content": "a\u0000b"}}), json.dumps(GOOD)]
+    res = parse_wecom_archive(write(tmp_path, lines))
+    assert res.rejects == [] and res.meta["slow_blocks"] == 0
+    assert res.frame.select("msgid", "text", "urls", "revoked_msgid").rows() == [
+        ("z", "a\x00b", [], None), ("m1", "你好", [], None)]
 
 def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
     # an item's JSON is parsed for a path only when it can hold it: a key spelled with \u escapes

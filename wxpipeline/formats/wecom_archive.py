@@ -78,6 +78,7 @@ BODIES_ONLY = pl.Struct(BODIES)
 _RICH_TOKENS = [f'"{b}"' for b in _RICH]
 # A NUL in a string reaches the fast path as this escape (a raw NUL byte fails the reader).
 NUL_ESCAPE = "\\u0000"
+_RICH_SCAN = [*_RICH_TOKENS, NUL_ESCAPE]
 
 # Unix times: below 1e11 a value is seconds (older SDK wrappers; 1e11 ms would be 1973), else ms.
 SECONDS_BELOW = 100_000_000_000
@@ -202,15 +203,21 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         if recipients is None:
             return _fast_block(block, file, tolist_text=False)
         flat = flat.with_columns(recipients)
-    rich = lines.str.contains_any(_RICH_TOKENS)
+    # One scan for both: a line with the NUL escape is decoded in full too (it adds nothing then),
+    # a separate search of every line for the escape cost ~0.05 CPU s per million lines.
+    rich = lines.str.contains_any(_RICH_SCAN)
     if flat.height != len(rich):  # blank lines are no rows
         rich = rich.gather(flat["_line"])
     flat = flat.with_columns(rich.alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S))
-    # the escape: a SIMD search over the lines (4x cheaper than searching the block's bytes from
-    # Python); a raw NUL byte: memchr over the block's bytes (3x cheaper than over the lines)
-    has_nul = b"\x00" in block.data or lines.str.contains(NUL_ESCAPE, literal=True).any()
+    # a raw NUL byte: memchr over the block's bytes (3x cheaper than over the lines)
+    has_nul = b"\x00" in block.data
+    rich_at = None
+    if not has_nul and rich.any():
+        rich_at = flat.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
+        has_nul = lines.gather(rich_at).str.contains(NUL_ESCAPE, literal=True).any()
     staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
-    rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
+    if rich_at is None or rejects:  # rows were dropped
+        rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
     if len(rich_at):
         raw = lines.gather(rich_at)  # a line ending is JSON whitespace: not stripped (two copies)
         try:
@@ -218,12 +225,15 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         except pl.exceptions.PolarsError:
             return None  # a body of the wrong shape: let the slow path name its line
         content = rich_content(decoded, revoked=True)
-        # a rich row's content is the one of its rank among the rich rows (a gather, not a join)
+        # Written into the rich rows' places: text and revoked_msgid by position (scatter), urls
+        # (a list: no scatter) as the content of the row's rank among the rich rows, [] elsewhere
+        # as `_stage` left them. ~0.05 CPU s per million less than a when/then over every row.
+        at = np.flatnonzero(staged["_rich"].to_numpy())
         rank = staged.select(pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1)).to_series()
-        aligned = content.select(pl.all().gather(rank))
         staged = staged.with_columns(
-            pl.when(pl.col("_rich")).then(aligned[c]).otherwise(pl.col(c)).alias(c)
-            for c in ("text", "urls", "revoked_msgid")
+            staged["text"].scatter(at, content["text"]),
+            staged["revoked_msgid"].scatter(at, content["revoked_msgid"]),
+            content["urls"].gather(rank).fill_null([]),
         )
     return staged.select(*SCHEMA, "_in_seconds"), rejects
 

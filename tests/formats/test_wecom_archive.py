@@ -333,6 +333,35 @@ def test_a_nul_escape_outside_the_ids_keeps_its_row_and_text(tmp_path):
     assert res.frame.select("msgid", "text", "urls", "revoked_msgid").rows() == [
         ("z", "a\x00b", [], None), ("m1", "你好", [], None)]
 
+def test_rows_found_rich_by_type_or_by_their_line_stage_as_the_line_isolating_path():
+    # rich rows are found by their msgtype (no look at the line) or by a body key in the line:
+    # a type without its body, a body under another type, a body key in a text, a NUL escape in a
+    # text all stage as the slow path (every line decoded in full) stages them
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    link = {"title": "T", "description": "D", "link_url": "http://e.cn"}
+    records = [
+        {**GOOD, "msgid": "a", "msgtype": "link"},  # typed, no link body: its text body only
+        {**GOOD, "msgid": "b", "link": link},  # a link body under msgtype text
+        {**bare, "msgid": "c", "msgtype": "docmsg", "doc": {"title": "文档", "link_url": "http://d.cn"}},
+        {**bare, "msgid": "d", "msgtype": "news", "info": {"item": [{"title": "N", "description": "", "url": "u"}]}},
+        {**bare, "msgid": "e", "msgtype": "markdown", "info": {"content": "**M**"}},
+        {**bare, "msgid": "f", "msgtype": "mixed", "mixed": {"item": [{"type": "text", "content": '{"content": "x"}'}]}},
+        {**GOOD, "msgid": "g", "text": {"content": 'say "link" and \u0000'}},
+        {**bare, "msgid": "h", "action": "recall", "msgtype": "revoke", "revoke": {"pre_msgid": "a"}},
+        {**bare, "msgid": "i", "msgtype": "image", "image": {"md5sum": "x"}},
+        {**GOOD, "msgid": "j"},
+    ]
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+    fast, fast_rejects = wa._fast_block(Block(data, 1), "f.jsonl")
+    slow, slow_rejects = wa._slow_block(data, 1, "f.jsonl", [])
+    assert fast_rejects == slow_rejects == [] and fast.equals(slow)
+    got = {r["msgid"]: (r["text"], r["urls"]) for r in fast.iter_rows(named=True)}
+    assert got["a"] == ("你好", []) and got["b"] == ("你好\nT\nD", ["http://e.cn"])
+    assert got["g"] == ('say "link" and \x00', []) and fast["revoked_msgid"].to_list()[7] == "a"
+
 def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
     # an item's JSON is parsed for a path only when it can hold it: a key spelled with \u escapes
     # must still be found, a number is its text, an item that is not JSON adds nothing

@@ -79,6 +79,8 @@ _RICH_TOKENS = [f'"{b}"' for b in _RICH]
 # A NUL in a string reaches the fast path as this escape (a raw NUL byte fails the reader).
 NUL_ESCAPE = "\\u0000"
 _RICH_SCAN = [*_RICH_TOKENS, NUL_ESCAPE]
+# the msgtypes of the rich bodies: their names and those whose body key differs (module docstring)
+_RICH_TYPES = [*_RICH, "docmsg", "markdown", "news", "qydiskfile", "external_redpacket"]
 
 # Unix times: below 1e11 a value is seconds (older SDK wrappers; 1e11 ms would be 1973), else ms.
 SECONDS_BELOW = 100_000_000_000
@@ -203,11 +205,14 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         if recipients is None:
             return _fast_block(block, file, tolist_text=False)
         flat = flat.with_columns(recipients)
-    # One scan for both: a line with the NUL escape is decoded in full too (it adds nothing then),
-    # a separate search of every line for the escape cost ~0.05 CPU s per million lines.
-    rich = lines.str.contains_any(_RICH_SCAN)
-    if flat.height != len(rich):  # blank lines are no rows
-        rich = rich.gather(flat["_line"])
+    # A row whose msgtype names a rich body is decoded in full without a look at its line; the
+    # other rows' lines are searched for a body key and, in the same scan, for the NUL escape
+    # (such a line is decoded in full too: it adds nothing then). A typed row without its body, or
+    # a line with the escape, stages the same either way. Each line is scanned once: ~0.06 CPU s
+    # per million less than scanning every line, ~0.05 less than a second scan for the escape.
+    typed_rich = flat["msgtype"].is_in(_RICH_TYPES).fill_null(False)
+    others = np.flatnonzero(~typed_rich.to_numpy())
+    rich = typed_rich.scatter(others, lines.gather(flat["_line"].gather(others)).str.contains_any(_RICH_SCAN))
     flat = flat.with_columns(rich.alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S))
     # a raw NUL byte: memchr over the block's bytes (3x cheaper than over the lines)
     has_nul = b"\x00" in block.data

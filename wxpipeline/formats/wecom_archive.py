@@ -50,10 +50,11 @@ SCHEMA = pl.Schema(SCHEMAS["wecom_messages"])  # the staged table's columns (for
 
 
 # The fast path's schema: the envelope and the text body most rows carry. Whether a row carries
-# any other body is read from its line (a JSON token `"link"` etc.): declaring the other bodies to
-# the reader, even as presence-only structs, more than doubles its cost (`revoke`, on ~1% of rows,
-# cost the reader 7%). A token found inside a text (rare: a string value equal to a body key) only
-# sends that row to the full decode.
+# any other body is read from its msgtype (a rich body's type) or else from its line (a JSON token
+# `"link"` etc.): declaring the other bodies to the reader, even as presence-only structs, more
+# than doubles its cost (`revoke`, on ~1% of rows, cost the reader 7%). A token found inside a
+# text (rare: a string value equal to a body key), or a rich type without its body, only sends
+# that row to the full decode.
 ENVELOPE = pl.Schema({
     "msgid": S, "action": S, "from": S, "tolist": pl.List(S), "roomid": S, "msgtime": S, "msgtype": S,
     "time": S, "user": S, "text": BODIES["text"],
@@ -183,7 +184,8 @@ def _stage(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool 
 def _fast_block(block: Block, file: str, tolist_text: bool = True,
                 mode: dict | None = None) -> tuple[pl.DataFrame, list[Reject]] | None:
     """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
-    rows carrying another body (~13–16 % of the demo mix) are decoded in full from their lines.
+    rows carrying another body (~13–16 % of the demo mix; found by their msgtype or a body key in
+    their line) are decoded in full from their lines.
     None if the block needs the line-isolating path. With `tolist_text`, `tolist` is taken as
     text from the lines (`tolist_texts`) and its distinct values decoded (`decode_recipients`); a
     block that cannot take that is read again with it as a list. `mode["tolist_text"]` is cleared

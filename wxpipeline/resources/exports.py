@@ -252,9 +252,10 @@ def _codecs(leaves: list[str], uncompressed: list[str]) -> dict:
     """The writer's compression arguments per column: `day_encode.ENCODED_COMPRESSION` (LZ4), the
     key and time column (`uncompressed`) left uncompressed (`day_encode.UNCOMPRESSED`), as staging
     encodes row groups. Against zstd level 1 for every column, the 1M-message bench day's parsed
-    blocks (2026-12-01, load ~7, six alternated runs, one thread and default threads alike): written
-    in 0.43 instead of 0.62-0.65 CPU s (median; the ids' compression was a fifth of the write), read
-    back whole by polars in 0.18-0.20 instead of 0.30; 57 MB instead of 25 MB."""
+    blocks (2026-12-01, load 6.4-7.6, medians of 5-6 alternated runs, one thread and default
+    threads alike): written in 0.38-0.43 instead of 0.62-0.68 CPU s (the ids' compression was a
+    fifth of the write), read back whole by polars in 0.18-0.20 instead of 0.29-0.30; 57 MB
+    instead of 25 MB."""
     from wxpipeline.resources.day_encode import ENCODED_COMPRESSION, UNCOMPRESSED
 
     packed = [leaf for leaf in leaves if leaf.split(".")[0] not in uncompressed]

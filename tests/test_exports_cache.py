@@ -49,6 +49,10 @@ def test_cached_archive_equals_the_parse_and_prunes_on_time(tmp_path, monkeypatc
     encodings = {n: meta.row_group(0).column(c).encodings for c, n in enumerate(names)}
     assert "RLE_DICTIONARY" in encodings["sender"] and "RLE_DICTIONARY" in encodings["recipients"]
     assert "RLE_DICTIONARY" not in encodings["msgid"] and "RLE_DICTIONARY" not in encodings["source_line"]
+    # the codecs staging encodes with: the key and the time column uncompressed, LZ4 the rest
+    codecs = {n: meta.row_group(0).column(c).compression for c, n in enumerate(names)}
+    assert codecs["msgid"] == codecs["sent_at"] == "UNCOMPRESSED"
+    assert codecs["text"] == codecs["recipients"] == codecs["urls.list.element"] == "LZ4"
     day, _ = folder.day("wecom_archive", date(2026, 9, 22))
     assert day["msgid"].to_list() == [f"m{i}" for i in range(100, 200)]
 

@@ -301,7 +301,7 @@ def test_good_rows_stage_the_same_in_a_block_with_or_without_a_rejected_row(tmp_
 
 
 def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
-    # revoke bodies are decoded with the other rich rows, NUL escapes found by a search of the lines
+    # revoke bodies are decoded with the other rich rows, NUL escapes found by the same search of the lines
     bare = {k: v for k, v in GOOD.items() if k != "text"}
     lines = [
         json.dumps({**bare, "msgid": "r1", "action": "recall", "msgtype": "revoke", "revoke": {"pre_msgid": " p1 "}}),
@@ -323,6 +323,44 @@ def test_revokes_and_nul_ids_on_the_fast_path(tmp_path):
     only = parse_wecom_archive(write(tmp_path, lines[:1] + lines[2:3], "one.jsonl"))
     assert only.frame["revoked_msgid"].to_list() == ["p1", None] and only.frame["text"].to_list() == [None, "你好"]
 
+
+def test_a_nul_escape_outside_the_ids_keeps_its_row_and_text(tmp_path):
+    # the scan for rich bodies also finds the NUL escape: such a row is decoded in full, and must
+    # stage as a plain text row does (its text as written, no URLs, no revoked id)
+    lines = [json.dumps({**GOOD, "msgid": "z", "text": {"content": "a\u0000b"}}), json.dumps(GOOD)]
+    res = parse_wecom_archive(write(tmp_path, lines))
+    assert res.rejects == [] and res.meta["slow_blocks"] == 0
+    assert res.frame.select("msgid", "text", "urls", "revoked_msgid").rows() == [
+        ("z", "a\x00b", [], None), ("m1", "你好", [], None)]
+
+def test_rows_found_rich_by_type_or_by_their_line_stage_as_the_line_isolating_path():
+    # rich rows are found by their msgtype (no look at the line) or by a body key in the line:
+    # a type without its body, a body under another type, a body key in a text, a NUL escape in a
+    # text all stage as the slow path (every line decoded in full) stages them
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    link = {"title": "T", "description": "D", "link_url": "http://e.cn"}
+    records = [
+        {**GOOD, "msgid": "a", "msgtype": "link"},  # typed, no link body: its text body only
+        {**GOOD, "msgid": "b", "link": link},  # a link body under msgtype text
+        {**bare, "msgid": "c", "msgtype": "docmsg", "doc": {"title": "文档", "link_url": "http://d.cn"}},
+        {**bare, "msgid": "d", "msgtype": "news", "info": {"item": [{"title": "N", "description": "", "url": "u"}]}},
+        {**bare, "msgid": "e", "msgtype": "markdown", "info": {"content": "**M**"}},
+        {**bare, "msgid": "f", "msgtype": "mixed", "mixed": {"item": [{"type": "text", "content": '{"content": "x"}'}]}},
+        {**GOOD, "msgid": "g", "text": {"content": 'say "link" and \u0000'}},
+        {**bare, "msgid": "h", "action": "recall", "msgtype": "revoke", "revoke": {"pre_msgid": "a"}},
+        {**bare, "msgid": "i", "msgtype": "image", "image": {"md5sum": "x"}},
+        {**GOOD, "msgid": "j"},
+    ]
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+    fast, fast_rejects = wa._fast_block(Block(data, 1), "f.jsonl")
+    slow, slow_rejects = wa._slow_block(data, 1, "f.jsonl", [])
+    assert fast_rejects == slow_rejects == [] and fast.equals(slow)
+    got = {r["msgid"]: (r["text"], r["urls"]) for r in fast.iter_rows(named=True)}
+    assert got["a"] == ("你好", []) and got["b"] == ("你好\nT\nD", ["http://e.cn"])
+    assert got["g"] == ('say "link" and \x00', []) and fast["revoked_msgid"].to_list()[7] == "a"
 
 def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
     # an item's JSON is parsed for a path only when it can hold it: a key spelled with \u escapes

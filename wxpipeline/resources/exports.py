@@ -222,6 +222,10 @@ def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
     sink: 1.5 s), 27 MB instead of 37 MB, and read back in 0.34 CPU s instead of 0.60 (load ~5;
     without the text column's dictionary 0.93 s, 30 MB, 0.37 s: the demo's texts repeat).
 
+    The codecs of the staged row groups staging encodes itself (`_codecs`): a busy day's staged
+    file is this file copied (or its row groups copied), read again by the contract, the chat
+    rules and later days' look-backs.
+
     Frames go to Arrow as string views (polars' own layout, zero-copy): the default conversion to
     plain Arrow strings copied every string, 0.4-0.7 CPU s per million messages; the file's
     columns are the same Parquet strings either way.
@@ -234,13 +238,32 @@ def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
     stats = [kind.time_column, *kind.natural_key] if kind.time_column else list(kind.natural_key)
     # named by Parquet column path: a list's strings are its `.list.element` (`urls`; `recipients`
     # is a String column, one JSON text a message)
-    repeating = [c if dt == pl.String else f"{c}.list.element" for c, dt in empty.schema.items()
+    leaves = {c: c if not isinstance(dt, pl.List) else f"{c}.list.element" for c, dt in empty.schema.items()}
+    repeating = [leaves[c] for c, dt in empty.schema.items()
                  if c not in kind.natural_key and dt in (pl.String, pl.List(pl.String))]
-    with pq.ParquetWriter(path, schema, compression="zstd", compression_level=1, use_dictionary=repeating,
+    with pq.ParquetWriter(path, schema, **_codecs(list(leaves.values()), stats), use_dictionary=repeating,
                           write_statistics=[c for c in stats if c in schema.names]) as writer:
         for frame in blocks:
             if frame.height:
                 writer.write_table(frame.to_arrow(compat_level=views))
+
+
+def _codecs(leaves: list[str], uncompressed: list[str]) -> dict:
+    """The writer's compression arguments per column: `day_encode.ENCODED_COMPRESSION` (LZ4), the
+    key and time column (`uncompressed`) left uncompressed (`day_encode.UNCOMPRESSED`), as staging
+    encodes row groups. Against zstd level 1 for every column, the 1M-message bench day's parsed
+    blocks (2026-12-01, load 6.4-7.6, medians of 5-6 alternated runs, one thread and default
+    threads alike): written in 0.38-0.43 instead of 0.62-0.68 CPU s (the ids' compression was a
+    fifth of the write), read back whole by polars in 0.18-0.20 instead of 0.29-0.30; 57 MB
+    instead of 25 MB."""
+    from wxpipeline.resources.day_encode import ENCODED_COMPRESSION, UNCOMPRESSED
+
+    packed = [leaf for leaf in leaves if leaf.split(".")[0] not in uncompressed]
+    codec = ENCODED_COMPRESSION["compression"]
+    out: dict = {"compression": {leaf: codec if leaf in packed else UNCOMPRESSED for leaf in leaves}}
+    if "compression_level" in ENCODED_COMPRESSION:  # a level only for the compressed columns
+        out["compression_level"] = {leaf: ENCODED_COMPRESSION["compression_level"] for leaf in packed}
+    return out
 
 
 _EMPTY_CACHE: dict[str, pl.DataFrame] = {}

@@ -204,7 +204,8 @@ class ExportsFolder(dg.ConfigurableResource):
         kind = EXPORT_KINDS[kind_name]
         start, end = day_bounds(day)
         scan = self.scan(kind_name)
-        planned = plan_day(scan.parquet, scan.raw.collect_schema(), scan.key, kind.time_column, start, end)
+        # the scan's columns are its first file's: taken from the footers `plan_day` keeps
+        planned = plan_day(scan.parquet, None, scan.key, kind.time_column, start, end)
         if planned is not None:
             return planned, scan
         in_day = pl.col(kind.time_column).is_between(start, end, closed="left")

@@ -22,6 +22,9 @@ synced to disk before the file is in WAL mode, and Alembic loading its ~90 migra
 stamp the revision: ~85 ms a run) but copied from an empty one Dagster built once per process the
 same way (`_initdb`): same tables, indexes, WAL mode and stamped revision.
 
+While connections are kept, a table or `asset_keys` column found in the index database is not
+asked for again (`_remember_schema`): the event log asks for each asset and check event.
+
 Used only by `wxpipeline run` and `nightly` (cli_nightly.py), which execute dozens of runs in one
 process, and only while they execute them (`kept_connections`): opening or creating the instance
 is left to Dagster as it is. The daemon and the webserver keep Dagster's own connection handling.

@@ -1,6 +1,7 @@
 """Great Expectations' side of the input contracts (`contracts.validate`): the GE context and
 batch definition built once per process, each contract's suite, the validation of a pandas
-sample, and GE's expectation configurations kept for the length of a validation.
+sample, GE's expectation configurations kept for the length of a validation, and each suite's
+metric dependency graph planned once per process (`_planned_graphs`).
 """
 
 from __future__ import annotations

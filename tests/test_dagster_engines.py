@@ -66,3 +66,27 @@ def test_kept_connections_write_what_another_reader_sees(tmp_path):
         assert not [key for key in dagster_engines._ENGINES if key[0]]  # all closed at the end
     finally:
         event.remove(Pool, "connect", count)
+
+
+
+def test_schema_answers_kept_only_while_connections_are_and_only_positive(tmp_path):
+    dagster_engines.reuse_sqlite_engines()
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        check_key = dg.AssetCheckKey(dg.AssetKey("tiny"), "tiny_positive")
+        with dagster_engines.kept_connections():
+            job = DEFS.resolve_job_def("tiny_job")
+            assert job.execute_in_process(instance=instance).success
+            # the run's check and asset events asked: the answers are kept
+            assert (storage._base_dir, "table", "asset_check_executions") in dagster_engines._SCHEMA
+            assert (storage._base_dir, "asset_keys column", "last_materialization_timestamp") in dagster_engines._SCHEMA
+            assert storage.has_table("asset_check_executions") and storage.has_asset_key_index_cols()
+            # a missing table is asked again every time, never kept
+            assert not storage.has_table("no_such_table") and not storage.has_table("no_such_table")
+            assert (storage._base_dir, "table", "no_such_table") not in dagster_engines._SCHEMA
+            second = job.execute_in_process(instance=instance)
+            assert second.success  # its check result indexed as before, with the kept answers
+            assert storage.get_latest_asset_check_execution_by_key([check_key])[check_key].run_id == second.run_id
+        assert not dagster_engines._SCHEMA  # forgotten with the kept connections
+        assert storage.has_table("asset_check_executions")  # asked of the database again
+        assert not dagster_engines._SCHEMA  # and not kept outside `kept_connections`

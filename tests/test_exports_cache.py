@@ -90,3 +90,31 @@ def test_a_cache_entry_of_the_previous_parser_version_is_parsed_again(tmp_path):
     assert scan.raw.collect()["recipients"].to_list() == ['["lisi"]'] * 5
     day, _ = folder.day("wecom_archive", date(2026, 9, 22))
     assert day.schema["recipients"] == pl.String and day.height == 5
+
+
+
+def test_the_cache_entry_follows_the_file_although_its_path_is_resolved_once(tmp_path):
+    import os
+
+    from wxpipeline.formats.registry import EXPORT_KINDS
+
+    kind = EXPORT_KINDS["wecom_archive"]
+    archive = tmp_path / "exports" / "wecom_archive"
+    archive.mkdir(parents=True)
+    path = archive / "a.jsonl"
+    path.write_text("\n".join(_line(i, DAY_MS + i) for i in range(5)) + "\n", "utf-8")
+    folder = _folder(tmp_path)
+    assert folder.scan("wecom_archive").raw.collect().height == 5
+    first = folder._cache_base(kind, path, path.stat())
+    assert folder._cache_base(kind, path, path.stat()) == first  # the same file: the same entry
+    # rewritten in place with more records, its mtime set back to the old one: the size tells
+    mtime = path.stat().st_mtime_ns
+    path.write_text("\n".join(_line(i, DAY_MS + i) for i in range(7)) + "\n", "utf-8")
+    os.utime(path, ns=(mtime, mtime))
+    assert folder._cache_base(kind, path, path.stat()) != first
+    assert folder.scan("wecom_archive").raw.collect().height == 7
+    # reached through another folder (a symlink): resolved to the same file, the same entry
+    link = tmp_path / "linked"
+    link.symlink_to(tmp_path / "exports", target_is_directory=True)
+    via = link / "wecom_archive" / "a.jsonl"
+    assert folder._cache_base(kind, via, via.stat()) == folder._cache_base(kind, path, path.stat())

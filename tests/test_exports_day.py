@@ -311,3 +311,25 @@ def test_a_cache_file_wholly_on_the_day_is_hashed_unfiltered_and_a_null_time_is_
         assert rows.frame.collect()["v"].to_list() == expected and rows.rows == len(expected), name
         written = StagedStore(tmp_path / name).write("t", "d", rows)
         assert pl.read_parquet(written)["v"].to_list() == expected, name
+
+
+def test_the_plan_takes_the_scans_columns_from_the_first_files_footer(tmp_path):
+    """Without a schema given, the plan compares each touched cache file with the first one's
+    footer: what polars' scan of the files takes. Files of other columns: no plan (the scan's query)."""
+    from datetime import datetime, timezone
+
+    from wxpipeline.resources.day_files import plan_day
+
+    lo, hi = datetime(2026, 9, 22, tzinfo=timezone.utc), datetime(2026, 9, 23, tzinfo=timezone.utc)
+    t = [datetime(2026, 9, 22, h, tzinfo=timezone.utc) for h in (1, 2)]
+    first, same, wider = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"
+    pl.DataFrame({"k": ["a", "b"], "t": t, "v": [1, 2]}).write_parquet(first)
+    pl.DataFrame({"k": ["b", "c"], "t": t, "v": [3, 4]}).write_parquet(same)
+    pl.DataFrame({"k": ["d", "e"], "t": t, "v": [5, 6], "w": ["x", "y"]}).write_parquet(wider)
+    files = [first, same]
+    scanned = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").collect_schema()
+    given, footer = plan_day(files, scanned, ["k"], "t", lo, hi), plan_day(files, None, ["k"], "t", lo, hi)
+    assert given.frame.collect().equals(footer.frame.collect())
+    assert footer.frame.collect()["v"].to_list() == [1, 3, 4] and footer.rows == 3
+    assert plan_day([first, wider], None, ["k"], "t", lo, hi) is None
+    assert plan_day([wider, first], None, ["k"], "t", lo, hi) is None

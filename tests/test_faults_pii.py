@@ -51,3 +51,17 @@ def test_files_and_folders_written_are_private(tmp_path, monkeypatch):
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} {oct(path.stat().st_mode)}"
     finally:
         os.umask(old)
+
+
+def test_preview_masks_kept_text_columns_cell_by_cell_and_keeps_nulls():
+    df = pl.DataFrame({"sender": ["13800138000", None, "zhangsan", ""], "amount": [1, 2, 3, 4],
+                       "memo": [f"卡 {RESIDENT_ID}", "ok", None, "x"]})
+    shown = preview(df)
+    assert "13800138000" not in shown and "8000" in shown and RESIDENT_ID not in shown
+    # the same table as masking every cell with polars' map_elements (skipping nulls)
+    from wxpipeline.reports.markdown import markdown_table
+    from wxpipeline.reports.masking import mask_text
+
+    by_udf = df.select(pl.col(c).map_elements(mask_text, return_dtype=pl.String) if df.schema[c] == pl.String
+                       else pl.col(c) for c in df.columns)
+    assert shown == markdown_table(by_udf)

@@ -22,6 +22,9 @@ synced to disk before the file is in WAL mode, and Alembic loading its ~90 migra
 stamp the revision: ~85 ms a run) but copied from an empty one Dagster built once per process the
 same way (`_initdb`): same tables, indexes, WAL mode and stamped revision.
 
+While connections are kept, a table or `asset_keys` column found in the index database is not
+asked for again (`_remember_schema`): the event log asks for each asset and check event.
+
 Used only by `wxpipeline run` and `nightly` (cli_nightly.py), which execute dozens of runs in one
 process, and only while they execute them (`kept_connections`): opening or creating the instance
 is left to Dagster as it is. The daemon and the webserver keep Dagster's own connection handling.
@@ -43,6 +46,9 @@ _RUN_SHARDS: OrderedDict = OrderedDict()  # key of a per-run event-log engine ->
 KEEP_RUN_SHARDS = 2
 # the instance-wide databases: every other *.db file is one run's event log
 _SHARED_FILES = {"index.db", "runs.db", "schedules.db"}
+# (event-log directory, table or asset-key column) found in the index database while connections
+# are kept: an event's write asks again for each asset or check event (see `_remember_schema`)
+_SCHEMA: set[tuple] = set()
 
 
 def _sqlite_file(conn_string) -> str | None:
@@ -64,6 +70,7 @@ def close_kept_connections() -> None:
         for key in [key for key in _ENGINES if key[0]]:
             del _ENGINES[key]
         _RUN_SHARDS.clear()
+        _SCHEMA.clear()
     for engine in engines:
         _close(engine)
 
@@ -190,4 +197,45 @@ def reuse_sqlite_engines() -> None:
         wipe(self)
 
     storage.wipe = wipe_closing_connections
+    _remember_schema(storage)
     _INSTALLED.append(True)
+
+
+def _remember_schema(storage) -> None:
+    """While connections are kept: a table or an `asset_keys` column found in the index database
+    is taken as there for the rest of the runs. Dagster's event log asks for each asset and check
+    event (whether the check, tag and asset-key index tables and columns exist, i.e. whether the
+    instance was migrated: ~3 schema queries per step, each on a connection of its own). A
+    migration only adds tables and columns, so only a positive answer is kept; a missing one is
+    asked again. Forgotten with the kept connections (end of the runs, `wipe`)."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    has_table = storage.has_table
+
+    def has_table_remembered(self, table_name: str) -> bool:
+        key = (self._base_dir, "table", table_name)
+        if _KEEPING and key in _SCHEMA:
+            return True
+        found = has_table(self, table_name)
+        if found and _KEEPING:
+            with _LOCK:
+                _SCHEMA.add(key)
+        return found
+
+    has_column = SqlEventLogStorage._has_asset_key_col_on_connection
+
+    def has_column_remembered(self, conn, column_name: str) -> bool:
+        base = getattr(self, "_base_dir", None)
+        key = (base, "asset_keys column", column_name)
+        if base is None or not _KEEPING:
+            return has_column(self, conn, column_name)
+        if key in _SCHEMA:
+            return True
+        found = has_column(self, conn, column_name)
+        if found:
+            with _LOCK:
+                _SCHEMA.add(key)
+        return found
+
+    storage.has_table = has_table_remembered
+    storage._has_asset_key_col_on_connection = has_column_remembered

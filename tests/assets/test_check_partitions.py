@@ -44,3 +44,11 @@ def test_clause_check_executions_carry_their_day(env):
             evaluation = r.event.dagster_event.event_specific_data
             assert evaluation.partition == r.partition
             assert evaluation.metadata["day"].value == r.partition
+        # a contract's evaluation targets the materialization its own step recorded for that day
+        for r in storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey("pay_bills"), "pay_bills_contract"), limit=50):
+            target = r.event.dagster_event.event_specific_data.target_materialization_data
+            mat = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("pay_bills"), asset_partitions=[r.partition]), limit=1)
+            assert target is not None and target.run_id == r.run_id
+            assert target.storage_id == mat.records[0].storage_id

@@ -79,6 +79,37 @@ def test_ge_gives_the_same_results_with_expectation_configurations_kept():
     assert Expectation.__dict__["configuration"] is original  # GE's own again afterwards
 
 
+def test_ge_plans_a_suite_once_and_computes_every_frames_metrics():
+    """The metric graph planned once per suite (`contract_ge._planned_graphs`) is reused for
+    other frames, clean or not, in either result format: the same results as GE's own planning."""
+    import pandas as pd
+
+    clean = messages(30).to_pandas()
+    broken = messages(40).with_columns(
+        pl.when(pl.col("source_line") > 35).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid"),
+        pl.when(pl.col("source_line") == 3).then(None).otherwise(pl.col("msgtype")).alias("msgtype"),
+    ).to_pandas()
+    suite = contract_ge.suite(contracts.CONTRACTS["wecom_messages"])
+
+    def results(df: pd.DataFrame, result_format: str) -> list[dict]:
+        batch = contract_ge.batch_definition().get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(suite, result_format=result_format).to_json_dict()
+        return sorted(({k: v for k, v in r.items() if k != "exception_info"} for r in result["results"]), key=str)
+
+    cases = [(df, fmt) for fmt in ("BOOLEAN_ONLY", "SUMMARY") for df in (clean, broken, clean, broken)]
+    plain = [results(df, fmt) for df, fmt in cases]
+    contract_ge._GRAPHS.clear()
+    with contract_ge.configurations_kept():
+        kept = [results(df, fmt) for df, fmt in cases]
+    assert len(contract_ge._GRAPHS) == 2  # one plan per result format, reused by three frames each
+    assert kept == plain
+    assert [sum(not r["success"] for r in p) for p in plain] == [0, 2, 0, 2] * 2
+    summary = {(r["expectation_config"]["type"], r["expectation_config"]["kwargs"].get("column")):
+               r["result"].get("unexpected_count") for r in kept[5]}
+    assert summary["expect_column_values_to_be_unique", "msgid"] == 6  # m0 and its 5 copies
+    assert summary["expect_column_values_to_not_be_null", "msgtype"] == 1
+
+
 def test_a_key_hash_collision_is_not_a_duplicate(monkeypatch):
     """Keys are counted by their 64-bit hash; a repeated hash with distinct keys (a collision,
     simulated here) is settled on the keys themselves and the table passes."""

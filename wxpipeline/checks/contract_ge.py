@@ -1,6 +1,7 @@
 """Great Expectations' side of the input contracts (`contracts.validate`): the GE context and
 batch definition built once per process, each contract's suite, the validation of a pandas
-sample, and GE's expectation configurations kept for the length of a validation.
+sample, GE's expectation configurations kept for the length of a validation, and each suite's
+metric dependency graph planned once per process (`_planned_graphs`).
 """
 
 from __future__ import annotations
@@ -87,13 +88,17 @@ def configurations_kept():
     Likewise a configuration's `to_domain_obj` (the pydantic expectation it describes, validated
     field by field) is built once per configuration and content: GE asks for it ~9 times per
     expectation (every metric's kwargs), ~15% of a small table's validation. A configuration
-    whose type or kwargs changed since (GE adds the batch id to a copy) gets a new one."""
+    whose type or kwargs changed since (GE adds the batch id to a copy) gets a new one.
+
+    And each suite's metric dependency graph is planned once per process (`_planned_graphs`)."""
     from great_expectations.expectations.expectation import Expectation
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.validator.validator import Validator as GraphValidator
 
     with _GE_LOCK:
         computed = Expectation.__dict__["configuration"]
         build = ExpectationConfiguration.__dict__["to_domain_obj"]
+        plan = GraphValidator.__dict__[_PLAN]
         kept: dict[int, tuple] = {}
         built: dict[int, tuple] = {}
 
@@ -113,8 +118,56 @@ def configurations_kept():
 
         Expectation.configuration = property(configuration, doc=computed.__doc__)
         ExpectationConfiguration.to_domain_obj = to_domain_obj
+        setattr(GraphValidator, _PLAN, _planned_graphs(plan))
         try:
             yield
         finally:
             Expectation.configuration = computed
             ExpectationConfiguration.to_domain_obj = build
+            setattr(GraphValidator, _PLAN, plan)
+
+
+_PLAN = "_generate_metric_dependency_subgraphs_for_each_expectation_configuration"
+# (batch id, engine class, runtime configuration, exceptions caught, the configurations' content)
+# -> per expectation (the configuration as evaluated, its graph's edges)
+_GRAPHS: dict[tuple, list[tuple]] = {}
+
+
+def _config_state(c) -> tuple:
+    return (c.type, repr(c.kwargs), repr(c.meta), c.notes, c.description, c.severity, c.id, repr(c.rendered_content))
+
+
+def _planned_graphs(plan):
+    """GE's planning of a validation (which metrics each expectation needs, and what those need
+    in turn: ~a third of a small table's validation) done once per suite and process. The plan
+    depends on the expectations' configurations, the batch id (ours is the same for every
+    frame: the whole-dataframe batch of one asset), the engine's class and the runtime
+    configuration (result format), never on the data: a plan with the same inputs is reused,
+    each validation getting its own copy of the configurations and a graph of its own over the
+    same edges (GE reads the edges while it resolves the metrics; it does not change them), and
+    the metrics are computed on every validation's frame as before. A plan in which an
+    expectation failed to plan (its error is a result) is never kept."""
+    import copy
+
+    from great_expectations.validator.validation_graph import ExpectationValidationGraph, ValidationGraph
+
+    def planned(self, expectation_configurations, processed_configurations, catch_exceptions,
+                runtime_configuration=None):
+        key = (self.active_batch_id, type(self._execution_engine), repr(runtime_configuration), catch_exceptions,
+               tuple(_config_state(c) for c in expectation_configurations))
+        kept = _GRAPHS.get(key)
+        if kept is None:
+            graphs, evrs, processed = plan(self, expectation_configurations, processed_configurations,
+                                           catch_exceptions, runtime_configuration)
+            if not evrs and len(graphs) == len(expectation_configurations):
+                _GRAPHS[key] = [(copy.deepcopy(g.configuration), list(g.graph.edges)) for g in graphs]
+            return graphs, evrs, processed
+        graphs = []
+        for configuration, edges in kept:
+            evaluated = copy.deepcopy(configuration)
+            graphs.append(ExpectationValidationGraph(
+                configuration=evaluated, graph=ValidationGraph(execution_engine=self._execution_engine, edges=list(edges))))
+            processed_configurations.append(evaluated)
+        return graphs, [], processed_configurations
+
+    return planned

@@ -166,15 +166,18 @@ class DayRows:
             self.frame.sink_parquet(path, compression_level=1)
 
 
-def plan_day(parquet: list[Path], schema: pl.Schema, key: list[str], time_column: str, start: datetime,
+def plan_day(parquet: list[Path], schema: pl.Schema | None, key: list[str], time_column: str, start: datetime,
              end: datetime) -> DayRows | None:
-    """The day's rows among the cache files `parquet` (in file order; `schema` is their union's),
+    """The day's rows among the cache files `parquet` (in file order; `schema` is their union's,
+    None: the first file's, which is what polars' scan of the files takes, read from the footer
+    kept for the process instead of polars reading every file's footer again in every step),
     or None when the plan cannot be made from the files' footers (then the caller's polars
     query is used as it is)."""
     if not parquet:
         return None
     lo, hi = _us(start), _us(end)
     infos = [cache_file(p, time_column) for p in parquet]
+    schema = infos[0].schema if schema is None else schema
 
     def may_hold(info: CacheFile, g: int) -> bool:
         mn, mx = info.group_times[g]

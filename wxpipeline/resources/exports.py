@@ -63,6 +63,8 @@ def dedupe(lf: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
 # 0.2 s per asset at the demo's size, every day). An entry never changes once complete (its name
 # holds the file's size and mtime); one stat tells that it is still there.
 _COMPLETE: dict[str, tuple[Path | None, list[Reject], dict]] = {}
+# (kind, version, path, cache folder, device, inode, size, mtime) -> the cache entry's base path
+_CACHE_BASES: dict[tuple, Path] = {}
 
 
 class ExportsFolder(dg.ConfigurableResource):
@@ -79,8 +81,15 @@ class ExportsFolder(dg.ConfigurableResource):
 
     def _cache_base(self, kind: ExportKind, path: Path, st) -> Path:
         """The parse cache's files of `path` as it is now (`st`), without their suffix."""
-        key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
-        return Path(self.cache_dir) / kind.name / key
+        # `resolve` costs an lstat per path component, for every file of the kind in every
+        # staging step (~30 files a step): once per process per file as it is (same inode, size
+        # and mtime; a path that now leads to another file is resolved again)
+        seen = (kind.name, kind.version, str(path), self.cache_dir, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        base = _CACHE_BASES.get(seen)
+        if base is None:
+            key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+            base = _CACHE_BASES[seen] = Path(self.cache_dir) / kind.name / key
+        return base
 
     def is_cached(self, kind: ExportKind, path: Path) -> bool:
         """Whether `path`, as it is now, has been parsed into the cache (refused files included)."""
@@ -195,7 +204,8 @@ class ExportsFolder(dg.ConfigurableResource):
         kind = EXPORT_KINDS[kind_name]
         start, end = day_bounds(day)
         scan = self.scan(kind_name)
-        planned = plan_day(scan.parquet, scan.raw.collect_schema(), scan.key, kind.time_column, start, end)
+        # the scan's columns are its first file's: taken from the footers `plan_day` keeps
+        planned = plan_day(scan.parquet, None, scan.key, kind.time_column, start, end)
         if planned is not None:
             return planned, scan
         in_day = pl.col(kind.time_column).is_between(start, end, closed="left")

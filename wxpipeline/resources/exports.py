@@ -63,8 +63,9 @@ def dedupe(lf: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
 # 0.2 s per asset at the demo's size, every day). An entry never changes once complete (its name
 # holds the file's size and mtime); one stat tells that it is still there.
 _COMPLETE: dict[str, tuple[Path | None, list[Reject], dict]] = {}
-# (kind, version, path, cache folder, device, inode, size, mtime) -> the cache entry's base path
-_CACHE_BASES: dict[tuple, Path] = {}
+# (kind, path, cache folder) -> ((version, device, inode, size, mtime), the cache entry's base path):
+# one entry a path, replaced when the file changes (a long-lived sensor process sees many versions)
+_CACHE_BASES: dict[tuple, tuple[tuple, Path]] = {}
 
 
 class ExportsFolder(dg.ConfigurableResource):
@@ -84,11 +85,13 @@ class ExportsFolder(dg.ConfigurableResource):
         # `resolve` costs an lstat per path component, for every file of the kind in every
         # staging step (~30 files a step): once per process per file as it is (same inode, size
         # and mtime; a path that now leads to another file is resolved again)
-        seen = (kind.name, kind.version, str(path), self.cache_dir, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        base = _CACHE_BASES.get(seen)
-        if base is None:
-            key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
-            base = _CACHE_BASES[seen] = Path(self.cache_dir) / kind.name / key
+        where, stamp = (kind.name, str(path), self.cache_dir), (kind.version, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        known = _CACHE_BASES.get(where)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        key = hashlib.sha256(f"{kind.version}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+        base = Path(self.cache_dir) / kind.name / key
+        _CACHE_BASES[where] = (stamp, base)
         return base
 
     def is_cached(self, kind: ExportKind, path: Path) -> bool:

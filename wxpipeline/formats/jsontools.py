@@ -159,9 +159,10 @@ class Block:
     def lines(self, index: np.ndarray | None = None, strip: bool = True, utf8: bool = False) -> pl.Series | None:
         """The lines (0-based indices into the block; all by default) as String, line endings
         removed (kept with `strip=False`, which saves a copy); None if one of them is not UTF-8.
-        `utf8`: the caller knows every byte of the block is UTF-8 (polars' NDJSON reader took it:
-        it refuses a block holding any other byte, in a value or key it was not asked for too), so
-        the bytes become strings without being checked again (~0.05-0.1 CPU s per million lines)."""
+        `utf8`: the bytes become strings without being checked (~0.05-0.1 CPU s per million lines):
+        the caller knows every byte of the block is UTF-8 (polars' NDJSON reader took it: it
+        refuses a block holding any other byte, in a value or key it was not asked for too), or
+        only searches the lines for bytes until it knows (`wecom_archive._fast_block`)."""
         starts = self.starts
         # each line keeps its "\n" inside the Arrow array (offsets must be contiguous): stripped below
         ends = np.append(starts[1:-1], len(self.data))
@@ -181,13 +182,41 @@ class Block:
         return text.str.strip_suffix("\n").str.strip_suffix("\r") if strip else text
 
 
-def read_ndjson_block(block: Block, schema: pl.Schema) -> pl.DataFrame | None:
+def join_segments(data: bytes, offsets: np.ndarray, lengths: np.ndarray, extra: bytes = b"",
+                  valid: np.ndarray | None = None) -> pa.Array:
+    """The byte ranges `[offsets, offsets + lengths)` of `data` as an Arrow `binary_view` array
+    over `data` (and `extra`, for an offset of -1; longer than 12 bytes): no byte copied, no
+    Python object per range. `valid`: false for a null row. Cast it to `large_binary` for the
+    ranges' bytes end to end."""
+    views = np.zeros((len(offsets), 4), np.int32)  # Arrow's view: length, 12 inline bytes or prefix, buffer, offset
+    views[:, 0] = lengths
+    from_extra = offsets < 0
+    inline = lengths <= 12
+    # a range's first 4 bytes at any byte offset: an unaligned int32 view of the bytes
+    padded = data if len(data) >= 4 else bytes(data).ljust(4, b"\0")
+    prefixes = np.ndarray((len(padded) - 3,), "<i4", buffer=padded, strides=(1,))
+    extra_prefix = np.frombuffer(extra[:4].ljust(4, b"\0"), "<i4")[0]
+    views[:, 1] = np.where(from_extra, extra_prefix, prefixes[np.where(from_extra | inline, 0, offsets)])
+    views[:, 2] = from_extra
+    views[:, 3] = np.where(from_extra, 0, offsets)
+    if inline.any():  # the bytes themselves, zero-padded
+        at = offsets[inline, None] + np.arange(12)
+        short = np.frombuffer(padded, np.uint8)[np.clip(at, 0, len(padded) - 1)]
+        short[np.arange(12) >= lengths[inline, None]] = 0
+        views.view(np.uint8)[inline, 4:] = short
+    validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.binary_view(), len(offsets),
+                                 [validity, pa.py_buffer(views), pa.py_buffer(data), pa.py_buffer(extra or b" ")])
+
+
+def read_ndjson_block(block: Block, schema: pl.Schema, data: bytes | None = None) -> pl.DataFrame | None:
     """Polars' native NDJSON reader on one block: the fast path, one row per non-blank line, with
     `source_line` and `_line` (0-based index in the block). None when the block cannot take it (a
     line that is not a JSON object of the schema's shape, or not UTF-8); the caller then isolates
-    the bad lines with `read_lines`."""
+    the bad lines with `read_lines`. `data`: read instead of the block's bytes, the same lines
+    (the same blank ones) with some values replaced."""
     try:
-        frame = pl.read_ndjson(io.BytesIO(block.data), schema=schema)
+        frame = pl.read_ndjson(io.BytesIO(block.data) if data is None else data, schema=schema)
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
     count = block.line_count  # newline offsets: needed anyway to fetch the rows decoded in full

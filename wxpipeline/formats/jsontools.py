@@ -71,45 +71,63 @@ def _decode_block(data: bytes, first_line: int, file: str, fallback: str | None 
     return lines.with_columns(pl.col("source_line") + (first_line - 1)), rejects
 
 
+_PROBE_BYTES = 64 << 10
+
+
+def _last_newline(fd: int, start: int, end: int) -> int:
+    """File offset of the last newline in `[start, end)`, or -1: read backwards in small pieces
+    (one, unless a line is longer than a piece)."""
+    while end > start:
+        begin = max(start, end - _PROBE_BYTES)
+        at = os.pread(fd, end - begin, begin).rfind(b"\n")
+        if at >= 0:
+            return begin + at
+        end = begin
+    return -1
+
+
 def read_blocks(path: Path | str, chunk_bytes: int | None = None,
-                newlines: bool = False) -> Iterator[tuple[bytearray, int] | tuple[bytearray, int, np.ndarray]]:
+                newlines: bool = False) -> Iterator[tuple[bytes, int] | tuple[bytes, int, np.ndarray]]:
     """Yield (bytes, first 1-based line number) blocks of about `chunk_bytes`, cut after a newline
     (the newline itself is dropped), a leading BOM removed. With `newlines`, each block comes with
-    the offsets of its newlines (`Block` needs them; counting the lines is then no second pass)."""
+    the offsets of its newlines (`Block` needs them; counting the lines is then no second pass).
+    A block ends at the last newline within `chunk_bytes` of what the previous ones read (a line
+    longer than that joins the next stretch)."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     line = 1
-    carry = b""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        head = fh.read(3)
-        if head != b"\xef\xbb\xbf":  # a BOM is not part of the first record
-            carry = head
+    with open(path, "rb", buffering=0) as fh:
+        fd = fh.fileno()
+        size = os.fstat(fd).st_size
+        pos = 3 if os.pread(fd, 3, 0) == b"\xef\xbb\xbf" else 0  # a BOM is not part of the first record
+        read = min(3, size)  # how far the blocks so far reached, their partial last line included
+        scratch = np.empty(0, np.bool_)
         while True:
-            # read straight after the carried partial line: one copy of the file's bytes, not three;
-            # no bigger than what is left (a small file's block zeroed 16 MB, ~2 ms, twice)
-            want = min(chunk_bytes, max(size - fh.tell(), 0) + 1)
-            buf = bytearray(len(carry) + want)
-            buf[:len(carry)] = carry
-            got = fh.readinto(memoryview(buf)[len(carry):])
-            end = len(carry) + got
+            got = min(chunk_bytes, size - read)
+            read += got
             if got:
-                cut = buf.rfind(b"\n", 0, end)
-                if cut < 0:
-                    carry = bytes(buf[:end])
+                cut = _last_newline(fd, pos, read)
+                if cut < 0:  # no line ends yet: the next stretch joins
                     continue
-                carry = bytes(buf[cut + 1:end])
-                del buf[cut:]
+            elif read > pos:  # the last line, no newline after it
+                cut = read
             else:
-                if not end:
-                    return
-                del buf[end:]
+                return
+            # the block's bytes found first, then read once into a bytes object of their own:
+            # no buffer zeroed, sliced or resized (~0.2 CPU s per million lines, 16 MB blocks)
+            data = os.pread(fd, cut - pos, pos)
+            if len(data) != cut - pos:
+                raise OSError(f"{path}: file shrank while read")
+            pos = cut + 1
             if newlines:
-                nl = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
-                yield buf, line, nl
+                if len(scratch) < len(data):  # the newline search's flags: one array, reused
+                    scratch = np.empty(len(data), np.bool_)
+                flags = np.equal(np.frombuffer(data, np.uint8), 10, out=scratch[:len(data)])
+                nl = np.flatnonzero(flags)
+                yield data, line, nl
                 line += len(nl) + 1
             else:
-                yield buf, line
-                line += buf.count(b"\n") + 1
+                yield data, line
+                line += data.count(b"\n") + 1
             if not got:
                 return
 

@@ -339,13 +339,14 @@ def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
 
 # tolists the text path decodes (escapes, unicode, empty, absent, null, numbers, padding, a NUL,
 # a backslash, a quote, a control character) and ones it leaves to the list reader (a string, a
-# number, an object, nested values, a `]` in a name, the key after (or only in) a nested object or with a
-# space before its colon, at the end of another key, with a tab before its array) or that may take
-# either path (the key written twice): each block must stage as the list reader alone stages it
+# number, an object, nested values, a `]` in a name, the key after (or only in) a nested object,
+# with a space before its colon (alone or before the usual one), at the end of another key, with
+# a tab before its array) or that may take either path (the key written twice): each block must
+# stage as the list reader alone stages it
 _TOLISTS = [["lisi"], [], [" a ", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "\u3000w\u3000"], None,
             "absent", ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], ["  "], [""], ["a\\nb"], ['x"y'],
             ["line\nbreak"], ["\x01"], ["li\u0000si"]]
-_SPELLED = ("nested", "nested only", "spaced", "in a key", "tab")
+_SPELLED = ("nested", "nested only", "spaced", "spaced, then as usual", "in a key", "tab")
 _TWICE = ("twice", "twice, then null")  # whichever path takes them, the reader's choice of value must agree
 _LEFT_TO_THE_LIST_READER = ["s", '["a"]', "[]", 5, {"k": 1}, [["n"], {"o": 1}], ["a]b"], *_SPELLED, *_TWICE]
 
@@ -374,6 +375,8 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, monkeypatch, od
             return '{"extra": {"tolist": ["x"]}, ' + line[1:]
         if tolist == "nested only":  # that object, and no `tolist` of the line's own
             return '{"extra": {"tolist": ["x"]}, ' + line[1:].replace('"tolist": ["lisi"], ', "")
+        if tolist == "spaced, then as usual":  # the reader takes a key's first value
+            return '{"tolist" : ["a"], ' + line[1:]
         if tolist == "in a key":  # the key's text at the end of another key (after an escaped quote)
             return '{"a\\"tolist": ["x"], ' + line[1:]
         if tolist == "tab":

@@ -193,19 +193,20 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
     `tolist` as a list. `mode["tolist_text"]` is cleared
     when the block's lists are mostly distinct (`DISTINCT_TOLISTS_MAX`)."""
     if tolist_text:
-        # two byte searches only, until the bytes are known to be UTF-8 (the arrays' by `split_tolists`,
-        # the rest by the reader); a line ending is JSON whitespace
+        # only byte searches until the bytes are known to be UTF-8 (the arrays' by `split_tolists`,
+        # the rest by the reader); a line ending is JSON whitespace. A block the reader refuses (a
+        # bad line) is read twice more, with `tolist` as a list, before the line-isolating path.
         lines = block.lines(strip=False, utf8=True)
         split = split_tolists(block, lines)
         flat = None if split is None else _read_envelope(block, pl.Int64, split[0])
         recipients, distinct = None, 0
         if flat is not None:
-            _, texts, keyed = split
+            _, texts, replaced = split
             if flat.height != len(texts):  # blank lines are no rows
-                texts, keyed = texts.gather(flat["_line"]), keyed[flat["_line"].to_numpy()]
-            if sentinel_read(flat["tolist"], keyed):
+                texts, replaced = texts.gather(flat["_line"]), replaced[flat["_line"].to_numpy()]
+            if sentinel_read(flat["tolist"], replaced):
                 recipients, distinct = decode_recipients(texts, None if mode is None else mode.get("tolists"))
-        if mode is not None and distinct and distinct > DISTINCT_TOLISTS_MAX * flat.height:
+        if mode is not None and flat is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
             mode["tolist_text"] = False
         if recipients is None:
             return _fast_block(block, file, tolist_text=False)

@@ -87,29 +87,30 @@ def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.
     starts, ends = block.starts[:-1], np.append(block.starts[1:-1], len(block.data))
     data = np.frombuffer(block.data, np.uint8)
     first, second = (data[np.minimum(starts + at + i, len(data) - 1)] for i in (0, 1))
-    keyed = (key.is_not_null().to_numpy() & (close >= at)
+    replaced = (key.is_not_null().to_numpy() & (close >= at)
              & ((first == ord("[")) | ((first == ord(" ")) & (second == ord("[")))))
-    texts = pl.from_arrow(join_segments(block.data, starts + at, np.where(keyed, close - at + 1, 0), valid=keyed))
+    texts = pl.from_arrow(join_segments(block.data, starts + at, np.where(replaced, close - at + 1, 0), valid=replaced))
     try:
         texts = texts.cast(S)
     except pl.exceptions.PolarsError:  # not UTF-8 (the reader checks the other bytes)
         return None
     # per line: up to the key, the sentinel, after the array (a line left as written: all, nothing, nothing)
-    offsets = np.column_stack((starts, np.full(len(starts), -1), np.where(keyed, starts + close + 1, 0))).ravel()
-    lengths = np.column_stack((np.where(keyed, at, ends - starts), np.where(keyed, len(_SENTINEL_TEXT), 0),
-                               np.where(keyed, ends - starts - close - 1, 0))).ravel()
+    offsets = np.column_stack((starts, np.full(len(starts), -1), np.where(replaced, starts + close + 1, 0))).ravel()
+    lengths = np.column_stack((np.where(replaced, at, ends - starts), np.where(replaced, len(_SENTINEL_TEXT), 0),
+                               np.where(replaced, ends - starts - close - 1, 0))).ravel()
     stripped = join_segments(block.data, offsets, lengths, _SENTINEL_TEXT).cast(pa.large_binary())
-    return stripped.buffers()[2][:int(lengths.sum())].to_pybytes(), texts.alias("tolist"), keyed
+    return stripped.buffers()[2][:int(lengths.sum())].to_pybytes(), texts.alias("tolist"), replaced
 
 
-def sentinel_read(tolist: pl.Series, keyed: np.ndarray) -> bool:
+def sentinel_read(tolist: pl.Series, replaced: np.ndarray) -> bool:
     """Whether the reader read `TOLIST_SENTINEL` as the `tolist` of exactly the rows whose lines
-    `split_tolists` found the key in (`keyed`, one per row) and nothing as the others': then the
-    key it replaced the array after was each line's top-level `tolist`, and the only one (not a
-    key of a nested object, nor inside a string, nor followed by another `tolist`, which the
-    reader would take instead, spelled otherwise too), and the other values read are the line's
-    own (an array replaced by a number leaves the rest of a JSON object as it was)."""
-    return bool((tolist.is_not_null() == pl.Series(keyed)).all()) and bool(
+    `split_tolists` replaced the array of (`replaced`, one per row) and nothing as the others': then the
+    key it replaced the array after was each line's top-level `tolist` (not a key of a nested
+    object, nor the end of another key, nor after a `tolist` spelled otherwise: the reader reads a
+    key's first value, as the list reader does), and the other values read are the line's own (an
+    array replaced by a number leaves the rest of a JSON object as it was). The sentinel is drawn
+    per process, so a line cannot hold it in its own right."""
+    return bool((tolist.is_not_null() == pl.Series(replaced)).all()) and bool(
         (tolist.drop_nulls() == TOLIST_SENTINEL).all())
 
 

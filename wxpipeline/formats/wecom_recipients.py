@@ -71,15 +71,15 @@ def nul_in_recipients(text: pl.Expr) -> pl.Expr:
 def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.ndarray] | None:
     """Each line's `tolist` array cut out of the block: (the block with every array replaced by
     `TOLIST_SENTINEL`, for the NDJSON reader; the arrays' texts as written, for
-    `decode_recipients`, null for a line left as written; which lines' arrays were replaced). An array runs
-    from after the line's first `"tolist":` to the first `]` after it (whitespace before the `[`
-    kept) when it starts `[` or ` [` (else the line is left as written: the reader reads a `null`
+    `decode_recipients`, null for a line left as written; which lines' arrays were replaced). An
+    array runs from after the line's first `"tolist":` to the line's first `]` when that follows
+    and the value starts `[` or ` [` (else the line is left as written: the reader reads a `null`
     as no list, and refuses any other value but an integer, which `sentinel_read` refuses);
     `decode_recipients` refuses a text that is not an array of plain strings (a `]` inside a
     string, a nested list). `lines`: the block's lines, line endings kept
-    (`Block.lines(strip=False)`). Whether each key found was the line's top-level `tolist` and
-    the only one is told by the reader (`sentinel_read`). None when the arrays' bytes are not
-    UTF-8 (the caller then reads `tolist` as a list)."""
+    (`Block.lines(strip=False)`). Whether each key found was the line's top-level `tolist` is told
+    by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 (the caller then
+    reads `tolist` as a list)."""
     key = lines.str.find(_KEY, literal=True)
     bracket = lines.str.find("]", literal=True)
     at = key.fill_null(0).cast(pl.Int64).to_numpy() + len(_KEY)
@@ -88,7 +88,7 @@ def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.
     data = np.frombuffer(block.data, np.uint8)
     first, second = (data[np.minimum(starts + at + i, len(data) - 1)] for i in (0, 1))
     replaced = (key.is_not_null().to_numpy() & (close >= at)
-             & ((first == ord("[")) | ((first == ord(" ")) & (second == ord("[")))))
+                & ((first == ord("[")) | ((first == ord(" ")) & (second == ord("[")))))
     texts = pl.from_arrow(join_segments(block.data, starts + at, np.where(replaced, close - at + 1, 0), valid=replaced))
     try:
         texts = texts.cast(S)

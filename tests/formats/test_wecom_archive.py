@@ -10,7 +10,7 @@ import pytest
 
 from wxpipeline.formats.schemas import SCHEMAS
 from wxpipeline.formats.wecom_archive import SCHEMA, parse_wecom_archive
-from wxpipeline.formats.wecom_recipients import tolist_texts
+from wxpipeline.formats.wecom_recipients import split_tolists
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-exports"
 SH = ZoneInfo("Asia/Shanghai")
@@ -377,16 +377,20 @@ def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
 
 # tolists the text path decodes (escapes, unicode, empty, absent, null, numbers, padding, a NUL,
 # a backslash, a quote, a control character) and ones it leaves to the list reader (a string, a
-# number, an object, nested values, a `]` in a name, the key written twice, after a nested object
-# or with a space before its colon): each block must stage as the list reader alone stages it
+# number, an object, nested values, a `]` in a name, the key after (or only in) a nested object,
+# with a space before its colon (alone or before the usual one), at the end of another key, with
+# a tab before its array) or that may take either path (the key written twice): each block must
+# stage as the list reader alone stages it
 _TOLISTS = [["lisi"], [], [" a ", "b c"], ["\u4e2d\u6587", "x y"], ["\u00e9", "\U0001F600", "\u3000w\u3000"], None,
             "absent", ["a", None], [1, 2.5, True, 1e5, 12345678901234567890123], ["  "], [""], ["a\\nb"], ['x"y'],
             ["line\nbreak"], ["\x01"], ["li\u0000si"]]
-_LEFT_TO_THE_LIST_READER = ["s", '["a"]', "[]", 5, {"k": 1}, [["n"], {"o": 1}], ["a]b"], "twice", "nested", "spaced"]
+_SPELLED = ("nested", "nested only", "spaced", "spaced, then as usual", "in a key", "tab")
+_TWICE = ("twice", "twice, then null")  # whichever path takes them, the reader's choice of value must agree
+_LEFT_TO_THE_LIST_READER = ["s", '["a"]', "[]", 5, {"k": 1}, [["n"], {"o": 1}], ["a]b"], *_SPELLED, *_TWICE]
 
 
 @pytest.mark.parametrize("odd", [None, *_LEFT_TO_THE_LIST_READER])
-def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
+def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, monkeypatch, odd):
     from wxpipeline.formats import wecom_archive as wa
     from wxpipeline.formats.jsontools import Block
 
@@ -394,24 +398,40 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
         rec = {**GOOD, "msgid": f"m{i}"}
         if tolist == "absent":
             del rec["tolist"]
-        elif tolist in ("twice", "nested", "spaced"):
+        elif tolist == "null before an array":  # a null is not cut to the next `]`
+            rec["tolist"], rec["extra"] = None, ["x"]
+        elif isinstance(tolist, str) and tolist in _SPELLED + _TWICE:
             rec["tolist"] = ["lisi"]
         else:
             rec["tolist"] = tolist
         line = json.dumps(rec, ensure_ascii=i % 2 == 0)
         if tolist == "twice":  # the reader keeps one of them: which is its business
             return line[:-1] + ', "tolist": ["wangwu"]}'
+        if tolist == "twice, then null":
+            return line[:-1] + ', "tolist": null}'
         if tolist == "nested":  # an object before the key holding a key of the same name
             return '{"extra": {"tolist": ["x"]}, ' + line[1:]
+        if tolist == "nested only":  # that object, and no `tolist` of the line's own
+            return '{"extra": {"tolist": ["x"]}, ' + line[1:].replace('"tolist": ["lisi"], ', "")
+        if tolist == "spaced, then as usual":  # the reader takes a key's first value
+            return '{"tolist" : ["a"], ' + line[1:]
+        if tolist == "in a key":  # the key's text at the end of another key (after an escaped quote)
+            return '{"a\\"tolist": ["x"], ' + line[1:]
+        if tolist == "tab":
+            return line.replace('"tolist": [', '"tolist":\t[')
         return line.replace('"tolist":', '"tolist" :') if tolist == "spaced" else line
 
-    lines = [record(i, t) for i, t in enumerate(_TOLISTS * 2)]
+    lines = [record(i, t) for i, t in enumerate([*_TOLISTS, "null before an array"] * 2)]
     if odd is not None:
         lines.insert(5, record(99, odd))
     data = ("\n".join(lines)).encode()
+    calls: list[bool] = []
+    fast_block = wa._fast_block
+    monkeypatch.setattr(wa, "_fast_block", lambda block, file, tolist_text=True, mode=None: calls.append(tolist_text)
+                        or fast_block(block, file, tolist_text, mode))
     as_text = wa._fast_block(Block(data, 1), "f")
-    as_list = wa._fast_block(Block(data, 1), "f", tolist_text=False)
-    texts = tolist_texts(Block(data, 1).lines(strip=False))
+    took_text = calls == [True]  # not read again with `tolist` as a list
+    as_list = fast_block(Block(data, 1), "f", tolist_text=False)
     if as_list is None:  # the list reader refuses the block: so does the text path
         assert odd in ("s", '["a"]', "[]", 5, {"k": 1}) and as_text is None
         res = parse_wecom_archive(write(tmp_path, lines))
@@ -420,8 +440,8 @@ def test_tolist_read_as_text_stages_as_the_list_reader(tmp_path, odd):
             assert res.frame.filter(pl.col("msgid") == "m99")["recipients"].to_list() == [as_json([odd])]
         return
     assert as_text[0].equals(as_list[0]) and as_text[1] == as_list[1]
-    decoded = None if texts is None else wa.decode_recipients(texts)[0]
-    assert (decoded is None) == (odd is not None)  # the odd ones are read again as lists
+    if odd not in _TWICE:
+        assert took_text == (odd is None)  # the odd ones are read again as lists
     if odd is None:
         assert as_text[0]["recipients"].to_list()[:9] == [
             '["lisi"]', "[]", '["a","b c"]', '["\u4e2d\u6587","x y"]', '["\u00e9","\U0001F600","w"]', "[]", "[]",
@@ -457,7 +477,8 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
         records = [{k: v for k, v in {**GOOD, "msgid": f"m{i}", "tolist": t}.items() if v is not None}
                    for i, t in enumerate(lists)]
         data = "\n".join(json.dumps(r) for r in records).encode()
-        return (tolist_texts(Block(data, 1).lines(strip=False)),)
+        block = Block(data, 1)
+        return (split_tolists(block, block.lines(strip=False))[1],)
 
     cache = wa.TolistCache()
     first = [["a", " b "], ["c"], None, ["a", " b "]]

@@ -89,3 +89,41 @@ def test_nul_search_tells_an_escaped_nul_from_the_text_of_one():
     texts = pl.Series("t", [as_json(n) for n in names])
     got = texts.to_frame().select(nul_in_recipients(pl.col("t")))["t"].to_list()
     assert got == [any("\u0000" in n for n in ns) for ns in names] == [True, False, True, False, True, True, False]
+
+
+def test_segments_of_a_block_join_into_one_array_without_a_python_object_per_range():
+    import numpy as np
+    import pyarrow as pa
+
+    from wxpipeline.formats.jsontools import join_segments
+
+    data = b'{"msgid": "m1", "tolist": ["lisi"]}\nxy'
+    extra = b"a sentinel of 19 b."
+    # long (a prefix and an offset), inline (12 bytes or fewer), empty, from `extra`, null
+    offsets = np.array([0, 26, 36, 0, -1, 1])
+    lengths = np.array([26, 8, 2, 0, len(extra), 5])
+    joined = join_segments(data, offsets, lengths, extra, valid=np.array([1, 1, 1, 1, 1, 0], bool))
+    assert joined.cast(pa.large_binary()).to_pylist() == [
+        b'{"msgid": "m1", "tolist": ', b'["lisi"]', b"xy", b"", extra, None]
+    assert pl.from_arrow(joined).cast(pl.String).to_list()[:2] == ['{"msgid": "m1", "tolist": ', '["lisi"]']
+    assert join_segments(b"ab", np.array([0, 1]), np.array([2, 1])).to_pylist() == [b"ab", b"b"]  # under 4 bytes
+
+
+def test_tolist_arrays_are_cut_out_for_the_reader_and_bytes_that_are_not_utf8_left_to_the_list_reader(tmp_path):
+    from wxpipeline.formats.jsontools import Block
+    from wxpipeline.formats.wecom_recipients import _SENTINEL_TEXT, split_tolists
+
+    lines = [line(0, ["lisi", "wangwu"]), line(1, "absent"), line(2, None), line(3, [])]
+    block = Block("\n".join(lines).encode(), 1)
+    stripped, texts, replaced = split_tolists(block, block.lines(strip=False))
+    assert texts.to_list() == [' ["lisi", "wangwu"]', None, None, " []"] and replaced.tolist() == [1, 0, 0, 1]
+    assert stripped.split(b"\n")[0] == lines[0].encode().replace(b' ["lisi", "wangwu"]', _SENTINEL_TEXT)
+    assert stripped.split(b"\n")[1:3] == [s.encode() for s in lines[1:3]]  # left as written
+    # a GB18030 name: the text path gives up, the list reader refuses the block, its line is recoded
+    gbk = json.dumps({**GOOD, "tolist": ["李四"]}, ensure_ascii=False).encode("gb18030")
+    odd = Block(gbk + b"\n" + lines[0].encode(), 1)
+    assert split_tolists(odd, odd.lines(strip=False, utf8=True)) is None  # as `_fast_block` calls it
+    path = tmp_path / "gb.jsonl"
+    path.write_bytes(gbk + b"\n" + lines[0].encode() + b"\n")
+    res = parse_wecom_archive(path)
+    assert res.meta["gb18030_lines"] == 1 and res.frame["recipients"].to_list() == ['["李四"]', '["lisi","wangwu"]']

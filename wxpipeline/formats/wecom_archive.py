@@ -35,7 +35,7 @@ from .jsontools import (Block, as_int, block_lines, decode_json, epoch, needs_no
                         read_ndjson_block)
 from .schemas import SCHEMAS
 from .wecom_recipients import (DISTINCT_TOLISTS_MAX, TolistCache, canonical_recipients, decode_recipients,
-                               nul_in_recipients, tolist_texts)
+                               nul_in_recipients, sentinel_read, split_tolists)
 from .wecom_bodies import BODIES, body_field, given_text, rich_content
 
 S = pl.String
@@ -65,11 +65,17 @@ ENVELOPE = pl.Schema({
 ENVELOPE_INT_TIMES = pl.Schema({**ENVELOPE, "msgtime": pl.Int64, "time": pl.Int64})
 
 
-def _envelope(int_times: bool, tolist: bool) -> pl.Schema:
-    """The reader's schema: times as integers or as text, `tolist` as a list or not read (its
-    texts are then taken from the lines: `tolist_texts`)."""
-    schema = ENVELOPE_INT_TIMES if int_times else ENVELOPE
-    return schema if tolist else pl.Schema({c: t for c, t in schema.items() if c != "tolist"})
+def _envelope(int_times: bool, tolist: pl.DataType) -> pl.Schema:
+    """The reader's schema: times as integers or as text, `tolist` as a list or, read where
+    `split_tolists` replaced each array, as `TOLIST_SENTINEL` (an Int64)."""
+    return pl.Schema({**(ENVELOPE_INT_TIMES if int_times else ENVELOPE), "tolist": tolist})
+
+
+def _read_envelope(block: Block, tolist: pl.DataType, data: bytes | None = None) -> pl.DataFrame | None:
+    """`read_ndjson_block` of the block (or of `data`, its lines with the arrays replaced), the times as
+    integers, else as text; None if the reader refuses both."""
+    flat = read_ndjson_block(block, _envelope(True, tolist), data)
+    return flat if flat is not None else read_ndjson_block(block, _envelope(False, tolist), data)
 
 
 _RICH = [b for b in BODIES if b != "text"]
@@ -186,27 +192,35 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
     """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
     rows carrying another body (~13–16 % of the demo mix; found by their msgtype or a body key in
     their line) are decoded in full from their lines.
-    None if the block needs the line-isolating path. With `tolist_text`, `tolist` is taken as
-    text from the lines (`tolist_texts`) and its distinct values decoded (`decode_recipients`); a
-    block that cannot take that is read again with it as a list. `mode["tolist_text"]` is cleared
+    None if the block needs the line-isolating path. With `tolist_text`, the reader reads the block
+    with its `tolist` arrays cut out and their texts' distinct values are decoded
+    (`split_tolists`, `decode_recipients`); a block that cannot take that is read again with
+    `tolist` as a list. `mode["tolist_text"]` is cleared
     when the block's lists are mostly distinct (`DISTINCT_TOLISTS_MAX`)."""
-    flat = read_ndjson_block(block, _envelope(True, not tolist_text))
-    if flat is None:
-        flat = read_ndjson_block(block, _envelope(False, not tolist_text))
-    if flat is None:
-        return None
-    lines = block.lines(strip=False, utf8=True)  # the reader took the block; line endings are JSON whitespace
     if tolist_text:
-        texts = tolist_texts(lines)
-        if texts is not None and flat.height != len(texts):  # blank lines are no rows
-            texts = texts.gather(flat["_line"])
-        recipients, distinct = (None, 0) if texts is None else decode_recipients(
-            texts, None if mode is None else mode.get("tolists"))
-        if mode is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
+        # only byte searches until the bytes are known to be UTF-8 (the arrays' by `split_tolists`,
+        # the rest by the reader); a line ending is JSON whitespace. A block the reader refuses (a
+        # bad line) is read twice more, with `tolist` as a list, before the line-isolating path.
+        lines = block.lines(strip=False, utf8=True)
+        split = split_tolists(block, lines)
+        flat = None if split is None else _read_envelope(block, pl.Int64, split[0])
+        recipients, distinct = None, 0
+        if flat is not None:
+            _, texts, replaced = split
+            if flat.height != len(texts):  # blank lines are no rows
+                texts, replaced = texts.gather(flat["_line"]), replaced[flat["_line"].to_numpy()]
+            if sentinel_read(flat["tolist"], replaced):
+                recipients, distinct = decode_recipients(texts, None if mode is None else mode.get("tolists"))
+        if mode is not None and flat is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
             mode["tolist_text"] = False
         if recipients is None:
             return _fast_block(block, file, tolist_text=False)
-        flat = flat.with_columns(recipients)
+        flat = flat.drop("tolist").with_columns(recipients)
+    else:
+        flat = _read_envelope(block, pl.List(S))
+        if flat is None:
+            return None
+        lines = block.lines(strip=False, utf8=True)  # the reader took the block; line endings are JSON whitespace
     # A row whose msgtype names a rich body is decoded in full without a look at its line; the
     # other rows' lines are searched for a body key and, in the same scan, for the NUL escape
     # (such a line is decoded in full too: it adds nothing then). A typed row without its body, or

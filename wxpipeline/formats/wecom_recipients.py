@@ -7,33 +7,43 @@ its parse cache's write).
 No rule reads it; a reader gets the lists back with
 `pl.col("recipients").str.json_decode(pl.List(pl.String))`.
 
-The fast path takes each line's `tolist` array as written, from the line itself
-(`tolist_texts`), and decodes and canonicalises each distinct text once (`decode_recipients`),
+The fast path cuts each line's `tolist` array out of the block before the NDJSON reader reads it
+(`split_tolists`, `sentinel_read`), and decodes and canonicalises each distinct array text once (`decode_recipients`),
 shared by the file's blocks (`TolistCache`): per row only a lookup and a gather. The paths that
 read `tolist` as a list (a block the text path cannot take, the line-isolating path) give each
 row the same text through the same function. Used by `wecom_archive`."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+
+from .jsontools import Block, join_segments
 
 S = pl.String
 
 # `tolist` is not given to the NDJSON reader at all: the reader builds every element of a list
 # it reads (as a list, or as text, which it writes out again) and that was a third of its cost
-# (20 blocks, 0.7M lines: 2.20 CPU s with `tolist` as text, 1.39 without, 3.28 as a list). The
-# arrays' texts are sliced out of the lines instead (~0.37 s for the same lines, its guards
-# included) while a day holds few distinct recipient lists (684 in a million generated
-# messages), each decoded once by the list reader. A block whose lists that cannot take is read
-# again with `tolist` as a list.
+# (20 blocks, 0.7M lines: 2.20 CPU s with `tolist` as text, 1.39 without, 3.28 as a list). Nor
+# does it see the arrays: it parses every value of a line, asked for or not, and the arrays are
+# most of a line's values (8 blocks of the generated 1M day, one thread, load ~4: 1.9-2.4 CPU s per
+# million lines as written, 1.3 with the arrays cut out). The arrays' texts are cut out of the
+# block instead (`split_tolists`: a few byte searches, one copy) while a day holds few distinct
+# recipient lists (684 in a million generated messages), each decoded once by the list reader. A
+# block whose lists that cannot take is read again with `tolist` as a list.
 # When most lists are distinct the decoding costs more than the list reader (every list
 # distinct: +1.6 CPU s per million messages): once a block of a file has more distinct lists than
 # this share of its rows, the file's later blocks read `tolist` as a list.
 DISTINCT_TOLISTS_MAX = 0.2
 _KEY = '"tolist":'
+# What the NDJSON reader reads in place of each `tolist` array (`split_tolists`): drawn per process,
+# so no file holds it where an array was not replaced; 19 digits (an Int64, never an inline view).
+TOLIST_SENTINEL = 10**18 + secrets.randbelow(8 * 10**18)
+_SENTINEL_TEXT = str(TOLIST_SENTINEL).encode()
 _JSON_SPACE = " \t\r\n"
 NO_RECIPIENTS = "[]"  # a message without `tolist` (or with `"tolist": null`)
 _WRAP = "r"  # the struct field the lists are encoded under (its key is cut off again)
@@ -58,49 +68,50 @@ def nul_in_recipients(text: pl.Expr) -> pl.Expr:
     return text.str.contains(_NUL_IN_TEXT)
 
 
-def tolist_texts(lines: pl.Series) -> pl.Series | None:
-    """Each line's `tolist` value as written, from after the `"tolist":` key to the first `]`
-    (whitespace before the `[` kept; null for a line without the key), for `decode_recipients`
-    (which refuses a text that is not an array of plain strings: a `]` inside a string, a nested
-    list or a value that is no array cut there do not decode, or do not start with `[`).
-    None when a line may hold its top-level `tolist` where this does not look: the key spelled
-    otherwise (`"tolist" :`, with escapes), twice, after a `{` other than the line's own (a key of
-    a nested object), or with a backslash before it; the caller then reads the lists with the
-    NDJSON reader."""
-    frame = lines.to_frame("l").lazy().with_columns(
-        _pos=pl.col("l").str.find(_KEY, literal=True), _b=pl.col("l").cast(pl.Binary),
-    ).with_columns(  # byte offsets: `bin.slice`, not `str.slice` (characters)
-        # null where there is no key (a null length would slice to the end)
-        _head=pl.when(pl.col("_pos").is_not_null()).then(pl.col("_b").bin.slice(0, pl.col("_pos"))).cast(S),
-        _tail=pl.col("_b").bin.slice(pl.col("_pos") + len(_KEY)).cast(S),
-    ).select(
-        pl.col("_tail").cast(pl.Binary).bin.slice(0, pl.col("_tail").str.find("]", literal=True) + 1).cast(S)
-        .alias("tolist"),
-        "_tail",
-        ((pl.col("_head").str.count_matches("{", literal=True) != 1) | pl.col("_head").str.ends_with("\\")
-         | pl.col("_tail").str.contains('"tolist"', literal=True)).alias("_odd"),
-    ).collect(engine="in-memory")
-    if frame["_odd"].any():
+def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.ndarray] | None:
+    """Each line's `tolist` array cut out of the block: (the block with every array replaced by
+    `TOLIST_SENTINEL`, for the NDJSON reader; the arrays' texts as written, for
+    `decode_recipients`, null for a line left as written; which lines' arrays were replaced). An
+    array runs from after the line's first `"tolist":` to the line's first `]` when that follows
+    and the value starts `[` or ` [` (else the line is left as written: the reader reads a `null`
+    as no list, and refuses any other value but an integer, which `sentinel_read` refuses);
+    `decode_recipients` refuses a text that is not an array of plain strings (a `]` inside a
+    string, a nested list). `lines`: the block's lines, line endings kept
+    (`Block.lines(strip=False)`). Whether each key found was the line's top-level `tolist` is told
+    by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 (the caller then
+    reads `tolist` as a list)."""
+    key = lines.str.find(_KEY, literal=True)
+    bracket = lines.str.find("]", literal=True)
+    at = key.fill_null(0).cast(pl.Int64).to_numpy() + len(_KEY)
+    close = bracket.fill_null(-1).cast(pl.Int64).to_numpy()  # the array's last byte
+    starts, ends = block.starts[:-1], np.append(block.starts[1:-1], len(block.data))
+    data = np.frombuffer(block.data, np.uint8)
+    first, second = (data[np.minimum(starts + at + i, len(data) - 1)] for i in (0, 1))
+    replaced = (key.is_not_null().to_numpy() & (close >= at)
+                & ((first == ord("[")) | ((first == ord(" ")) & (second == ord("[")))))
+    texts = pl.from_arrow(join_segments(block.data, starts + at, np.where(replaced, close - at + 1, 0), valid=replaced))
+    try:
+        texts = texts.cast(S)
+    except pl.exceptions.PolarsError:  # not UTF-8 (the reader checks the other bytes)
         return None
-    texts, tail = frame["tolist"], frame["_tail"]
-    irregular = ~(texts.str.starts_with("[") | texts.str.starts_with(" [")).fill_null(False)
-    if not irregular.any():
-        return texts
-    # rare: no `tolist` key (switch records), or a value that is no array of the usual spelling
-    valued = irregular & tail.is_not_null()
-    if valued.any():
-        if not tail.filter(valued).str.strip_chars_start(_JSON_SPACE).str.starts_with("null").all():
-            return None  # not null: `decode_recipients` takes no other value either
-        texts = texts.set(valued, None)  # JSON null: no recipients, as the list reader gives
-    absent = tail.is_null()
-    if absent.any():  # the key may be spelled otherwise (`"tolist" :`, escapes): the reader says
-        try:
-            spelled = pl.read_ndjson(lines.filter(absent).str.join("").item().encode(), schema={"tolist": pl.Null})
-        except pl.exceptions.PolarsError:  # a value, which `pl.Null` does not take
-            return None
-        if spelled.height != int(absent.sum()):
-            return None
-    return texts
+    # per line: up to the key, the sentinel, after the array (a line left as written: all, nothing, nothing)
+    offsets = np.column_stack((starts, np.full(len(starts), -1), np.where(replaced, starts + close + 1, 0))).ravel()
+    lengths = np.column_stack((np.where(replaced, at, ends - starts), np.where(replaced, len(_SENTINEL_TEXT), 0),
+                               np.where(replaced, ends - starts - close - 1, 0))).ravel()
+    stripped = join_segments(block.data, offsets, lengths, _SENTINEL_TEXT).cast(pa.large_binary())
+    return stripped.buffers()[2][:int(lengths.sum())].to_pybytes(), texts.alias("tolist"), replaced
+
+
+def sentinel_read(tolist: pl.Series, replaced: np.ndarray) -> bool:
+    """Whether the reader read `TOLIST_SENTINEL` as the `tolist` of exactly the rows whose lines
+    `split_tolists` replaced the array of (`replaced`, one per row) and nothing as the others': then the
+    key it replaced the array after was each line's top-level `tolist` (not a key of a nested
+    object, nor the end of another key, nor after a `tolist` spelled otherwise: the reader reads a
+    key's first value, as the list reader does), and the other values read are the line's own (an
+    array replaced by a number leaves the rest of a JSON object as it was). The sentinel is drawn
+    per process, so a line cannot hold it in its own right."""
+    return bool((tolist.is_not_null() == pl.Series(replaced)).all()) and bool(
+        (tolist.drop_nulls() == TOLIST_SENTINEL).all())
 
 
 class TolistCache:
@@ -139,7 +150,7 @@ def _codes(tolist: pl.Series, enum: pl.Enum | None) -> pl.Series:
 
 def decode_recipients(tolist: pl.Series, cache: TolistCache | None = None) -> tuple[pl.Series | None, int]:
     """`recipients` (`canonical_recipients` text, `[]` for a row without `tolist`) from the text
-    of each row's `tolist` array (`tolist_texts`): each distinct text decoded once, by the list
+    of each row's `tolist` array (`split_tolists`): each distinct text decoded once, by the list
     reader reading it as the `tolist` of a line of its own, made canonical and gathered back
     (texts the file's earlier blocks decoded are taken from `cache`). None when that might not
     give what the list reader gives for the block's lines: a text that is not an array, or one

@@ -1,4 +1,5 @@
-"""`defer_unused_ge_imports`: a stand-in module imports the real one on first use."""
+"""`defer_unused_ge_imports`: a stand-in module imports the real one on first use; pydantic v1's
+field objects copied as `copy`'s generic path copies them."""
 
 import sys
 
@@ -35,3 +36,69 @@ def test_great_expectations_validates_with_the_stand_ins(tmp_path):
             "'scipy.stats._stats_py' in sys.modules, 'altair.vegalite' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True", "False", "False"]
+
+
+def _same_copy(a, b, original, path, seen):
+    """`a` (our copy) and `b` (copy's generic one) of `original`: the same structure, values and
+    sharing, and no slotted pydantic object of the original in ours."""
+    import copyreg
+
+    assert type(a) is type(b), path
+    if id(a) in seen:
+        assert seen[id(a)] is b, path  # shared where the generic copy shares
+        return
+    seen[id(a)] = b
+    if type(a).__module__.startswith("pydantic.v1") and hasattr(type(a), "__slots__"):
+        assert a is not original, path  # copied, not shared with the base class's fields
+        for name in copyreg._slotnames(type(a)):
+            unset = object()
+            va, vb, vo = (getattr(x, name, unset) for x in (a, b, original))
+            assert (va is unset) == (vb is unset), f"{path}.{name}"
+            if va is not unset:
+                _same_copy(va, vb, vo, f"{path}.{name}", seen)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y, o) in enumerate(zip(a, b, original)):
+            _same_copy(x, y, o, f"{path}[{i}]", seen)
+    elif isinstance(a, dict):
+        assert list(a) == list(b), path
+        for k in a:
+            _same_copy(a[k], b[k], original[k], f"{path}[{k!r}]", seen)
+    elif a is b:  # kept as it is (None, str, classes, functions) or the same cached typing alias
+        pass
+    elif type(a).__module__.startswith("pydantic.v1") and hasattr(a, "__dict__"):  # DeferredType ...
+        assert b is not original, path
+        _same_copy(vars(a), vars(b), vars(original), path, seen)
+    else:  # e.g. typing.Annotated[..., FieldInfo(...)]: equal, or printed alike (no addresses)
+        assert a == b or (repr(a) == repr(b) and " at 0x" not in repr(a)), path
+        assert b is not original, path
+
+
+def test_pydantic_v1_fields_copied_as_the_generic_deepcopy_does():
+    """Every model class Great Expectations defines: its fields deep-copied (as pydantic copies a
+    base class's fields into a subclass) by `_slots_deepcopy` are those of copy's generic path."""
+    import copy
+
+    from pydantic.v1 import BaseModel, class_validators, fields
+
+    from wxpipeline.checks import contract_ge
+    from wxpipeline.ge_imports import _slots_deepcopy, copy_pydantic_v1_fields_faster
+
+    copy_pydantic_v1_fields_faster()
+    contract_ge.batch_definition()  # imports Great Expectations' model classes
+    classes, todo = [], [BaseModel]
+    while todo:
+        classes.extend(subs := todo.pop().__subclasses__())
+        todo.extend(subs)
+    assert len(classes) > 200 and fields.ModelField.__deepcopy__ is _slots_deepcopy
+    patched = (fields.ModelField, fields.FieldInfo, class_validators.Validator)
+    for cls in classes:
+        ours = copy.deepcopy(cls.__fields__)
+        for p in patched:
+            del p.__deepcopy__
+        try:
+            generic = copy.deepcopy(cls.__fields__)
+        finally:
+            for p in patched:
+                p.__deepcopy__ = _slots_deepcopy
+        _same_copy(ours, generic, cls.__fields__, cls.__qualname__, {})

@@ -18,15 +18,27 @@ the same memo, values `copy` treats as immutable kept as they are): the same fie
 against the generic copy for every model class GE defines (tests/test_ge_imports.py), for
 ~0.3 CPU s less per process.
 
+And the import builds every fluent datasource GE offers (Spark, SQL, Snowflake, Databricks,
+cloud-storage pandas ...: ~30 classes with their asset models, ~0.4 CPU s) when our contracts
+validate a pandas frame through the one `PandasDatasource` (contract_ge.py). `great_expectations.
+datasource.fluent` is imported here without the imports of the other datasource modules
+(`defer_unused_fluent_datasources`): each of their names is still there, importing its module on
+first use, and a context asked for a datasource method it does not know yet
+(`data_sources.add_spark` ...) imports them all first and then answers as GE does.
+
 Installed only by `wxpipeline run` and `nightly` (cli_nightly.py, stage_pool.py), before
 Great Expectations is imported; a module already imported is left as it is.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import copyreg
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
 import threading
 import types
@@ -56,6 +68,7 @@ def defer_unused_ge_imports() -> None:
             if name not in sys.modules:
                 sys.modules[name] = _Deferred(name)
     copy_pydantic_v1_fields_faster()
+    defer_unused_fluent_datasources()
 
 
 def _slots_deepcopy(self, memo):
@@ -90,3 +103,98 @@ def copy_pydantic_v1_fields_faster() -> None:
             if "__deepcopy__" not in vars(cls) and "__reduce_ex__" not in vars(cls) \
                     and "__reduce__" not in vars(cls) and "__getstate__" not in vars(cls):
                 cls.__deepcopy__ = _slots_deepcopy
+
+
+FLUENT = "great_expectations.datasource.fluent"
+# the fluent modules our contracts use: the base classes, the batch request and the pandas datasource
+FLUENT_KEPT = ("interfaces", "invalid_datasource", "batch_request", "pandas_datasource")
+_FLUENT_DEFERRED: dict[str, tuple[str, str]] = {}  # name in FLUENT -> (its module, its name there)
+
+
+def defer_unused_fluent_datasources() -> None:
+    """Have `great_expectations.datasource.fluent` imported without the datasource modules
+    outside `FLUENT_KEPT` (idempotent; nothing changes once it is imported)."""
+    with _LOCK:
+        if FLUENT not in sys.modules and not any(isinstance(f, _FluentFinder) for f in sys.meta_path):
+            sys.meta_path.insert(0, _FluentFinder())
+
+
+class _FluentFinder(importlib.abc.MetaPathFinder):
+    """Finds `FLUENT` where it is installed, to be executed by `_FluentLoader` (once)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != FLUENT:
+            return None
+        with _LOCK:
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+        real = importlib.machinery.PathFinder.find_spec(name, path)
+        if real is None or not (real.origin or "").endswith("__init__.py"):
+            return real
+        return importlib.util.spec_from_file_location(name, real.origin, loader=_FluentLoader(),
+                                                      submodule_search_locations=real.submodule_search_locations)
+
+
+def _deferrable(node: ast.stmt) -> bool:
+    """`from FLUENT.<module> import <...>Datasource, ...` of a module not in FLUENT_KEPT."""
+    return (isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(FLUENT + ".")
+            and node.module.rsplit(".", 1)[1] not in FLUENT_KEPT
+            and all(a.name.endswith("Datasource") for a in node.names))
+
+
+class _FluentLoader(importlib.abc.Loader):
+    """Executes the package's `__init__.py` less its deferrable imports, whose names the package
+    then imports on first attribute access (PEP 562 `__getattr__`)."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        origin = module.__spec__.origin
+        with open(origin, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read(), origin)
+        kept = []
+        for node in tree.body:
+            if _deferrable(node):
+                _FLUENT_DEFERRED.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+            else:
+                kept.append(node)
+        tree.body = kept
+        module.__getattr__ = _fluent_attribute
+        exec(compile(tree, origin, "exec"), module.__dict__)
+        _import_deferred_on_unknown_method()
+
+
+def _fluent_attribute(name: str):
+    if name in _FLUENT_DEFERRED:
+        module, attr = _FLUENT_DEFERRED[name]
+        value = getattr(importlib.import_module(module), attr)
+        setattr(sys.modules[FLUENT], name, value)  # as the import would have left it
+        return value
+    raise AttributeError(f"module {FLUENT!r} has no attribute {name!r}")
+
+
+def import_deferred_datasources() -> None:
+    """Every datasource module the fluent package did not import (each registers its datasource's
+    methods with GE's DataSourceManager as it is imported)."""
+    for name in list(_FLUENT_DEFERRED):
+        _fluent_attribute(name)
+
+
+def _import_deferred_on_unknown_method() -> None:
+    """`context.data_sources.<method>` that no imported datasource registered: the deferred
+    datasource modules imported, then asked again (GE's own error if still unknown)."""
+    from great_expectations.datasource.fluent.sources import DataSourceManager
+
+    lookup = DataSourceManager.__getattr__
+
+    def __getattr__(self, attr_name: str):
+        try:
+            return lookup(self, attr_name)
+        except AttributeError:
+            if attr_name.startswith("_") or not _FLUENT_DEFERRED:
+                raise
+            import_deferred_datasources()
+            return lookup(self, attr_name)
+
+    DataSourceManager.__getattr__ = __getattr__

@@ -26,10 +26,10 @@ def test_a_stand_in_imports_the_real_module_on_first_attribute():
 
 _VALIDATE = (
     "import sys, polars as pl; from wxpipeline.checks import contracts; "
-    "schema = contracts.CONTRACTS['pay_approvals'].schema; "
-    "row = pl.DataFrame([[None] * len(schema)], schema=schema, orient='row'); "
-    "r = contracts.validate('pay_approvals', row); "  # one row of nulls: GE validates it, and it fails
-    "print(r.passed, sorted(str(f) for f in r.failures)); "
+    "rows = lambda s: pl.DataFrame([[None] * len(s)] * 2, schema=s, orient='row'); "
+    # two rows of nulls per contract: GE validates them, and every contract with a rule fails
+    "rs = [contracts.validate(t, rows(c.schema)) for t, c in sorted(contracts.CONTRACTS.items())]; "
+    "print([(r.passed, sorted(str(f) for f in r.failures)) for r in rs]); "
     "print('great_expectations' in sys.modules, 'scipy.stats._stats_py' in sys.modules, "
     "'altair.vegalite' in sys.modules, 'great_expectations.datasource.fluent.spark_datasource' in sys.modules); "
 )
@@ -47,11 +47,18 @@ def test_great_expectations_validates_with_the_stand_ins():
     deferred = _python(
         "from wxpipeline.ge_imports import defer_unused_ge_imports; defer_unused_ge_imports(); " + _VALIDATE
         + "import great_expectations as gx; from great_expectations.datasource.fluent import SparkDatasource; "
-        "print(SparkDatasource.__module__, callable(gx.get_context(mode='ephemeral').data_sources.add_sqlite))")
-    whole = _python(_VALIDATE)
-    assert deferred[0].startswith("False [") and deferred[0] == whole[0]  # fails, with the same failures
+        "print(SparkDatasource.__module__, callable(gx.get_context(mode='ephemeral').data_sources.add_sqlite)); "
+        "from great_expectations.expectations.registry import get_expectation_impl as impl, "
+        "list_registered_expectation_implementations as listed; "
+        "print(impl('expect_column_max_to_be_between').__name__, len(listed())); "
+        "import great_expectations.expectations as gxe; print(gxe.ExpectColumnMeanToBeBetween.__name__)")
+    whole = _python(_VALIDATE + "from great_expectations.expectations.registry import "
+                    "list_registered_expectation_implementations as listed; print(len(listed()))")
+    assert deferred[0] == whole[0] and deferred[0].count("(False, [") >= 10  # fail with the same failures
     assert deferred[1] == "True False False False" and whole[1] == "True True True True"
     assert deferred[2] == "great_expectations.datasource.fluent.spark_datasource True"
+    assert deferred[3] == f"ExpectColumnMaxToBeBetween {whole[2]}"  # every expectation there on demand
+    assert deferred[4] == "ExpectColumnMeanToBeBetween"
 
 
 def _same_copy(a, b, original, path, seen):

@@ -19,12 +19,14 @@ against the generic copy for every model class GE defines (tests/test_ge_imports
 ~0.3 CPU s less per process.
 
 And the import builds every fluent datasource GE offers (Spark, SQL, Snowflake, Databricks,
-cloud-storage pandas ...: ~30 classes with their asset models, ~0.4 CPU s) when our contracts
-validate a pandas frame through the one `PandasDatasource` (contract_ge.py). `great_expectations.
-datasource.fluent` is imported here without the imports of the other datasource modules
-(`defer_unused_fluent_datasources`): each of their names is still there, importing its module on
-first use, and a context asked for a datasource method it does not know yet
-(`data_sources.add_spark` ...) imports them all first and then answers as GE does.
+cloud-storage pandas ...: ~30 classes with their asset models) and every core expectation (~60)
+when our contracts validate a pandas frame through the one `PandasDatasource` with six kinds of
+expectation (contract_ge.py). The packages in `PARTIAL` (`great_expectations.datasource.fluent`,
+`great_expectations.expectations` and its `core`) are executed here without the imports of the
+others (`defer_unused_ge_modules`, ~0.4 + ~0.4 CPU s a process): each of their names is still
+there and imports its module on first use; GE asked for a datasource method (`data_sources.
+add_spark` ...) or an expectation (by name, or the list of them) it does not know yet imports
+them all first and then answers as it would have.
 
 Installed only by `wxpipeline run` and `nightly` (cli_nightly.py, stage_pool.py), before
 Great Expectations is imported; a module already imported is left as it is.
@@ -68,7 +70,7 @@ def defer_unused_ge_imports() -> None:
             if name not in sys.modules:
                 sys.modules[name] = _Deferred(name)
     copy_pydantic_v1_fields_faster()
-    defer_unused_fluent_datasources()
+    defer_unused_ge_modules()  # and the expectations our contracts do not use
 
 
 def _slots_deepcopy(self, memo):
@@ -105,80 +107,97 @@ def copy_pydantic_v1_fields_faster() -> None:
                 cls.__deepcopy__ = _slots_deepcopy
 
 
+
 FLUENT = "great_expectations.datasource.fluent"
+EXPECTATIONS = "great_expectations.expectations"
 # the fluent modules our contracts use: the base classes, the batch request and the pandas datasource
 FLUENT_KEPT = ("interfaces", "invalid_datasource", "batch_request", "pandas_datasource")
-_FLUENT_DEFERRED: dict[str, tuple[str, str]] = {}  # name in FLUENT -> (its module, its name there)
+# the expectations contract_ge.suite builds (another one is imported when first used)
+EXPECTATIONS_KEPT = ("ExpectColumnValuesToNotBeNull", "ExpectCompoundColumnsToBeUnique", "ExpectColumnValuesToBeUnique",
+                     "ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween",
+                     "ExpectColumnPairValuesAToBeGreaterThanB")
 
 
-def defer_unused_fluent_datasources() -> None:
-    """Have `great_expectations.datasource.fluent` imported without the datasource modules
-    outside `FLUENT_KEPT` (idempotent; nothing changes once it is imported)."""
+def _fluent_deferrable(module: str, name: str) -> bool:
+    return module.rsplit(".", 1)[1] not in FLUENT_KEPT and name.endswith("Datasource")
+
+
+def _expectation_deferrable(module: str, name: str) -> bool:
+    return name.startswith("Expect") and name not in EXPECTATIONS_KEPT
+
+
+# package -> which of its `from <module> import <name>` statements' names wait for first use
+PARTIAL = {FLUENT: _fluent_deferrable, EXPECTATIONS: _expectation_deferrable,
+           f"{EXPECTATIONS}.core": _expectation_deferrable}
+_DEFERRED: dict[str, dict[str, tuple[str, str]]] = {}  # package -> name -> (its module, its name there)
+
+
+def defer_unused_ge_modules() -> None:
+    """Have the `PARTIAL` packages imported without their deferrable imports (idempotent;
+    nothing changes for a package already imported)."""
     with _LOCK:
-        if FLUENT not in sys.modules and not any(isinstance(f, _FluentFinder) for f in sys.meta_path):
-            sys.meta_path.insert(0, _FluentFinder())
+        if not any(isinstance(f, _PartialFinder) for f in sys.meta_path) and not set(PARTIAL) & set(sys.modules):
+            sys.meta_path.insert(0, _PartialFinder())
 
 
-class _FluentFinder(importlib.abc.MetaPathFinder):
-    """Finds `FLUENT` where it is installed, to be executed by `_FluentLoader` (once)."""
+class _PartialFinder(importlib.abc.MetaPathFinder):
+    """Finds a `PARTIAL` package where it is installed, to be executed by `_PartialLoader`."""
 
     def find_spec(self, name, path=None, target=None):
-        if name != FLUENT:
+        if name not in PARTIAL or name in _DEFERRED:
             return None
-        with _LOCK:
-            if self in sys.meta_path:
-                sys.meta_path.remove(self)
         real = importlib.machinery.PathFinder.find_spec(name, path)
         if real is None or not (real.origin or "").endswith("__init__.py"):
             return real
-        return importlib.util.spec_from_file_location(name, real.origin, loader=_FluentLoader(),
+        return importlib.util.spec_from_file_location(name, real.origin, loader=_PartialLoader(),
                                                       submodule_search_locations=real.submodule_search_locations)
 
 
-def _deferrable(node: ast.stmt) -> bool:
-    """`from FLUENT.<module> import <...>Datasource, ...` of a module not in FLUENT_KEPT."""
-    return (isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(FLUENT + ".")
-            and node.module.rsplit(".", 1)[1] not in FLUENT_KEPT
-            and all(a.name.endswith("Datasource") for a in node.names))
-
-
-class _FluentLoader(importlib.abc.Loader):
-    """Executes the package's `__init__.py` less its deferrable imports, whose names the package
-    then imports on first attribute access (PEP 562 `__getattr__`)."""
+class _PartialLoader(importlib.abc.Loader):
+    """Executes a package's `__init__.py` less the names its `PARTIAL` rule defers, which the
+    package then imports on first attribute access (PEP 562 `__getattr__`)."""
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module) -> None:
-        origin = module.__spec__.origin
+        package, origin = module.__name__, module.__spec__.origin
+        deferrable, deferred = PARTIAL[package], _DEFERRED.setdefault(package, {})
         with open(origin, encoding="utf-8") as fh:
             tree = ast.parse(fh.read(), origin)
         kept = []
         for node in tree.body:
-            if _deferrable(node):
-                _FLUENT_DEFERRED.update({a.asname or a.name: (node.module, a.name) for a in node.names})
-            else:
-                kept.append(node)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level <= 1:
+                source = node.module if node.level == 0 else f"{package}.{node.module}"
+                later = [a for a in node.names if a.name != "*" and deferrable(source, a.name)]
+                deferred.update({a.asname or a.name: (source, a.name) for a in later})
+                node.names = [a for a in node.names if a not in later]
+                if not node.names:
+                    continue
+            kept.append(node)
         tree.body = kept
-        module.__getattr__ = _fluent_attribute
+        module.__getattr__ = lambda name: _deferred_attribute(package, name)
+        if package == f"{EXPECTATIONS}.core" and deferred:
+            _import_deferred_on_unknown_expectation()
         exec(compile(tree, origin, "exec"), module.__dict__)
-        _import_deferred_on_unknown_method()
+        if package == FLUENT and deferred:
+            _import_deferred_on_unknown_method()
 
 
-def _fluent_attribute(name: str):
-    if name in _FLUENT_DEFERRED:
-        module, attr = _FLUENT_DEFERRED[name]
+def _deferred_attribute(package: str, name: str):
+    if name in _DEFERRED[package]:
+        module, attr = _DEFERRED[package][name]
         value = getattr(importlib.import_module(module), attr)
-        setattr(sys.modules[FLUENT], name, value)  # as the import would have left it
+        setattr(sys.modules[package], name, value)  # as the import would have left it
         return value
-    raise AttributeError(f"module {FLUENT!r} has no attribute {name!r}")
+    raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
 
-def import_deferred_datasources() -> None:
-    """Every datasource module the fluent package did not import (each registers its datasource's
-    methods with GE's DataSourceManager as it is imported)."""
-    for name in list(_FLUENT_DEFERRED):
-        _fluent_attribute(name)
+def import_deferred(package: str) -> None:
+    """Every name `package` left for first use (each datasource or expectation registers itself
+    with GE as its module is imported)."""
+    for name in list(_DEFERRED.get(package, ())):
+        _deferred_attribute(package, name)
 
 
 def _import_deferred_on_unknown_method() -> None:
@@ -192,9 +211,30 @@ def _import_deferred_on_unknown_method() -> None:
         try:
             return lookup(self, attr_name)
         except AttributeError:
-            if attr_name.startswith("_") or not _FLUENT_DEFERRED:
+            if attr_name.startswith("_"):
                 raise
-            import_deferred_datasources()
+            import_deferred(FLUENT)
             return lookup(self, attr_name)
 
     DataSourceManager.__getattr__ = __getattr__
+
+
+class _ExpectationRegistry(dict):
+    """GE's registry of expectation classes (by snake-case name): a name not registered, or
+    the whole list, imports the deferred core expectations first."""
+
+    def get(self, key, default=None):
+        if not dict.__contains__(self, key):
+            import_deferred(f"{EXPECTATIONS}.core")
+        return dict.get(self, key, default)
+
+    def items(self):
+        import_deferred(f"{EXPECTATIONS}.core")
+        return dict.items(self)
+
+
+def _import_deferred_on_unknown_expectation() -> None:
+    from great_expectations.expectations import registry
+
+    if not isinstance(registry._registered_expectations, _ExpectationRegistry):
+        registry._registered_expectations = _ExpectationRegistry(registry._registered_expectations)

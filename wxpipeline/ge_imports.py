@@ -107,7 +107,6 @@ def copy_pydantic_v1_fields_faster() -> None:
                 cls.__deepcopy__ = _slots_deepcopy
 
 
-
 FLUENT = "great_expectations.datasource.fluent"
 EXPECTATIONS = "great_expectations.expectations"
 # the fluent modules our contracts use: the base classes, the batch request and the pandas datasource
@@ -123,7 +122,9 @@ def _fluent_deferrable(module: str, name: str) -> bool:
 
 
 def _expectation_deferrable(module: str, name: str) -> bool:
-    return name.startswith("Expect") and name not in EXPECTATIONS_KEPT
+    # a core expectation class (`Expectation` itself and UnexpectedRowsExpectation are kept)
+    return (module == f"{EXPECTATIONS}.core" or module.startswith(f"{EXPECTATIONS}.core.expect_")) \
+        and name.startswith("Expect") and name not in EXPECTATIONS_KEPT
 
 
 # package -> which of its `from <module> import <name>` statements' names wait for first use

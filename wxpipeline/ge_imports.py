@@ -63,14 +63,15 @@ class _Deferred(types.ModuleType):
 
 
 def defer_unused_ge_imports() -> None:
-    """Enter the stand-ins (idempotent; a module already imported stays), and copy pydantic v1's
-    field objects without `copy`'s generic path (`copy_pydantic_v1_fields_faster`)."""
+    """Enter the stand-ins (idempotent; a module already imported stays), copy pydantic v1's
+    field objects without `copy`'s generic path (`copy_pydantic_v1_fields_faster`) and defer the
+    fluent datasources and core expectations our contracts do not use (`defer_unused_ge_modules`)."""
     with _LOCK:
         for name in DEFERRED:
             if name not in sys.modules:
                 sys.modules[name] = _Deferred(name)
     copy_pydantic_v1_fields_faster()
-    defer_unused_ge_modules()  # and the expectations our contracts do not use
+    defer_unused_ge_modules()
 
 
 def _slots_deepcopy(self, memo):

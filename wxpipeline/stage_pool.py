@@ -9,7 +9,7 @@ executes the others; every day still has its own `stage_day` run in the same Dag
 nothing is judged before every stage run of the period has ended.
 
 The helper is started first thing (`StagePool()`), so that its imports (Dagster, Great
-Expectations: ~4 s of CPU) overlap the exports read of this process; then it takes its share of
+Expectations: ~3.3 CPU s, ~4.6 before round 7's `ge_imports` deferrals, both at load 8) overlap the exports read of this process; then it takes its share of
 that read (`read_exports`: the largest files, this process the smallest), and it builds the
 definitions only once it is given the runs (`start`), after this process recorded the
 partitions' start.
@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4-5 CPU s of imports)
+MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4.5 CPU s: imports, definitions)
 BUSY_MARGIN = 0.5  # no helper when the other processes keep more busy than the cores less this
 SAMPLE_SECONDS = 0.2  # how long the machine's busy cores are measured (100 ticks a second per core)
 # a file this large is left to the helper while it imports (this process imports meanwhile): a
@@ -79,13 +79,13 @@ def _claim(counter, total: int) -> int | None:
 
 
 def import_for_runs() -> None:
-    """Great Expectations and Dagster imported and adjusted for executing runs (~4 CPU s; idempotent)."""
+    """Great Expectations and Dagster imported and adjusted for executing runs (~3.3 CPU s; idempotent)."""
     from wxpipeline.ge_imports import defer_unused_ge_imports
 
     defer_unused_ge_imports()
     from wxpipeline.checks import contract_ge
 
-    contract_ge.batch_definition()  # imports Great Expectations (~2-3 s)
+    contract_ge.batch_definition()  # imports Great Expectations (~1-1.4 CPU s, less what it defers)
     from wxpipeline import cli_nightly
 
     cli_nightly.prepare_dagster()  # and Dagster: only our definitions are left for when the runs come
@@ -184,7 +184,7 @@ class StagePool:
         self.busy: float | None = None  # cores the other processes kept busy at the start
         self.read_note = ""  # how `read_exports` shared the read, for its progress line
         cores = os.cpu_count() or 1
-        # a second process pays ~5 CPU s of imports and helps only on a free core: measured at
+        # a second process pays ~4.5 CPU s of imports and helps only on a free core: measured at
         # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
         if cores < 2:
             return

@@ -61,8 +61,9 @@ def dedupe(lf: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
 # Complete cache entries this process has read: every findings asset takes the inventory of the
 # exports folder for its coverage (one entry per file, its rejects and meta JSON read each time:
 # 0.2 s per asset at the demo's size, every day). An entry never changes once complete (its name
-# holds the file's size and mtime); one stat tells that it is still there.
-_COMPLETE: dict[str, tuple[Path | None, list[Reject], dict]] = {}
+# holds the file's size and mtime); one stat tells that it is still there. One entry a path (kind,
+# path, cache folder), replaced when the file changes: a long-lived sensor process sees many versions.
+_COMPLETE: dict[tuple, tuple[str, tuple[Path | None, list[Reject], dict]]] = {}
 # (kind, path, cache folder) -> ((version, device, inode, size, mtime), the cache entry's base path):
 # one entry a path, replaced when the file changes (a long-lived sensor process sees many versions)
 _CACHE_BASES: dict[tuple, tuple[tuple, Path]] = {}
@@ -111,12 +112,14 @@ class ExportsFolder(dg.ConfigurableResource):
         pq, rj = base.with_suffix(".parquet"), base.with_suffix(".rejects.json")
         mj = base.with_suffix(".meta.json")
         meta: dict = {}
-        if (known := _COMPLETE.get(str(base))) is not None and rj.exists():
-            return known[0], list(known[1]), dict(known[2])
+        where = (kind.name, str(path), self.cache_dir)
+        if (known := _COMPLETE.get(where)) is not None and known[0] == str(base) and rj.exists():
+            cached, rejects, meta = known[1]
+            return cached, list(rejects), dict(meta)
         if rj.exists():
             rejects = [Reject(**r) for r in json.loads(rj.read_text("utf-8"))]
             meta = json.loads(mj.read_text("utf-8")) if mj.exists() else {}
-            _COMPLETE[str(base)] = (pq if pq.exists() else None), rejects, meta
+            _COMPLETE[where] = str(base), ((pq if pq.exists() else None), rejects, meta)
             return (pq if pq.exists() else None), list(rejects), dict(meta)
         base.parent.mkdir(parents=True, exist_ok=True)
         # write-then-rename: partitions running in parallel may parse the same file

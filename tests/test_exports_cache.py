@@ -120,8 +120,9 @@ def test_the_cache_entry_follows_the_file_although_its_path_is_resolved_once(tmp
     assert folder._cache_base(kind, via, via.stat()) == folder._cache_base(kind, path, path.stat())
 
 
-def test_the_resolved_cache_keys_keep_one_entry_a_path_however_often_it_changes(tmp_path):
-    # a long-lived sensor process sees many versions of a file: one remembered resolution a path
+def test_the_process_caches_keep_one_entry_a_path_and_follow_the_file(tmp_path):
+    # a long-lived sensor process sees many versions of a file: the resolved cache key and the
+    # complete entry read are remembered once a path, each version still read as itself
     from wxpipeline.formats.registry import EXPORT_KINDS
     from wxpipeline.resources import exports
 
@@ -134,22 +135,9 @@ def test_the_resolved_cache_keys_keep_one_entry_a_path_however_often_it_changes(
     for n in range(1, 6):
         path.write_text("\n".join(_line(i, DAY_MS + i) for i in range(n)) + "\n", "utf-8")
         bases.add(folder._cache_base(kind, path, path.stat()))
-    assert len(bases) == 5  # each version its own cache entry
-    assert sum(1 for where in exports._CACHE_BASES if where[1] == str(path)) == 1
-
-
-def test_the_complete_entries_read_keep_one_a_path_and_follow_the_file(tmp_path):
-    from wxpipeline.formats.registry import EXPORT_KINDS
-    from wxpipeline.resources import exports
-
-    kind = EXPORT_KINDS["wecom_archive"]
-    archive = tmp_path / "exports" / "wecom_archive"
-    archive.mkdir(parents=True)
-    path = archive / "a.jsonl"
-    folder = _folder(tmp_path)
-    for n in range(1, 5):
-        path.write_text("\n".join(_line(i, DAY_MS + i) for i in range(n)) + "\n", "utf-8")
         folder._cached(kind, path)  # parses the new version
         cached, _, meta = folder._cached(kind, path)  # read back: remembered
         assert meta["records"] == n and pl.read_parquet(cached).height == n
+    assert len(bases) == 5  # each version its own cache entry
+    assert sum(1 for where in exports._CACHE_BASES if where[1] == str(path)) == 1
     assert sum(1 for where in exports._COMPLETE if where[1] == str(path)) == 1

@@ -162,7 +162,7 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
         return parquet_file(tables[0] if len(tables) == 1 else pa.concat_tables(tables).unify_dictionaries())
 
     template, _ = stitch.footer_of(parquet_file(None))
-    footers = _copyable(infos, template) if any(kept is None for _, _, kept in groups) else {}
+    footers = _copyable(groups, template)
     units = _units(groups, footers)
     with ExitStack() as stack:
         # the pool is shut down (its encodings ended) before the readers it opened are closed
@@ -182,22 +182,32 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
                 info, g = unit
                 if id(info) not in sources:
                     sources[id(info)] = stack.enter_context(open(info.path, "rb"))
-                sink.add_group(sources[id(info)], footers[id(info)][g])
+                sink.add_group(sources[id(info)], footers[id(info), g])
         sink.close()
 
 
-def _copyable(infos: list[CacheFile], template) -> dict[int, list]:
-    """The cache files (by id) whose row groups can be copied into a file of `template`'s footer
-    (the same Parquet schema, no row group that cannot be moved), with their footers' row groups."""
+def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) -> dict[tuple[int, int], object]:
+    """The decoded footer entries, by (id of the cache file, row group), of the cache row groups
+    to copy whole: every row surviving, at least COPY_ROWS rows, in a file of `template`'s
+    Parquet schema, and movable (no page index, bloom filter, ...). Only those row groups are
+    decoded: a busy day's cache file has ~300, the others are only skipped over."""
     from wxpipeline.resources import parquet_stitch as stitch
 
+    wanted: dict[int, tuple[CacheFile, list[int]]] = {}
+    for info, g, kept in groups:
+        if kept is None and info.group_rows[g] >= COPY_ROWS:
+            wanted.setdefault(id(info), (info, []))[1].append(g)
     out = {}
-    for info in infos:
+    for info, whole in wanted.values():
         with open(info.path, "rb") as fh:
-            meta = stitch.read_footer(fh)
-        groups = stitch.row_groups(meta)
-        if stitch.same_schema(meta, template) and all(stitch.movable(g) for g in groups):
-            out[id(info)] = groups
+            meta = stitch.read_footer(fh, stitch.LAZY_GROUPS)
+        if not stitch.same_schema(meta, template):
+            continue
+        raw = stitch.row_groups(meta)
+        for g in whole:
+            group = stitch.row_group(raw[g])
+            if stitch.movable(group):
+                out[id(info), g] = group
     return out
 
 
@@ -208,7 +218,7 @@ def _units(groups: list[tuple[CacheFile, int, np.ndarray | None]], copyable) -> 
     pending: list = []
     rows = 0
     for info, g, kept in groups:
-        if kept is None and id(info) in copyable and info.group_rows[g] >= COPY_ROWS:
+        if (id(info), g) in copyable:
             if pending:
                 units.append(pending)
                 pending, rows = [], 0

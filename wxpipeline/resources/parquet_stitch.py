@@ -12,12 +12,18 @@ kept as read, only the offsets rewritten).
 
 from __future__ import annotations
 
+import errno
 import gc
+import os
 import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 MAGIC = b"PAR1"
+
+# what `os.copy_file_range` raises where it cannot copy between two files (then they are read
+# and written)
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
 
 # compact protocol type ids
 _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(1, 13)
@@ -42,63 +48,179 @@ class Lst:
     items: list = field(default_factory=list)
 
 
-class _Reader:
-    def __init__(self, data: bytes):
-        self.data, self.pos = memoryview(data), 0
+class Raw(bytes):
+    """A field's value kept as its encoded bytes: a field the stitcher only copies (statistics,
+    encodings, paths, the schema, key-value metadata, ...) is skipped over when read and written
+    back as it was, not decoded into objects and encoded again (a 10M-message day's footers:
+    most of their cost)."""
 
-    def byte(self) -> int:
-        b = self.data[self.pos]
-        self.pos += 1
-        return b
 
-    def varint(self) -> int:
-        out = shift = 0
+_INTS = frozenset((_I16, _I32, _I64))
+
+# what a footer's decode builds objects for (field id -> the same for its struct or list of
+# structs); every other struct, list or set is kept `Raw`, scalars are always decoded: the row
+# groups, their column chunks and the chunks' metadata (offsets, sizes, presence of a page index,
+# bloom filter or encryption: `movable`, `_moved`)
+_GROUP_FIELDS = {_GROUP_COLUMNS: {_CHUNK_META: {}}}
+_FOOTER_FIELDS = {_FILE_ROW_GROUPS: _GROUP_FIELDS}
+# a list whose structs are kept `Raw` each (skipped over, one `Raw` per element)
+_RAW_ITEMS: dict = {}
+# a footer whose row groups are kept as their bytes, to be decoded one at a time (`row_group`):
+# a busy day's cache file has ~300 row groups, of which staging copies a few
+LAZY_GROUPS = {_FILE_ROW_GROUPS: _RAW_ITEMS}
+
+
+def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
+    out = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        out |= (b & 0x7F) << shift
+        if b < 0x80:
+            return out, pos
+        shift += 7
+
+
+def _skip(data: bytes, pos: int, t: int) -> int:
+    """Where the value of type `t` that starts at `pos` ends (integers and binaries of a struct's
+    fields or a list's elements skipped in place: most of a footer is those)."""
+    if t == _STRUCT:
         while True:
-            b = self.byte()
-            out |= (b & 0x7F) << shift
-            if b < 0x80:
-                return out
-            shift += 7
-
-    def zigzag(self) -> int:
-        n = self.varint()
-        return (n >> 1) ^ -(n & 1)
-
-    def value(self, t: int):
-        if t in (_TRUE, _FALSE):  # a list's element: one byte
-            return self.byte() == _TRUE
-        if t == _BYTE:
-            return struct.unpack("b", bytes([self.byte()]))[0]
-        if t in (_I16, _I32, _I64):
-            return self.zigzag()
-        if t == _DOUBLE:
-            self.pos += 8
-            return struct.unpack("<d", self.data[self.pos - 8:self.pos])[0]
-        if t == _BINARY:
-            n = self.varint()
-            self.pos += n
-            return bytes(self.data[self.pos - n:self.pos])
-        if t in (_LIST, _SET):
-            head = self.byte()
-            n, elem = head >> 4, head & 0x0F
-            if n == 15:
-                n = self.varint()
-            return Lst(elem, [self.value(elem) for _ in range(n)])
-        if t == _STRUCT:
-            return self.struct()
-        raise ValueError(f"parquet footer: Thrift type {t} not expected")
-
-    def struct(self) -> Struct:
-        out, last = Struct(), 0
-        while True:
-            head = self.byte()
+            head = data[pos]
+            pos += 1
             if head == 0:
-                return out
-            t, delta = head & 0x0F, head >> 4
-            fid = last + delta if delta else self.zigzag()
-            # a boolean field's value is its type
-            out[fid] = (t, t == _TRUE) if t in (_TRUE, _FALSE) else (t, self.value(t))
-            last = fid
+                return pos
+            if not head >> 4:  # a field id of its own
+                while data[pos] & 0x80:
+                    pos += 1
+                pos += 1
+            ft = head & 0x0F
+            if ft in _INTS:
+                while data[pos] & 0x80:
+                    pos += 1
+                pos += 1
+            elif ft == _BINARY and data[pos] < 0x80:
+                pos += 1 + data[pos]
+            elif ft not in (_TRUE, _FALSE):  # a boolean field's value is its type
+                pos = _skip(data, pos, ft)
+    if t in _INTS:
+        while data[pos] & 0x80:
+            pos += 1
+        return pos + 1
+    if t == _BINARY:
+        n, pos = _varint_at(data, pos)
+        return pos + n
+    if t in (_LIST, _SET):
+        head = data[pos]
+        pos += 1
+        n, elem = head >> 4, head & 0x0F
+        if n == 15:
+            n, pos = _varint_at(data, pos)
+        if elem in _INTS:
+            for _ in range(n):
+                while data[pos] & 0x80:
+                    pos += 1
+                pos += 1
+        else:
+            for _ in range(n):
+                pos = _skip(data, pos, elem)
+        return pos
+    if t in (_TRUE, _FALSE, _BYTE):  # a list's boolean: one byte
+        return pos + 1
+    if t == _DOUBLE:
+        return pos + 8
+    raise ValueError(f"parquet footer: Thrift type {t} not expected")
+
+
+def _value_at(data: bytes, pos: int, t: int, fields: dict | None):
+    """(value, end) of the value of type `t` at `pos`; a struct, list or set is decoded when
+    `fields` says so (None: everything), else kept `Raw`."""
+    if t in _INTS:
+        n, pos = _varint_at(data, pos)
+        return (n >> 1) ^ -(n & 1), pos
+    if t == _BINARY:
+        n, pos = _varint_at(data, pos)
+        return data[pos:pos + n], pos + n
+    if fields is not None and t in (_LIST, _SET, _STRUCT):
+        end = _skip(data, pos, t)
+        return Raw(data[pos:end]), end
+    if t == _STRUCT:
+        return _struct_at(data, pos, fields)
+    if t in (_LIST, _SET):
+        head = data[pos]
+        pos += 1
+        n, elem = head >> 4, head & 0x0F
+        if n == 15:
+            n, pos = _varint_at(data, pos)
+        items = []
+        for _ in range(n):
+            item, pos = _value_at(data, pos, elem, None)
+            items.append(item)
+        return Lst(elem, items), pos
+    if t in (_TRUE, _FALSE):  # a list's element: one byte
+        return data[pos] == _TRUE, pos + 1
+    if t == _BYTE:
+        return struct.unpack_from("b", data, pos)[0], pos + 1
+    if t == _DOUBLE:
+        return struct.unpack_from("<d", data, pos)[0], pos + 8
+    raise ValueError(f"parquet footer: Thrift type {t} not expected")
+
+
+def _struct_at(data: bytes, pos: int, fields: dict | None) -> tuple[Struct, int]:
+    """A struct and where it ends; `fields`: which of its fields' structs and lists to decode
+    (field id -> the same for its own or its elements' fields; None: all of them)."""
+    out, last = Struct(), 0
+    while True:
+        head = data[pos]
+        pos += 1
+        if head == 0:
+            return out, pos
+        t, delta = head & 0x0F, head >> 4
+        if delta:
+            fid = last + delta
+        else:
+            n, pos = _varint_at(data, pos)
+            fid = (n >> 1) ^ -(n & 1)
+        if t in _INTS:  # inline: most fields decoded are integers, most of one byte
+            n = data[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = _varint_at(data, pos)
+            out[fid] = (t, (n >> 1) ^ -(n & 1))
+        elif t in (_TRUE, _FALSE):  # a boolean field's value is its type
+            out[fid] = (t, t == _TRUE)
+        elif fields is None or fid not in fields:
+            value, pos = _value_at(data, pos, t, fields)
+            out[fid] = (t, value)
+        elif t == _STRUCT:
+            value, pos = _struct_at(data, pos, fields[fid])
+            out[fid] = (t, value)
+        else:  # a list or set of structs to decode
+            value, pos = _list_at(data, pos, t, fields[fid])
+            out[fid] = (t, value)
+        last = fid
+
+
+def _list_at(data: bytes, pos: int, t: int, fields: dict) -> tuple[Lst, int]:
+    if t not in (_LIST, _SET):
+        raise ValueError(f"parquet footer: Thrift type {t} where a list was expected")
+    head = data[pos]
+    pos += 1
+    n, elem = head >> 4, head & 0x0F
+    if n == 15:
+        n, pos = _varint_at(data, pos)
+    items = []
+    if fields is _RAW_ITEMS:
+        for _ in range(n):
+            end = _skip(data, pos, elem)
+            items.append(Raw(data[pos:end]))
+            pos = end
+        return Lst(elem, items), pos
+    for _ in range(n):
+        item, pos = _struct_at(data, pos, fields) if elem == _STRUCT else _value_at(data, pos, elem, fields)
+        items.append(item)
+    return Lst(elem, items), pos
 
 
 def _varint(n: int, out: bytearray) -> None:
@@ -113,7 +235,9 @@ def _zigzag(n: int, out: bytearray) -> None:
 
 
 def _value(t: int, v, out: bytearray) -> None:
-    if t in (_TRUE, _FALSE):
+    if type(v) is Raw:
+        out += v
+    elif t in (_TRUE, _FALSE):
         out.append(_TRUE if v else _FALSE)
     elif t == _BYTE:
         out += struct.pack("b", v)
@@ -156,15 +280,16 @@ def _struct(s: Struct, out: bytearray) -> None:
     out.append(0)
 
 
-def decode(footer: bytes) -> Struct:
-    """The footer's Thrift, with the cyclic garbage collector paused: a busy day's cache footer
-    decodes into ~10^5 small acyclic objects, whose allocation set off full collections of the
-    process's heap (a Dagster process, ~250k objects: a 4M-message day's footer 0.05 s without
-    them, 0.06-0.21 s with them)."""
+def decode(footer: bytes, fields: dict | None = _FOOTER_FIELDS) -> Struct:
+    """The footer's Thrift (`fields`: which structs and lists to decode, the rest kept `Raw`;
+    None: all), with the cyclic garbage collector paused: a busy day's cache footer decodes into
+    ~10^4-10^5 small acyclic objects, whose allocation set off full collections of the process's
+    heap (a Dagster process, ~250k objects: a 4M-message day's footer 0.05 s without them,
+    0.06-0.21 s with them)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Reader(footer).struct()
+        return _struct_at(bytes(footer), 0, fields)[0]
     finally:
         if enabled:
             gc.enable()
@@ -185,19 +310,31 @@ def footer_of(data: bytes | memoryview) -> tuple[Struct, int]:
     return decode(bytes(data[start:len(data) - 8])), start
 
 
-def read_footer(fh: BinaryIO) -> Struct:
+def row_group(raw: Raw) -> Struct:
+    """One row group of a footer read with `LAZY_GROUPS`, decoded as `decode` decodes them."""
+    return decode(raw, _GROUP_FIELDS)
+
+
+def read_footer(fh: BinaryIO, fields: dict | None = _FOOTER_FIELDS) -> Struct:
     fh.seek(-8, 2)
     tail = fh.read(8)
     if tail[4:] != MAGIC:
         raise ValueError("not a parquet file")
     n = struct.unpack("<I", tail[:4])[0]
     fh.seek(-8 - n, 2)
-    return decode(fh.read(n))
+    return decode(fh.read(n), fields)
 
 
 def same_schema(a: Struct, b: Struct) -> bool:
-    """Whether two footers describe the same Parquet schema (names, types, nesting)."""
-    return a[_FILE_SCHEMA] == b[_FILE_SCHEMA]
+    """Whether two footers describe the same Parquet schema (names, types, nesting), compared as
+    encoded (a schema may be decoded or kept `Raw`)."""
+    return _encoded(*a[_FILE_SCHEMA]) == _encoded(*b[_FILE_SCHEMA])
+
+
+def _encoded(t: int, v) -> bytes:
+    out = bytearray()
+    _value(t, v, out)
+    return bytes(out)
 
 
 def row_groups(meta: Struct) -> list[Struct]:
@@ -258,6 +395,7 @@ class Stitcher:
         self.fh, self.template = fh, template
         self.groups: list[Struct] = []
         self.rows = 0
+        self.kernel_copy = hasattr(os, "copy_file_range")
         fh.write(MAGIC)
         self.pos = len(MAGIC)
 
@@ -283,20 +421,50 @@ class Stitcher:
 
     def add_group(self, src: BinaryIO, group: Struct) -> None:
         """One row group of another file (`group`: from its decoded footer), its chunks copied
-        byte for byte."""
+        byte for byte (contiguous chunks at once, by the kernel where it can: `_copy`)."""
         if not movable(group):
             raise ValueError("row group cannot be moved")
         starts = {}
+        runs: list[list[int]] = []  # [start, length] of the source's contiguous runs of chunks
         for chunk in group[_GROUP_COLUMNS][1].items:
             start, length = chunk_span(chunk)
-            src.seek(start)
-            data = src.read(length)
-            if len(data) != length:
-                raise ValueError("parquet column chunk beyond the end of its file")
-            self.fh.write(data)
+            if runs and runs[-1][0] + runs[-1][1] == start:
+                runs[-1][1] += length
+            else:
+                runs.append([start, length])
             starts[id(chunk)] = self.pos - start
             self.pos += length
+        for start, length in runs:
+            self._copy(src, start, length)
         self._add(_moved(group, lambda c: starts[id(c)]))
+
+    def _copy(self, src: BinaryIO, start: int, length: int) -> None:
+        """`length` bytes of `src` from `start` appended to the file: `os.copy_file_range` (the
+        bytes never pass through this process) where both are files it supports, else read and
+        written."""
+        try:
+            fd_in, fd_out = src.fileno(), self.fh.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd_in = fd_out = None
+        if fd_in is not None and self.kernel_copy:
+            self.fh.flush()  # the descriptor's offset is where the next bytes go
+            done = 0
+            try:
+                while done < length:
+                    n = os.copy_file_range(fd_in, fd_out, length - done, start + done)
+                    if n == 0:
+                        raise ValueError("parquet column chunk beyond the end of its file")
+                    done += n
+                return
+            except OSError as e:
+                if done or e.errno not in _NO_KERNEL_COPY:
+                    raise
+                self.kernel_copy = False  # e.g. another file system on an old kernel: read and written
+        src.seek(start)
+        data = src.read(length)
+        if len(data) != length:
+            raise ValueError("parquet column chunk beyond the end of its file")
+        self.fh.write(data)
 
     def close(self) -> None:
         meta = Struct(self.template)

@@ -6,27 +6,30 @@ several cores when its row groups are encoded at once into in-memory files and t
 chunks then appended to the staged file in order. A parquet file is its column chunks followed
 by a footer (Thrift compact protocol) that records each chunk's absolute offset: the footer of
 the assembled file is theirs with those offsets moved, which pyarrow cannot do, so the footer
-is decoded and encoded here (`decode`/`encode`: the compact protocol's generic form, every field
-kept as read, only the offsets rewritten).
+is decoded and encoded here (`decode`/`encode`, `thrift_compact`: the compact protocol's generic
+form, every field kept as read, only the offsets rewritten; the fields staging only copies are
+kept as their bytes).
 """
 
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import struct
-from dataclasses import dataclass, field
 from typing import BinaryIO
+
+from wxpipeline.resources import thrift_compact as thrift
+from wxpipeline.resources.thrift_compact import I16 as _I16
+from wxpipeline.resources.thrift_compact import I64 as _I64
+from wxpipeline.resources.thrift_compact import LIST as _LIST
+from wxpipeline.resources.thrift_compact import RAW_ITEMS, Lst, Raw, Struct, encode, encoded
+from wxpipeline.resources.thrift_compact import STRUCT as _STRUCT
 
 MAGIC = b"PAR1"
 
 # what `os.copy_file_range` raises where it cannot copy between two files (then they are read
 # and written)
 _NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
-
-# compact protocol type ids
-_TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(1, 13)
 
 # parquet.thrift field ids
 _FILE_SCHEMA, _FILE_NUM_ROWS, _FILE_ROW_GROUPS = 2, 3, 4
@@ -38,267 +41,21 @@ _META_TOTAL_COMPRESSED, _META_DATA_PAGE, _META_INDEX_PAGE, _META_DICTIONARY_PAGE
 _META_BLOOM = 14
 
 
-class Struct(dict):
-    """A decoded Thrift struct: field id -> (type id, value), in the order read."""
-
-
-@dataclass
-class Lst:
-    elem: int
-    items: list = field(default_factory=list)
-
-
-class Raw(bytes):
-    """A field's value kept as its encoded bytes: a field the stitcher only copies (statistics,
-    encodings, paths, the schema, key-value metadata, ...) is skipped over when read and written
-    back as it was, not decoded into objects and encoded again (a 10M-message day's footers:
-    most of their cost)."""
-
-
-_INTS = frozenset((_I16, _I32, _I64))
-
 # what a footer's decode builds objects for (field id -> the same for its struct or list of
 # structs); every other struct, list or set is kept `Raw`, scalars are always decoded: the row
 # groups, their column chunks and the chunks' metadata (offsets, sizes, presence of a page index,
 # bloom filter or encryption: `movable`, `_moved`)
 _GROUP_FIELDS = {_GROUP_COLUMNS: {_CHUNK_META: {}}}
 _FOOTER_FIELDS = {_FILE_ROW_GROUPS: _GROUP_FIELDS}
-# a list whose structs are kept `Raw` each (skipped over, one `Raw` per element)
-_RAW_ITEMS: dict = {}
 # a footer whose row groups are kept as their bytes, to be decoded one at a time (`row_group`):
 # a busy day's cache file has ~300 row groups, of which staging copies a few
-LAZY_GROUPS = {_FILE_ROW_GROUPS: _RAW_ITEMS}
-
-
-def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
-    out = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        out |= (b & 0x7F) << shift
-        if b < 0x80:
-            return out, pos
-        shift += 7
-
-
-def _skip(data: bytes, pos: int, t: int) -> int:
-    """Where the value of type `t` that starts at `pos` ends (integers and binaries of a struct's
-    fields or a list's elements skipped in place: most of a footer is those)."""
-    if t == _STRUCT:
-        while True:
-            head = data[pos]
-            pos += 1
-            if head == 0:
-                return pos
-            if not head >> 4:  # a field id of its own
-                while data[pos] & 0x80:
-                    pos += 1
-                pos += 1
-            ft = head & 0x0F
-            if ft in _INTS:
-                while data[pos] & 0x80:
-                    pos += 1
-                pos += 1
-            elif ft == _BINARY and data[pos] < 0x80:
-                pos += 1 + data[pos]
-            elif ft not in (_TRUE, _FALSE):  # a boolean field's value is its type
-                pos = _skip(data, pos, ft)
-    if t in _INTS:
-        while data[pos] & 0x80:
-            pos += 1
-        return pos + 1
-    if t == _BINARY:
-        n, pos = _varint_at(data, pos)
-        return pos + n
-    if t in (_LIST, _SET):
-        head = data[pos]
-        pos += 1
-        n, elem = head >> 4, head & 0x0F
-        if n == 15:
-            n, pos = _varint_at(data, pos)
-        if elem in _INTS:
-            for _ in range(n):
-                while data[pos] & 0x80:
-                    pos += 1
-                pos += 1
-        else:
-            for _ in range(n):
-                pos = _skip(data, pos, elem)
-        return pos
-    if t in (_TRUE, _FALSE, _BYTE):  # a list's boolean: one byte
-        return pos + 1
-    if t == _DOUBLE:
-        return pos + 8
-    raise ValueError(f"parquet footer: Thrift type {t} not expected")
-
-
-def _value_at(data: bytes, pos: int, t: int, fields: dict | None):
-    """(value, end) of the value of type `t` at `pos`; a struct, list or set is decoded when
-    `fields` says so (None: everything), else kept `Raw`."""
-    if t in _INTS:
-        n, pos = _varint_at(data, pos)
-        return (n >> 1) ^ -(n & 1), pos
-    if t == _BINARY:
-        n, pos = _varint_at(data, pos)
-        return data[pos:pos + n], pos + n
-    if fields is not None and t in (_LIST, _SET, _STRUCT):
-        end = _skip(data, pos, t)
-        return Raw(data[pos:end]), end
-    if t == _STRUCT:
-        return _struct_at(data, pos, fields)
-    if t in (_LIST, _SET):
-        head = data[pos]
-        pos += 1
-        n, elem = head >> 4, head & 0x0F
-        if n == 15:
-            n, pos = _varint_at(data, pos)
-        items = []
-        for _ in range(n):
-            item, pos = _value_at(data, pos, elem, None)
-            items.append(item)
-        return Lst(elem, items), pos
-    if t in (_TRUE, _FALSE):  # a list's element: one byte
-        return data[pos] == _TRUE, pos + 1
-    if t == _BYTE:
-        return struct.unpack_from("b", data, pos)[0], pos + 1
-    if t == _DOUBLE:
-        return struct.unpack_from("<d", data, pos)[0], pos + 8
-    raise ValueError(f"parquet footer: Thrift type {t} not expected")
-
-
-def _struct_at(data: bytes, pos: int, fields: dict | None) -> tuple[Struct, int]:
-    """A struct and where it ends; `fields`: which of its fields' structs and lists to decode
-    (field id -> the same for its own or its elements' fields; None: all of them)."""
-    out, last = Struct(), 0
-    while True:
-        head = data[pos]
-        pos += 1
-        if head == 0:
-            return out, pos
-        t, delta = head & 0x0F, head >> 4
-        if delta:
-            fid = last + delta
-        else:
-            n, pos = _varint_at(data, pos)
-            fid = (n >> 1) ^ -(n & 1)
-        if t in _INTS:  # inline: most fields decoded are integers, most of one byte
-            n = data[pos]
-            if n < 0x80:
-                pos += 1
-            else:
-                n, pos = _varint_at(data, pos)
-            out[fid] = (t, (n >> 1) ^ -(n & 1))
-        elif t in (_TRUE, _FALSE):  # a boolean field's value is its type
-            out[fid] = (t, t == _TRUE)
-        elif fields is None or fid not in fields:
-            value, pos = _value_at(data, pos, t, fields)
-            out[fid] = (t, value)
-        elif t == _STRUCT:
-            value, pos = _struct_at(data, pos, fields[fid])
-            out[fid] = (t, value)
-        else:  # a list or set of structs to decode
-            value, pos = _list_at(data, pos, t, fields[fid])
-            out[fid] = (t, value)
-        last = fid
-
-
-def _list_at(data: bytes, pos: int, t: int, fields: dict) -> tuple[Lst, int]:
-    if t not in (_LIST, _SET):
-        raise ValueError(f"parquet footer: Thrift type {t} where a list was expected")
-    head = data[pos]
-    pos += 1
-    n, elem = head >> 4, head & 0x0F
-    if n == 15:
-        n, pos = _varint_at(data, pos)
-    items = []
-    if fields is _RAW_ITEMS:
-        for _ in range(n):
-            end = _skip(data, pos, elem)
-            items.append(Raw(data[pos:end]))
-            pos = end
-        return Lst(elem, items), pos
-    for _ in range(n):
-        item, pos = _struct_at(data, pos, fields) if elem == _STRUCT else _value_at(data, pos, elem, fields)
-        items.append(item)
-    return Lst(elem, items), pos
-
-
-def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _zigzag(n: int, out: bytearray) -> None:
-    _varint((n << 1) ^ (n >> 63), out)
-
-
-def _value(t: int, v, out: bytearray) -> None:
-    if type(v) is Raw:
-        out += v
-    elif t in (_TRUE, _FALSE):
-        out.append(_TRUE if v else _FALSE)
-    elif t == _BYTE:
-        out += struct.pack("b", v)
-    elif t in (_I16, _I32, _I64):
-        _zigzag(v, out)
-    elif t == _DOUBLE:
-        out += struct.pack("<d", v)
-    elif t == _BINARY:
-        _varint(len(v), out)
-        out += v
-    elif t in (_LIST, _SET):
-        n = len(v.items)
-        if n < 15:
-            out.append(n << 4 | v.elem)
-        else:
-            out.append(0xF0 | v.elem)
-            _varint(n, out)
-        for item in v.items:
-            _value(v.elem, item, out)
-    elif t == _STRUCT:
-        _struct(v, out)
-    else:
-        raise ValueError(f"parquet footer: Thrift type {t} not expected")
-
-
-def _struct(s: Struct, out: bytearray) -> None:
-    last = 0
-    for fid in sorted(s):  # the compact protocol's field deltas want ascending ids
-        t, v = s[fid]
-        if t in (_TRUE, _FALSE):
-            t = _TRUE if v else _FALSE
-        if 0 < fid - last <= 15:
-            out.append((fid - last) << 4 | t)
-        else:
-            out.append(t)
-            _zigzag(fid, out)
-        if t not in (_TRUE, _FALSE):
-            _value(t, v, out)
-        last = fid
-    out.append(0)
+LAZY_GROUPS = {_FILE_ROW_GROUPS: RAW_ITEMS}
 
 
 def decode(footer: bytes, fields: dict | None = _FOOTER_FIELDS) -> Struct:
-    """The footer's Thrift (`fields`: which structs and lists to decode, the rest kept `Raw`;
-    None: all), with the cyclic garbage collector paused: a busy day's cache footer decodes into
-    ~10^4-10^5 small acyclic objects, whose allocation set off full collections of the process's
-    heap (a Dagster process, ~250k objects: a 4M-message day's footer 0.05 s without them,
-    0.06-0.21 s with them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _struct_at(bytes(footer), 0, fields)[0]
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def encode(meta: Struct) -> bytes:
-    out = bytearray()
-    _struct(meta, out)
-    return bytes(out)
+    """A footer's Thrift: its row groups, their chunks and the chunks' metadata decoded, the
+    rest kept `Raw` (`fields`: otherwise; None: everything)."""
+    return thrift.decode(footer, fields)
 
 
 def footer_of(data: bytes | memoryview) -> tuple[Struct, int]:
@@ -328,13 +85,7 @@ def read_footer(fh: BinaryIO, fields: dict | None = _FOOTER_FIELDS) -> Struct:
 def same_schema(a: Struct, b: Struct) -> bool:
     """Whether two footers describe the same Parquet schema (names, types, nesting), compared as
     encoded (a schema may be decoded or kept `Raw`)."""
-    return _encoded(*a[_FILE_SCHEMA]) == _encoded(*b[_FILE_SCHEMA])
-
-
-def _encoded(t: int, v) -> bytes:
-    out = bytearray()
-    _value(t, v, out)
-    return bytes(out)
+    return encoded(*a[_FILE_SCHEMA]) == encoded(*b[_FILE_SCHEMA])
 
 
 def row_groups(meta: Struct) -> list[Struct]:
@@ -444,9 +195,9 @@ class Stitcher:
         written."""
         try:
             fd_in, fd_out = src.fileno(), self.fh.fileno()
-        except (AttributeError, OSError, ValueError):
-            fd_in = fd_out = None
-        if fd_in is not None and self.kernel_copy:
+        except (AttributeError, OSError, ValueError):  # e.g. an in-memory file
+            self.kernel_copy = False
+        if self.kernel_copy:
             self.fh.flush()  # the descriptor's offset is where the next bytes go
             done = 0
             try:

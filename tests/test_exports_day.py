@@ -333,3 +333,27 @@ def test_the_plan_takes_the_scans_columns_from_the_first_files_footer(tmp_path):
     assert footer.frame.collect()["v"].to_list() == [1, 3, 4] and footer.rows == 3
     assert plan_day([first, wider], None, ["k"], "t", lo, hi) is None
     assert plan_day([wider, first], None, ["k"], "t", lo, hi) is None
+
+
+def test_a_row_groups_surviving_rows_are_filtered_column_by_column_whatever_their_type():
+    """`day_encode._take` keeps exactly the rows named, in order, for each kind of column a cache
+    row group holds (string views, dictionaries with nulls, lists of dictionaries, timestamps)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from wxpipeline.resources.day_encode import _take
+
+    n = 50
+    msgid = pl.Series([f"m{i}" for i in range(n)]).to_arrow(compat_level=pl.CompatLevel.newest())
+    table = pa.table({
+        "msgid": msgid,  # string views, as polars reads and writes them
+        "room": pa.array([None if i % 4 == 0 else f"r{i % 3}" for i in range(n)]).dictionary_encode(),
+        "urls": pa.array([[f"u{i % 2}"] * (i % 3) for i in range(n)], pa.large_list(pa.string()))
+        .cast(pa.large_list(pa.dictionary(pa.int32(), pa.string()))),
+        "n": pa.array(range(n), pa.int64()),
+    })
+    assert pa.types.is_string_view(table.schema.field("msgid").type)
+    rows = np.array([0, 1, 2, 7, 8, 20, 48, 49])
+    taken = _take(table, rows)
+    assert taken.schema == table.schema
+    assert pl.from_arrow(taken).equals(pl.from_arrow(table)[rows.tolist()])

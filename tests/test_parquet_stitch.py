@@ -86,3 +86,65 @@ def test_a_row_group_with_a_page_index_is_not_moved(tmp_path):
     other = io.BytesIO()
     pq.write_table(pa.table({"id": ["a"], "n": [1]}), other)
     assert not stitch.same_schema(stitch.footer_of(other.getvalue())[0], template)
+
+
+def test_fields_only_copied_are_kept_as_their_bytes_and_encoded_back_unchanged():
+    """A footer decodes into objects only the row groups, chunks and chunk metadata staging moves;
+    statistics, encodings and the schema stay `Raw` and encode back to the same bytes, as the whole
+    footer decoded into objects does; a lazily read footer's row group decodes to the same."""
+    data = _parquet(_table(0, 1000))
+    meta, start = stitch.footer_of(data)
+    full = stitch.decode(data[start:-8], None)
+    chunk_meta = stitch.chunks(stitch.row_groups(meta)[0])[0][3][1]
+    assert isinstance(meta[2][1], stitch.Raw) and isinstance(chunk_meta[12][1], stitch.Raw)  # schema, statistics
+    assert not isinstance(full[2][1], stitch.Raw) and not isinstance(stitch.row_groups(full)[0], stitch.Raw)
+    assert stitch.encode(meta) == stitch.encode(full) == data[start:-8]
+    assert stitch.same_schema(meta, full) and stitch.same_schema(full, meta)
+    lazy = stitch.decode(data[start:-8], stitch.LAZY_GROUPS)
+    raw = stitch.row_groups(lazy)
+    assert all(isinstance(g, stitch.Raw) for g in raw) and stitch.encode(lazy) == data[start:-8]
+    assert [stitch.encode(stitch.row_group(g)) for g in raw] == [stitch.encode(g) for g in stitch.row_groups(meta)]
+    assert [stitch.chunk_span(c) for c in stitch.chunks(stitch.row_group(raw[3]))] == \
+        [stitch.chunk_span(c) for c in stitch.chunks(stitch.row_groups(meta)[3])]
+
+
+@pytest.mark.parametrize("kernel", ["copy_file_range", "refused", "no file"])
+def test_a_copied_row_group_is_the_same_bytes_whether_the_kernel_copies_it_or_not(tmp_path, monkeypatch, kernel):
+    """Copied chunks go through `os.copy_file_range` where it works, else they are read and written
+    (a file system that refuses it, a target that is not a file): the same file either way."""
+    import errno
+    import os
+
+    source = tmp_path / "cache.parquet"
+    source.write_bytes(_parquet(_table(5000, 6000)))
+    template, _ = stitch.footer_of(_parquet(None))
+    if kernel == "refused":
+        def refuse(*_a, **_k):
+            raise OSError(errno.EXDEV, "cross-device")
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    out = io.BytesIO()
+    with open(source, "rb") as src, (open(tmp_path / "staged.parquet", "w+b") if kernel != "no file" else out) as fh:
+        sink = stitch.Stitcher(fh, template)
+        sink.add_file(_parquet(_table(0, 300)))
+        groups = stitch.row_groups(stitch.read_footer(src))
+        sink.add_group(src, groups[3])
+        sink.add_file(_parquet(_table(2000, 2100)))
+        sink.add_group(src, groups[1])
+        sink.close()
+        assert sink.kernel_copy == (kernel == "copy_file_range")
+        fh.seek(0)
+        written = fh.read()
+    expected = pa.concat_tables([_table(0, 300), _table(5750, 6000), _table(2000, 2100), _table(5250, 5500)])
+    assert pl.read_parquet(io.BytesIO(written)).equals(pl.from_arrow(expected))
+    reference = tmp_path / "reference.parquet"
+    if kernel != "copy_file_range":  # the same bytes as the kernel's copy
+        monkeypatch.undo()
+        with open(source, "rb") as src, open(reference, "wb") as fh:
+            sink = stitch.Stitcher(fh, template)
+            sink.add_file(_parquet(_table(0, 300)))
+            groups = stitch.row_groups(stitch.read_footer(src))
+            sink.add_group(src, groups[3])
+            sink.add_file(_parquet(_table(2000, 2100)))
+            sink.add_group(src, groups[1])
+            sink.close()
+        assert reference.read_bytes() == written

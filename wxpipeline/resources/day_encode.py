@@ -30,24 +30,28 @@ def _plain(dt):
 
 
 def _take(table, rows: np.ndarray):
-    """The rows `rows` (sorted positions) of `table`, column by column: a gather by position (a
-    boolean filter cost three times as much while `recipients` was a list column). A column of
-    string views (the key, and any column whose dictionary overflowed) is gathered by polars,
-    whose strings are the same views: only the 16-byte views are copied, the strings stay in the
-    read buffers (pyarrow has no take kernel for views: a cast to Arrow strings, a take and a cast
-    back copied every string three times; a 4M-message day's message ids 0.05 -> 0.03 CPU s)."""
+    """The rows `rows` (sorted positions) of `table`, column by column, by a boolean filter: a
+    group keeps nearly all its rows, and the filter copies runs of them (a gather by position
+    costs 2-10x as much per column now that `recipients` is a dictionary column, not a list: the
+    busy 10M day's 40 first encoded groups 0.11-0.12 -> 0.06-0.08 CPU s, the same tables). A
+    column of string views (the key, and any column whose dictionary overflowed) is filtered by
+    polars, whose strings are the same views: only the 16-byte views are copied, the strings stay
+    in the read buffers (pyarrow has no filter or take kernel for views: a cast to Arrow strings
+    and back copied every string three times)."""
     import pyarrow as pa
 
-    at = pa.array(rows)
-    positions = pl.Series(rows)
+    keep = np.zeros(table.num_rows, dtype=bool)
+    keep[rows] = True
+    mask, polars_mask = pa.array(keep), None
     columns = []
     for column, f in zip(table.columns, table.schema):
         if pa.types.is_string_view(f.type):
-            columns.append(pl.from_arrow(column, rechunk=False).gather(positions)
+            polars_mask = pl.Series(keep) if polars_mask is None else polars_mask
+            columns.append(pl.from_arrow(column, rechunk=False).filter(polars_mask)
                            .to_arrow(compat_level=pl.CompatLevel.newest()))
             continue
         plain = _plain(f.type)
-        columns.append(column.take(at) if plain == f.type else column.cast(plain).take(at).cast(f.type))
+        columns.append(column.filter(mask) if plain == f.type else column.cast(plain).filter(mask).cast(f.type))
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
@@ -162,7 +166,7 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
         return parquet_file(tables[0] if len(tables) == 1 else pa.concat_tables(tables).unify_dictionaries())
 
     template, _ = stitch.footer_of(parquet_file(None))
-    footers = _copyable(infos, template) if any(kept is None for _, _, kept in groups) else {}
+    footers = _copyable(groups, template)
     units = _units(groups, footers)
     with ExitStack() as stack:
         # the pool is shut down (its encodings ended) before the readers it opened are closed
@@ -182,22 +186,32 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
                 info, g = unit
                 if id(info) not in sources:
                     sources[id(info)] = stack.enter_context(open(info.path, "rb"))
-                sink.add_group(sources[id(info)], footers[id(info)][g])
+                sink.add_group(sources[id(info)], footers[id(info), g])
         sink.close()
 
 
-def _copyable(infos: list[CacheFile], template) -> dict[int, list]:
-    """The cache files (by id) whose row groups can be copied into a file of `template`'s footer
-    (the same Parquet schema, no row group that cannot be moved), with their footers' row groups."""
+def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) -> dict[tuple[int, int], object]:
+    """The decoded footer entries, by (id of the cache file, row group), of the cache row groups
+    to copy whole: every row surviving, at least COPY_ROWS rows, in a file of `template`'s
+    Parquet schema, and movable (no page index, bloom filter, ...). Only those row groups are
+    decoded: a busy day's cache file has ~300, the others are only skipped over."""
     from wxpipeline.resources import parquet_stitch as stitch
 
+    wanted: dict[int, tuple[CacheFile, list[int]]] = {}
+    for info, g, kept in groups:
+        if kept is None and info.group_rows[g] >= COPY_ROWS:
+            wanted.setdefault(id(info), (info, []))[1].append(g)
     out = {}
-    for info in infos:
+    for info, whole in wanted.values():
         with open(info.path, "rb") as fh:
-            meta = stitch.read_footer(fh)
-        groups = stitch.row_groups(meta)
-        if stitch.same_schema(meta, template) and all(stitch.movable(g) for g in groups):
-            out[id(info)] = groups
+            meta = stitch.read_footer(fh, stitch.LAZY_GROUPS)
+        if not stitch.same_schema(meta, template):
+            continue
+        raw = stitch.row_groups(meta)
+        for g in whole:
+            group = stitch.row_group(raw[g])
+            if stitch.movable(group):
+                out[id(info), g] = group
     return out
 
 
@@ -208,7 +222,7 @@ def _units(groups: list[tuple[CacheFile, int, np.ndarray | None]], copyable) -> 
     pending: list = []
     rows = 0
     for info, g, kept in groups:
-        if kept is None and id(info) in copyable and info.group_rows[g] >= COPY_ROWS:
+        if (id(info), g) in copyable:
             if pending:
                 units.append(pending)
                 pending, rows = [], 0

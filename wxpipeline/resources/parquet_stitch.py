@@ -6,21 +6,30 @@ several cores when its row groups are encoded at once into in-memory files and t
 chunks then appended to the staged file in order. A parquet file is its column chunks followed
 by a footer (Thrift compact protocol) that records each chunk's absolute offset: the footer of
 the assembled file is theirs with those offsets moved, which pyarrow cannot do, so the footer
-is decoded and encoded here (`decode`/`encode`: the compact protocol's generic form, every field
-kept as read, only the offsets rewritten).
+is decoded and encoded here (`decode`/`encode`, `thrift_compact`: the compact protocol's generic
+form, every field kept as read, only the offsets rewritten; the fields staging only copies are
+kept as their bytes).
 """
 
 from __future__ import annotations
 
-import gc
+import errno
+import os
 import struct
-from dataclasses import dataclass, field
 from typing import BinaryIO
+
+from wxpipeline.resources import thrift_compact as thrift
+from wxpipeline.resources.thrift_compact import I16 as _I16
+from wxpipeline.resources.thrift_compact import I64 as _I64
+from wxpipeline.resources.thrift_compact import LIST as _LIST
+from wxpipeline.resources.thrift_compact import RAW_ITEMS, Lst, Raw, Struct, encode, encoded
+from wxpipeline.resources.thrift_compact import STRUCT as _STRUCT
 
 MAGIC = b"PAR1"
 
-# compact protocol type ids
-_TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(1, 13)
+# what `os.copy_file_range` raises where it cannot copy between two files (then they are read
+# and written)
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
 
 # parquet.thrift field ids
 _FILE_SCHEMA, _FILE_NUM_ROWS, _FILE_ROW_GROUPS = 2, 3, 4
@@ -32,148 +41,21 @@ _META_TOTAL_COMPRESSED, _META_DATA_PAGE, _META_INDEX_PAGE, _META_DICTIONARY_PAGE
 _META_BLOOM = 14
 
 
-class Struct(dict):
-    """A decoded Thrift struct: field id -> (type id, value), in the order read."""
+# what a footer's decode builds objects for (field id -> the same for its struct or list of
+# structs); every other struct, list or set is kept `Raw`, scalars are always decoded: the row
+# groups, their column chunks and the chunks' metadata (offsets, sizes, presence of a page index,
+# bloom filter or encryption: `movable`, `_moved`)
+_GROUP_FIELDS = {_GROUP_COLUMNS: {_CHUNK_META: {}}}
+_FOOTER_FIELDS = {_FILE_ROW_GROUPS: _GROUP_FIELDS}
+# a footer whose row groups are kept as their bytes, to be decoded one at a time (`row_group`):
+# a busy day's cache file has ~300 row groups, of which staging copies a few
+LAZY_GROUPS = {_FILE_ROW_GROUPS: RAW_ITEMS}
 
 
-@dataclass
-class Lst:
-    elem: int
-    items: list = field(default_factory=list)
-
-
-class _Reader:
-    def __init__(self, data: bytes):
-        self.data, self.pos = memoryview(data), 0
-
-    def byte(self) -> int:
-        b = self.data[self.pos]
-        self.pos += 1
-        return b
-
-    def varint(self) -> int:
-        out = shift = 0
-        while True:
-            b = self.byte()
-            out |= (b & 0x7F) << shift
-            if b < 0x80:
-                return out
-            shift += 7
-
-    def zigzag(self) -> int:
-        n = self.varint()
-        return (n >> 1) ^ -(n & 1)
-
-    def value(self, t: int):
-        if t in (_TRUE, _FALSE):  # a list's element: one byte
-            return self.byte() == _TRUE
-        if t == _BYTE:
-            return struct.unpack("b", bytes([self.byte()]))[0]
-        if t in (_I16, _I32, _I64):
-            return self.zigzag()
-        if t == _DOUBLE:
-            self.pos += 8
-            return struct.unpack("<d", self.data[self.pos - 8:self.pos])[0]
-        if t == _BINARY:
-            n = self.varint()
-            self.pos += n
-            return bytes(self.data[self.pos - n:self.pos])
-        if t in (_LIST, _SET):
-            head = self.byte()
-            n, elem = head >> 4, head & 0x0F
-            if n == 15:
-                n = self.varint()
-            return Lst(elem, [self.value(elem) for _ in range(n)])
-        if t == _STRUCT:
-            return self.struct()
-        raise ValueError(f"parquet footer: Thrift type {t} not expected")
-
-    def struct(self) -> Struct:
-        out, last = Struct(), 0
-        while True:
-            head = self.byte()
-            if head == 0:
-                return out
-            t, delta = head & 0x0F, head >> 4
-            fid = last + delta if delta else self.zigzag()
-            # a boolean field's value is its type
-            out[fid] = (t, t == _TRUE) if t in (_TRUE, _FALSE) else (t, self.value(t))
-            last = fid
-
-
-def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _zigzag(n: int, out: bytearray) -> None:
-    _varint((n << 1) ^ (n >> 63), out)
-
-
-def _value(t: int, v, out: bytearray) -> None:
-    if t in (_TRUE, _FALSE):
-        out.append(_TRUE if v else _FALSE)
-    elif t == _BYTE:
-        out += struct.pack("b", v)
-    elif t in (_I16, _I32, _I64):
-        _zigzag(v, out)
-    elif t == _DOUBLE:
-        out += struct.pack("<d", v)
-    elif t == _BINARY:
-        _varint(len(v), out)
-        out += v
-    elif t in (_LIST, _SET):
-        n = len(v.items)
-        if n < 15:
-            out.append(n << 4 | v.elem)
-        else:
-            out.append(0xF0 | v.elem)
-            _varint(n, out)
-        for item in v.items:
-            _value(v.elem, item, out)
-    elif t == _STRUCT:
-        _struct(v, out)
-    else:
-        raise ValueError(f"parquet footer: Thrift type {t} not expected")
-
-
-def _struct(s: Struct, out: bytearray) -> None:
-    last = 0
-    for fid in sorted(s):  # the compact protocol's field deltas want ascending ids
-        t, v = s[fid]
-        if t in (_TRUE, _FALSE):
-            t = _TRUE if v else _FALSE
-        if 0 < fid - last <= 15:
-            out.append((fid - last) << 4 | t)
-        else:
-            out.append(t)
-            _zigzag(fid, out)
-        if t not in (_TRUE, _FALSE):
-            _value(t, v, out)
-        last = fid
-    out.append(0)
-
-
-def decode(footer: bytes) -> Struct:
-    """The footer's Thrift, with the cyclic garbage collector paused: a busy day's cache footer
-    decodes into ~10^5 small acyclic objects, whose allocation set off full collections of the
-    process's heap (a Dagster process, ~250k objects: a 4M-message day's footer 0.05 s without
-    them, 0.06-0.21 s with them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _Reader(footer).struct()
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def encode(meta: Struct) -> bytes:
-    out = bytearray()
-    _struct(meta, out)
-    return bytes(out)
+def decode(footer: bytes, fields: dict | None = _FOOTER_FIELDS) -> Struct:
+    """A footer's Thrift: its row groups, their chunks and the chunks' metadata decoded, the
+    rest kept `Raw` (`fields`: otherwise; None: everything)."""
+    return thrift.decode(footer, fields)
 
 
 def footer_of(data: bytes | memoryview) -> tuple[Struct, int]:
@@ -185,19 +67,25 @@ def footer_of(data: bytes | memoryview) -> tuple[Struct, int]:
     return decode(bytes(data[start:len(data) - 8])), start
 
 
-def read_footer(fh: BinaryIO) -> Struct:
+def row_group(raw: Raw) -> Struct:
+    """One row group of a footer read with `LAZY_GROUPS`, decoded as `decode` decodes them."""
+    return decode(raw, _GROUP_FIELDS)
+
+
+def read_footer(fh: BinaryIO, fields: dict | None = _FOOTER_FIELDS) -> Struct:
     fh.seek(-8, 2)
     tail = fh.read(8)
     if tail[4:] != MAGIC:
         raise ValueError("not a parquet file")
     n = struct.unpack("<I", tail[:4])[0]
     fh.seek(-8 - n, 2)
-    return decode(fh.read(n))
+    return decode(fh.read(n), fields)
 
 
 def same_schema(a: Struct, b: Struct) -> bool:
-    """Whether two footers describe the same Parquet schema (names, types, nesting)."""
-    return a[_FILE_SCHEMA] == b[_FILE_SCHEMA]
+    """Whether two footers describe the same Parquet schema (names, types, nesting), compared as
+    encoded (a schema may be decoded or kept `Raw`)."""
+    return encoded(*a[_FILE_SCHEMA]) == encoded(*b[_FILE_SCHEMA])
 
 
 def row_groups(meta: Struct) -> list[Struct]:
@@ -258,6 +146,7 @@ class Stitcher:
         self.fh, self.template = fh, template
         self.groups: list[Struct] = []
         self.rows = 0
+        self.kernel_copy = hasattr(os, "copy_file_range")
         fh.write(MAGIC)
         self.pos = len(MAGIC)
 
@@ -283,20 +172,50 @@ class Stitcher:
 
     def add_group(self, src: BinaryIO, group: Struct) -> None:
         """One row group of another file (`group`: from its decoded footer), its chunks copied
-        byte for byte."""
+        byte for byte (contiguous chunks at once, by the kernel where it can: `_copy`)."""
         if not movable(group):
             raise ValueError("row group cannot be moved")
         starts = {}
+        runs: list[list[int]] = []  # [start, length] of the source's contiguous runs of chunks
         for chunk in group[_GROUP_COLUMNS][1].items:
             start, length = chunk_span(chunk)
-            src.seek(start)
-            data = src.read(length)
-            if len(data) != length:
-                raise ValueError("parquet column chunk beyond the end of its file")
-            self.fh.write(data)
+            if runs and runs[-1][0] + runs[-1][1] == start:
+                runs[-1][1] += length
+            else:
+                runs.append([start, length])
             starts[id(chunk)] = self.pos - start
             self.pos += length
+        for start, length in runs:
+            self._copy(src, start, length)
         self._add(_moved(group, lambda c: starts[id(c)]))
+
+    def _copy(self, src: BinaryIO, start: int, length: int) -> None:
+        """`length` bytes of `src` from `start` appended to the file: `os.copy_file_range` (the
+        bytes never pass through this process) where both are files it supports, else read and
+        written."""
+        try:
+            fd_in, fd_out = src.fileno(), self.fh.fileno()
+        except (AttributeError, OSError, ValueError):  # e.g. an in-memory file
+            self.kernel_copy = False
+        if self.kernel_copy:
+            self.fh.flush()  # the descriptor's offset is where the next bytes go
+            done = 0
+            try:
+                while done < length:
+                    n = os.copy_file_range(fd_in, fd_out, length - done, start + done)
+                    if n == 0:
+                        raise ValueError("parquet column chunk beyond the end of its file")
+                    done += n
+                return
+            except OSError as e:
+                if done or e.errno not in _NO_KERNEL_COPY:
+                    raise
+                self.kernel_copy = False  # e.g. another file system on an old kernel: read and written
+        src.seek(start)
+        data = src.read(length)
+        if len(data) != length:
+            raise ValueError("parquet column chunk beyond the end of its file")
+        self.fh.write(data)
 
     def close(self) -> None:
         meta = Struct(self.template)

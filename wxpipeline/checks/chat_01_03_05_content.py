@@ -172,8 +172,9 @@ def _word_list_findings(messages: pl.DataFrame, term_candidates: pl.DataFrame, m
                         patterns: dict[str, str] | None = None) -> pl.DataFrame:
     # the word lists are searched in their candidates only, the patterns in the messages they match
     wanted = _candidates_of(term_candidates, params.categories)
-    if patterns:
-        wanted = wanted | pl.col("text_norm").str.contains(combined_pattern(patterns)).fill_null(False)
+    if patterns and "text_norm" in messages.columns:  # (once per distinct text when the texts repeat)
+        wanted = wanted | text_mask(messages, pl.col("text_norm").str.contains(combined_pattern(patterns))
+                                    .fill_null(False), "text_norm")
     msgs = sent_on(messages.filter(wanted) if "text_norm" in messages.columns else messages, day)
     hits = word_list_hits(msgs, word_lists, params, patterns, term_candidates)
     labels = {c: category_label(c) for c in params.categories}

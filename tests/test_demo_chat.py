@@ -128,8 +128,44 @@ def test_kept_messages_normalising_distinct_texts_is_the_direct_path(found, monk
     assert P.texts_repeat(messages["text"])
     assert P.kept_messages(messages, text_test=text_test, record_test=record_test).equals(direct)
     distinct = messages["text"].n_unique()
-    # colliding: one text per length normalised, then the direct path (prepare_messages) for the slice
-    assert normalised == [messages["text"].str.len_bytes().n_unique() if collide else distinct]
+    # colliding: found by counting the distinct texts, before any is normalised; the direct path
+    # (prepare_messages) for the slice
+    assert normalised == ([] if collide else [distinct])
+
+
+def test_slices_sharing_their_texts_are_the_direct_path(found, monkeypatch):
+    """The asset's slices share the texts they normalised (`TextVerdicts`): each text is normalised
+    once a day, the rows are those of the direct path, and a text whose hash another slice's text
+    had (every text keyed alike below) is normalised and tested on its own."""
+    from wxpipeline.checks import chat_prefilter as P
+    from wxpipeline.checks.acc_01_leaver_accounts import departed_accounts
+
+    policy, roster, lists = FRAMES["policy"], FRAMES["roster"], FRAMES["word_lists"]
+    messages = FRAMES["messages"].drop("text_norm")
+    text_test = P.text_may_be_read(terms=P.term_patterns(lists), patterns=policy.params("CHAT-02").patterns,
+                                   sensitive=policy.params("CHAT-04"))
+    record_test = P.record_may_be_read(messages.columns, departed=departed_accounts(roster, FRAMES["end"])["userid"])
+    args = dict(text_test=text_test, record_test=record_test)
+    normalised: list[int] = []
+    real_normalise = P.normalise
+    monkeypatch.setattr(P, "normalise", lambda s: normalised.append(s.len()) or real_normalise(s))
+    known, step = P.TextVerdicts(), messages.height // 3 + 1
+    slices = [messages.slice(i, step) for i in range(0, messages.height, step)]
+    shared = pl.concat([P.kept_messages(m, distinct=True, known=known, **args) for m in slices])
+    assert shared.equals(P.kept_messages(messages, distinct=False, **args))
+    assert len(normalised) == 3 and sum(normalised) == messages["text"].n_unique() < sum(m["text"].n_unique()
+                                                                                           for m in slices)
+    # one text a slice, both with key 0: the second slice's text is not taken for the first's
+    kept = P.kept_messages(messages, distinct=False, **args)
+    one = messages.filter(pl.col("text") == kept.filter(text_test)["text"][0])
+    other = messages.filter(~pl.col("msgid").is_in(kept["msgid"].implode()) & pl.col("text").is_not_null())
+    other = other.filter(pl.col("text") == other["text"][0])
+    assert one.height and other.height
+    monkeypatch.setattr(P, "_text_keys", lambda texts: pl.zeros(texts.len(), pl.UInt64, eager=True))
+    known = P.TextVerdicts()
+    for m in (one, other, one):
+        assert P.kept_messages(m, distinct=True, known=known, **args).equals(
+            P.kept_messages(m, distinct=False, **args))
 
 
 def test_text_tests_as_one_regex_keep_the_same_rows(found, monkeypatch):

@@ -61,3 +61,20 @@ def test_near_misses(text):
 def test_numbers_in_evidence_urls_are_masked():
     out = run("CHAT-03", messages(msg("http://t.cn/x?phone=13812345678")))
     assert "1381234" not in out["evidence"][0] and "5678" in evidence(out)["links"][0]["url"]
+
+
+def test_text_mask_once_per_distinct_text_is_the_row_by_row_test():
+    """`text_mask` (CHAT-03's link test once per distinct text when texts repeat) gives each row the
+    value the test gives it, null texts included, whichever path the sample picks."""
+    import polars as pl
+
+    from wxpipeline.checks.chat_01_03_05_content import _link_in_text, text_mask
+
+    texts = ["见 www.example.com/a", "没有链接", None, "ｗｗｗ.x.cn/y", "a.b", "见 www.example.com/a"]
+    for rows in (texts * 50, texts):  # repeating (distinct path) and all but one distinct (row by row)
+        for on in ("text", "text_norm"):
+            frame = pl.DataFrame({"text": rows, "text_norm": rows})
+            test = _link_in_text([on])
+            expected = frame.select(test).to_series()
+            assert expected.any() and not expected.all()
+            assert text_mask(frame, test, on).to_list() == expected.to_list()

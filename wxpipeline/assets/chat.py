@@ -45,7 +45,8 @@ from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, term_candid
 from wxpipeline.times import day_bounds
 from wxpipeline.checks.chat_06_07_replies import (EARLIER_COLUMNS, MEMBER_COLUMNS, ack_lookback, today_group_records,
                                                   with_earlier_records)
-from wxpipeline.checks.chat_prefilter import kept_messages, record_may_be_read, term_patterns, text_may_be_read
+from wxpipeline.checks.chat_prefilter import (TextVerdicts, kept_messages, record_may_be_read, term_patterns,
+                                              text_may_be_read)
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream
@@ -125,8 +126,8 @@ def day_messages(jc: JudgeContext, roster_df: pl.DataFrame,
     records as `group_records` takes them). Read and normalised a slice at a time: only the kept
     rows (`chat_prefilter.rules_may_read`, a few percent of a day) and the group records' narrow
     columns outlive a slice, so a 10M-message day is never held whole with its text twice. Each
-    distinct text of a slice is normalised once when the slice's texts repeat
-    (`chat_prefilter.kept_messages`)."""
+    distinct text of a slice is normalised once when the slice's texts repeat, and a text an
+    earlier slice normalised is not normalised again (`chat_prefilter.kept_messages`)."""
     path = jc.staged.path("wecom_messages", jc.partition_key)
     if not path.exists():
         raise FileNotFoundError(f"staged table wecom_messages {jc.partition_key} not materialized yet: {path}")
@@ -137,10 +138,12 @@ def day_messages(jc: JudgeContext, roster_df: pl.DataFrame,
                                  patterns=chat02.patterns if chat02 is not None else None,
                                  sensitive=_enabled_params(jc.policy, "CHAT-04"))
     record_test = record_may_be_read(MESSAGE_COLUMNS, departed=departed_accounts(roster_df, jc.day)["userid"])
+    known = TextVerdicts()
 
     def take(offset: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         part = scan.slice(offset, SLICE_ROWS).collect()
-        return kept_messages(part, text_test=text_test, record_test=record_test), today_group_records(part)
+        return (kept_messages(part, text_test=text_test, record_test=record_test, known=known),
+                today_group_records(part))
 
     if rows <= SLICE_ROWS:  # one slice: no pool
         return take(0)

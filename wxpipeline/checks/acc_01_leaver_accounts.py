@@ -58,8 +58,11 @@ def acc_01_used_after_departure(messages: pl.DataFrame, leaver_history: pl.DataF
                                 params, day: date) -> pl.DataFrame:
     lo, hi = day_bounds(day)
     gone = departed_accounts(roster, day)
-    # lazily: only the departed accounts' records of the day are ever materialised
-    today = sent_records(messages.lazy()).filter(pl.col("sent_at").is_between(lo, hi, closed="left"))
+    # lazily: only the departed accounts' records of the day are ever materialised; the accounts
+    # first (a test on the sender column of the kept rows, ~1M on the 10M bench day, before the
+    # other tests and the join: the join keeps exactly those rows)
+    today = sent_records(messages.lazy().filter(pl.col("sender").is_in(gone["userid"].implode()))).filter(
+        pl.col("sent_at").is_between(lo, hi, closed="left"))
     used = (
         today.join(gone.lazy(), left_on="sender", right_on="userid", how="inner")
         .sort("sent_at", "msgid")

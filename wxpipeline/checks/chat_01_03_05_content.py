@@ -172,8 +172,9 @@ def _word_list_findings(messages: pl.DataFrame, term_candidates: pl.DataFrame, m
                         patterns: dict[str, str] | None = None) -> pl.DataFrame:
     # the word lists are searched in their candidates only, the patterns in the messages they match
     wanted = _candidates_of(term_candidates, params.categories)
-    if patterns:
-        wanted = wanted | pl.col("text_norm").str.contains(combined_pattern(patterns)).fill_null(False)
+    if patterns and "text_norm" in messages.columns:  # (once per distinct text when the texts repeat)
+        wanted = wanted | text_mask(messages, pl.col("text_norm").str.contains(combined_pattern(patterns))
+                                    .fill_null(False), "text_norm")
     msgs = sent_on(messages.filter(wanted) if "text_norm" in messages.columns else messages, day)
     hits = word_list_hits(msgs, word_lists, params, patterns, term_candidates)
     labels = {c: category_label(c) for c in params.categories}
@@ -284,6 +285,24 @@ def _link_in_text(columns: list[str]) -> pl.Expr:
     return on.str.contains(r"(?i)://|www\.|[a-z0-9]\.[a-z0-9]+(?::[0-9]+)?/").fill_null(False)
 
 
+def _repeat(texts: pl.Series) -> bool:
+    from wxpipeline.checks.chat_prefilter import texts_repeat  # (it imports this module)
+
+    return texts_repeat(texts)
+
+
+def text_mask(frame: pl.DataFrame, test: pl.Expr, on: str) -> pl.Series:
+    """`frame.select(test)` for a boolean `test` (never null) that reads column `on` only: evaluated
+    once per distinct value of `on` when the values repeat (a busy day's link-like texts: the
+    10M bench day's 438k link candidates hold 128 texts), the rows then matched to the values
+    that passed (`is_in`, compared as text)."""
+    values = frame[on]
+    if not _repeat(values):
+        return frame.select(test.alias("_test")).to_series()
+    distinct = values.unique().to_frame()
+    return values.is_in(distinct.filter(test)[on].implode(), nulls_equal=True).alias("_test")
+
+
 def _has_urls(columns: list[str]) -> pl.Expr:
     return (pl.col("urls").list.len() > 0).fill_null(False) if "urls" in columns else pl.lit(False)
 
@@ -315,13 +334,17 @@ def extract_links(msgs: pl.DataFrame) -> pl.DataFrame:
 def link_urls(msgs: pl.DataFrame) -> pl.DataFrame:
     """(msgid, url): `extract_links` without host and path."""
     text = fold_width(pl.col("text").fill_null(""))
+    # the columns first: an eager filter copies every column it is given (the 10M bench day's
+    # CHAT-03: 438k messages with a structured url, 891 with a link in their text)
+    on = "text_norm" if "text_norm" in msgs.columns else "text"  # what `_link_in_text` reads
+    texts = msgs.select(*dict.fromkeys(["msgid", "text", on]))
     in_text = (
-        msgs.filter(_link_in_text(msgs.columns))
+        texts.filter(text_mask(texts, _link_in_text(texts.columns), on))
         .select("msgid", text.str.extract_all(URL_IN_TEXT).alias("url"))
         .explode("url")
     )
     structured = (
-        msgs.filter(pl.col("urls").list.len() > 0).select("msgid", pl.col("urls").alias("url"))
+        msgs.select("msgid", pl.col("urls").alias("url")).filter(pl.col("url").list.len() > 0)
         .explode("url")
         if "urls" in msgs.columns else pl.DataFrame(schema={"msgid": pl.String, "url": pl.String})
     )
@@ -367,7 +390,9 @@ def chat_03_links(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.Data
     # only the day's messages that can hold a link are carried further (a few percent of them); the
     # link regex runs on those that hold a `.`, `://` or a url
     day_sends = (pl.col("action") == "send") & pl.col("sent_at").is_between(lo, hi, closed="left")
-    msgs = messages.filter(day_sends & might_hold_links(messages.columns)).filter(may_hold_links(messages.columns))
+    msgs = messages.filter(day_sends & might_hold_links(messages.columns))
+    on = "text_norm" if "text_norm" in msgs.columns else "text"  # what `_link_in_text` reads
+    msgs = msgs.filter(text_mask(msgs, _link_in_text(msgs.columns), on) | _has_urls(msgs.columns))
     links = link_urls(msgs.select("msgid", "text", *[c for c in ("urls", "text_norm") if c in msgs.columns]))
     labels = pl.col("host").str.split(".")
     # each distinct host once (a day's links name far fewer hosts than links): the host and each

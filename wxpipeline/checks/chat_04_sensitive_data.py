@@ -22,7 +22,7 @@ import polars as pl
 from stdnum import luhn
 from stdnum.cn import ric
 
-from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_prefix, sent_on, with_sender
+from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_prefix, sent_on, text_mask, with_sender
 from wxpipeline.checks.findings import evidence_json, mask_digits
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import normalise
@@ -149,7 +149,9 @@ def _masked(values: pl.Expr) -> pl.Expr:
 def chat_04_sensitive(messages: pl.DataFrame, members: pl.DataFrame, roster: pl.DataFrame, params: SensitiveData,
                       day: date) -> pl.DataFrame:
     # the searches below run on the few messages that can hold a number or a marker
-    candidates = messages.filter(may_be_sensitive(params)) if "text_norm" in messages.columns else messages
+    # (once per distinct text when the texts repeat: `text_mask`)
+    candidates = messages.filter(text_mask(messages, may_be_sensitive(params), "text_norm")) \
+        if "text_norm" in messages.columns else messages
     msgs = sent_on(candidates, day)
     norm = pl.col("text_norm")
     with_digits = msgs.filter(norm.str.contains(r"[0-9]{3}").fill_null(False)).select(

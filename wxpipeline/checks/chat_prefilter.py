@@ -23,6 +23,7 @@ same order, with the same `text_norm` as normalising every row.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Sequence
 
@@ -40,6 +41,7 @@ from wxpipeline.checks.wordlists import combined_pattern, compiled_terms, contai
 # normalisation they spare (all distinct, they would add ~40 % to it).
 _SAMPLE_ROWS = 50_000
 _DISTINCT_SHARE = 0.5
+_KNOWN_TEXTS = 200_000  # distinct texts a day's slices share at most (`TextVerdicts`)
 
 
 def term_patterns(word_lists: pl.DataFrame) -> list[str]:
@@ -113,13 +115,62 @@ def _text_keys(texts: pl.Series) -> pl.Series:
     return texts.hash(seed=0)
 
 
+class TextVerdicts:
+    """The distinct texts a day's earlier slices normalised and tested (`_key`, `_text`,
+    `text_norm`, `_keep`), shared by the slices of one day (a busy day repeats its texts across
+    slices: the 10M bench day's twenty slices each held the same ~1,600 texts, normalised and
+    tested twenty times). Safe across the asset's slice threads; kept up to `limit` texts."""
+
+    def __init__(self, limit: int = _KNOWN_TEXTS):
+        self._lock = threading.Lock()
+        self._frame: pl.DataFrame | None = None
+        self.limit = limit
+
+    def frame(self) -> pl.DataFrame | None:
+        with self._lock:
+            return self._frame
+
+    def add(self, fresh: pl.DataFrame) -> None:
+        with self._lock:
+            if self._frame is None:
+                self._frame = fresh.head(self.limit)
+            elif self._frame.height < self.limit:
+                # a key the table has keeps its text (two slices may normalise one text at once)
+                fresh = fresh.filter(~pl.col("_key").is_in(self._frame["_key"].implode()))
+                self._frame = pl.concat([self._frame, fresh.head(self.limit - self._frame.height)])
+
+
+def _judged(texts: pl.DataFrame, text_test: pl.Expr) -> pl.DataFrame:
+    return texts.with_columns(normalise(texts["_text"]).alias("text_norm")).with_columns(text_test.alias("_keep"))
+
+
+def _verdicts(texts: pl.DataFrame, text_test: pl.Expr, known: TextVerdicts | None) -> pl.DataFrame:
+    """`texts` (`_key`, `_text`: distinct keys) with `text_norm` and `_keep`; a text `known` holds
+    under the same key (compared as text, so a hash shared with another slice's text is
+    normalised here) is taken from it, the others are normalised and tested and added to it."""
+    seen = known.frame() if known is not None else None
+    if seen is None:
+        out = _judged(texts, text_test)
+        if known is not None:
+            known.add(out)
+        return out
+    both = texts.join(seen.rename({"_text": "_seen"}), on="_key", how="left")
+    hit = both["_keep"].is_not_null() & both["_seen"].eq_missing(both["_text"])  # `_keep` is null when unmatched
+    missing = both.filter(~hit).select("_key", "_text")
+    if missing.height == 0:
+        return both.select("_key", "_text", "text_norm", "_keep")
+    fresh = _judged(missing, text_test)
+    known.add(fresh)
+    return pl.concat([both.filter(hit).select(fresh.columns), fresh])
+
+
 def kept_messages(messages: pl.DataFrame, *, text_test: pl.Expr, record_test: pl.Expr,
-                  distinct: bool | None = None) -> pl.DataFrame:
+                  distinct: bool | None = None, known: TextVerdicts | None = None) -> pl.DataFrame:
     """`prepare_messages(messages)` filtered on `text_test | record_test` (`text_test` reads
     `text_norm` only, `record_test` the other columns). With `distinct` (default: when
-    `texts_repeat`), each distinct text is normalised and tested once and the results joined back
-    to its rows by a 64-bit hash of the text; a row whose hash names another text (a collision)
-    sends the slice down the direct path."""
+    `texts_repeat`), each distinct text is normalised and tested once (once a day with `known`,
+    which the day's slices share) and the results joined back to its rows by a 64-bit hash of
+    the text; a slice where two texts share a hash goes down the direct path."""
     if distinct is None:
         distinct = texts_repeat(messages["text"])
     if not distinct:
@@ -129,14 +180,14 @@ def kept_messages(messages: pl.DataFrame, *, text_test: pl.Expr, record_test: pl
     keys = _text_keys(part["text"])
     first = keys.is_first_distinct()
     texts = pl.DataFrame({"_key": keys.filter(first), "_text": part["text"].filter(first)})
-    texts = texts.with_columns(normalise(texts["_text"]).alias("text_norm")).with_columns(text_test.alias("_keep"))
-    # each row's text and verdict by its key: the key alone joined (joining every column of the
-    # slice cost ~0.2 CPU s of a 4M-message day's ~0.6-0.8), the columns then filtered once and the
-    # normalised text joined to the kept rows only (a tenth of a busy day)
-    per_row = keys.alias("_key").to_frame().join(texts.select("_key", "_text", "_keep"), on="_key", how="left",
-                                                 maintain_order="left")
-    if per_row["_text"].ne_missing(part["text"]).any():  # a hash collision: the exact path
+    # as many distinct hashes as distinct texts (null counted on both sides), or a collision: the
+    # exact path. Then a row's verdict is its key's, looked up with `is_in` among the kept keys
+    # (joining every row's key to its text and comparing the texts row by row cost ~0.6 CPU s of
+    # a 10M-message day; counting the distinct texts ~0.2)
+    if part["text"].n_unique() != texts.height:
         return kept_messages(messages, text_test=text_test, record_test=record_test, distinct=False)
-    keep = per_row["_keep"] | part.select(record_test.alias("_record")).to_series()
+    texts = _verdicts(texts, text_test, known)
+    keep = keys.is_in(texts.filter(pl.col("_keep"))["_key"].implode()) | part.select(
+        record_test.alias("_record")).to_series()
     kept = part.with_columns(keys.alias("_key")).filter(keep)
     return kept.join(texts.select("_key", "text_norm"), on="_key", how="left", maintain_order="left").drop("_key")

@@ -68,7 +68,7 @@ def test_text_mask_once_per_distinct_text_is_the_row_by_row_test():
     value the test gives it, null texts included, whichever path the sample picks."""
     import polars as pl
 
-    from wxpipeline.checks.chat_01_03_05_content import _link_in_text, text_mask
+    from wxpipeline.checks.chat_links import _link_in_text, text_mask
 
     texts = ["见 www.example.com/a", "没有链接", None, "ｗｗｗ.x.cn/y", "a.b", "见 www.example.com/a"]
     for rows in (texts * 50, texts):  # repeating (distinct path) and all but one distinct (row by row)

@@ -22,7 +22,8 @@ import polars as pl
 from stdnum import luhn
 from stdnum.cn import ric
 
-from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_prefix, sent_on, text_mask, with_sender
+from wxpipeline.checks.chat_01_03_05_content import message_finding, sender_prefix, sent_on, with_sender
+from wxpipeline.checks.chat_links import text_mask
 from wxpipeline.checks.findings import evidence_json, mask_digits
 from wxpipeline.checks.registry import Params, clause
 from wxpipeline.checks.textnorm import normalise

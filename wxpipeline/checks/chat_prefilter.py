@@ -29,10 +29,10 @@ from typing import Sequence
 
 import polars as pl
 
-from wxpipeline.checks.chat_01_03_05_content import (MESSAGE_COLUMNS, _has_urls, might_hold_link_text,
-                                                     prepare_messages)
+from wxpipeline.checks.chat_01_03_05_content import MESSAGE_COLUMNS, prepare_messages
 from wxpipeline.checks.chat_04_sensitive_data import (MAY_HOLD_A_NUMBER, SensitiveData, marker_patterns,
                                                      may_be_sensitive)
+from wxpipeline.checks.chat_links import _has_urls, might_hold_link_text
 from wxpipeline.checks.textnorm import normalise
 from wxpipeline.checks.wordlists import combined_pattern, compiled_terms, contains_any_of
 

@@ -400,6 +400,50 @@ def test_rich_rows_with_body_keys_in_their_tolist_stage_as_the_line_isolating_pa
     assert fast["revoked_msgid"].to_list()[0] == "p"
 
 
+def test_rich_rows_decoded_with_their_own_body_only_stage_as_the_line_isolating_path():
+    # a rich row is decoded with its msgtype's body (and text) only when its line spells no
+    # other body key: each msgtype whose body key differs, a line holding another body too, a
+    # text holding a body key, a key spelled with escapes, a type without its body
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+    from wxpipeline.formats.wecom_bodies import BODIES, decode_bodies
+
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    link = {"title": "T", "description": "D", "link_url": "http://e.cn"}
+    info = {"content": "C", "filename": "F", "item": [{"title": "N", "description": "d", "url": "u"}]}
+    records = [
+        {**bare, "msgid": "a", "msgtype": "docmsg", "doc": {"title": "文档", "link_url": "http://d.cn"}},
+        {**bare, "msgid": "b", "msgtype": "markdown", "info": {"content": "**M**"}},
+        {**bare, "msgid": "c", "msgtype": "news", "info": info},
+        {**bare, "msgid": "d", "msgtype": "qydiskfile", "info": {"filename": "盘.doc"}},
+        {**bare, "msgid": "e", "msgtype": "external_redpacket", "redpacket": {"wish": "恭喜"}},
+        {**GOOD, "msgid": "f", "msgtype": "link", "link": link, "revoke": {"pre_msgid": "r"}},  # another body
+        {**GOOD, "msgid": "g", "msgtype": "docmsg", "text": {"content": 'a "link" b'}, "link": link},  # a key in a text
+        {**bare, "msgid": "h", "msgtype": "news", "doc": {"title": "under another key"}},  # no info, a doc
+        {**GOOD, "msgid": "i", "msgtype": "weapp"},  # no body
+        {**bare, "msgid": "j", "msgtype": "redpacket", "redpacket": {"wish": "w"}, "info": {"content": "i"}},
+        {**GOOD, "msgid": "k", "msgtype": "link", "link": link},
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    lines.append(lines[-1][:-1] + ', "\\u0072evoke": {"pre_msgid": "esc"}}')  # a body key spelled with escapes
+    data = "\n".join(lines).encode()
+    fast, fast_rejects = wa._fast_block(Block(data, 1), "f.jsonl")
+    slow, slow_rejects = wa._slow_block(data, 1, "f.jsonl", [])
+    assert fast_rejects == slow_rejects == [] and fast.equals(slow)
+    got = {r["msgid"]: (r["text"], r["urls"], r["revoked_msgid"]) for r in fast.iter_rows(named=True)}
+    assert got["a"] == ("文档", ["http://d.cn"], None) and got["e"] == ("恭喜", [], None)
+    assert got["c"] == ("C\nF\nN\nd", ["u"], None) and got["f"] == ("你好\nT\nD", ["http://e.cn"], "r")
+    assert got["h"] == ("under another key", [], None) and got["j"] == ("i\nw", [], None)
+    assert fast["revoked_msgid"].to_list()[-1] == "esc"
+    # the bodies as a decode of every body gives them
+    raw = pl.Series(lines)
+    narrow = decode_bodies(raw, pl.Series([r.get("msgtype") for r in records] + ["link"]))
+    full = raw.str.json_decode(pl.Struct(BODIES)).struct.unnest()
+    assert narrow.equals(full.select(narrow.columns))
+    assert full.select(c for c in full.columns if c not in narrow.columns).null_count().row(0) == (len(lines),) * (
+        len(full.columns) - len(narrow.columns))
+
+
 def test_the_rich_pattern_finds_what_contains_any_finds():
     from wxpipeline.formats import wecom_archive as wa
 

@@ -400,13 +400,11 @@ def test_rich_rows_with_body_keys_in_their_tolist_stage_as_the_line_isolating_pa
     assert fast["revoked_msgid"].to_list()[0] == "p"
 
 
-def test_rich_rows_decoded_with_their_own_body_only_stage_as_the_line_isolating_path():
-    # a rich row is decoded with its msgtype's body (and text) only when its line spells no
-    # other body key: each msgtype whose body key differs, a line holding another body too, a
-    # text holding a body key, a key spelled with escapes, a type without its body
+def test_rich_rows_of_each_body_key_stage_as_the_line_isolating_path():
+    # each msgtype whose body key differs, a line holding another body too, a text holding a
+    # body key, a key spelled with escapes, a type without its body
     from wxpipeline.formats import wecom_archive as wa
     from wxpipeline.formats.jsontools import Block
-    from wxpipeline.formats.wecom_bodies import BODIES, decode_bodies
 
     bare = {k: v for k, v in GOOD.items() if k != "text"}
     link = {"title": "T", "description": "D", "link_url": "http://e.cn"}
@@ -435,13 +433,6 @@ def test_rich_rows_decoded_with_their_own_body_only_stage_as_the_line_isolating_
     assert got["c"] == ("C\nF\nN\nd", ["u"], None) and got["f"] == ("你好\nT\nD", ["http://e.cn"], "r")
     assert got["h"] == ("under another key", [], None) and got["j"] == ("i\nw", [], None)
     assert fast["revoked_msgid"].to_list()[-1] == "esc"
-    # the bodies as a decode of every body gives them
-    raw = pl.Series(lines)
-    narrow = decode_bodies(raw, pl.Series([r.get("msgtype") for r in records] + ["link"]))
-    full = raw.str.json_decode(pl.Struct(BODIES)).struct.unnest()
-    assert narrow.equals(full.select(narrow.columns))
-    assert full.select(c for c in full.columns if c not in narrow.columns).null_count().row(0) == (len(lines),) * (
-        len(full.columns) - len(narrow.columns))
 
 
 def test_the_rich_pattern_finds_what_contains_any_finds():

@@ -7,7 +7,6 @@ A body sits under a key that is usually the msgtype (see the archive module's do
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import polars as pl
@@ -45,12 +44,6 @@ BODIES: dict[str, pl.Struct] = {
     "meeting_voice_call": _st(demofiledata=pl.List(_st(filename=S))),
     "revoke": _st(pre_msgid=S),
 }
-
-# the body key of a msgtype whose body is not under its own name (archive module docstring)
-BODY_KEYS = {"docmsg": "doc", "markdown": "info", "news": "info", "qydiskfile": "info", "external_redpacket": "redpacket"}
-# An escape that may spell a letter or `_` of a key (U+005F-U+007A): a body key written so is
-# one no token search finds.
-_KEY_ESCAPE = r"\\u00[5-7]"
 
 # Text-bearing paths, in the order they are joined: (body, field); a list field is flattened.
 _TEXT_FIELDS = [
@@ -141,51 +134,16 @@ def _text(present: frozenset[str]) -> pl.Expr:
     return given_text(pl.concat_str(parts, separator="\n", ignore_nulls=True))
 
 
-@lru_cache(maxsize=None)
-def _other_keys(body: str) -> str:
-    """A regex for a body key but `body`'s and `text`'s, or an escape that may spell one."""
-    return "|".join([re.escape(f'"{b}"') for b in BODIES if b not in ("text", body)] + [_KEY_ESCAPE])
-
-
-def decode_bodies(lines: pl.Series, msgtypes: pl.Series) -> pl.DataFrame:
-    """The bodies of `lines` (JSON objects, `msgtypes` their msgtypes), one struct column a body
-    (a body no line was decoded for may be absent: it is null on every line), in line order. A
-    line whose msgtype names a body and that spells no other body key (a search of the line: a
-    key in a string only sends its line to the full decode) is decoded with that body and `text`
-    only: every other body is null in it. The other lines are decoded with every body. Fewer
-    fields to build: the 1M bench day's rich rows' decode and `rich_content` 0.65-0.82 -> 0.52-0.61
-    CPU s, search included (one thread). Raises what `str.json_decode` raises for a body of the
-    wrong shape (as the full decode would: the body is one of the line's)."""
-    frame = pl.DataFrame({"_l": lines, "_k": msgtypes.replace(BODY_KEYS)}).with_row_index("_p")
-    parts, full = [], []
-    for (key,), group in frame.group_by("_k"):
-        if key not in BODIES:
-            full.append(group)
-            continue
-        other = group["_l"].str.contains(_other_keys(key))
-        if other.any():
-            full.append(group.filter(other))
-            group = group.filter(~other)
-        narrow = pl.Struct({"text": BODIES["text"], key: BODIES[key]})
-        parts.append(group.select("_p", pl.col("_l").str.json_decode(narrow).alias("_j")).unnest("_j"))
-    if full:
-        group = pl.concat(full)
-        parts.append(group.select("_p", pl.col("_l").str.json_decode(pl.Struct(BODIES)).alias("_j")).unnest("_j"))
-    return pl.concat(parts, how="diagonal").sort("_p").drop("_p")
-
-
 def rich_content(decoded: pl.DataFrame, revoked: bool = False) -> pl.DataFrame:
-    """`text` and `urls` (and with `revoked`, `revoked_msgid`) of fully decoded records (`_j`, or
-    the bodies' columns, `decode_bodies`: a body without a column is null on every row): every
-    body's text, in body order. One lazy query: a block's few thousand rich rows are cheap, the
-    overhead of some 60 eager operations on them was not (half the CPU of this step)."""
-    typed = decoded.unnest("_j") if "_j" in decoded.columns else decoded
+    """`text` and `urls` (and with `revoked`, `revoked_msgid`) of fully decoded records (`_j`):
+    every body's text, in body order. One lazy query: a block's few thousand rich rows are cheap,
+    the overhead of some 60 eager operations on them was not (half the CPU of this step)."""
+    typed = decoded.unnest("_j")
     present = _present(typed)
     lazy = typed.lazy().with_row_index("_i")
     out = lazy.select(
         "_i", _text(frozenset(present)).alias("text"),
-        *(((nonempty(body_field("revoke", "pre_msgid")) if "revoke" in present else pl.lit(None, S))
-            .alias("revoked_msgid"),) if revoked else ()),
+        *((nonempty(body_field("revoke", "pre_msgid")).alias("revoked_msgid"),) if revoked else ()),
     )
     urls = pl.lit([], pl.List(S))
     if (texts := _list_strings(lazy, present, _LIST_TEXT)) is not None:

@@ -89,8 +89,8 @@ _RICH_TOKENS = [f'"{b}"' for b in _RICH]
 NUL_ESCAPE = "\\u0000"
 _RICH_SCAN = [*_RICH_TOKENS, NUL_ESCAPE]
 # The same search as a regex alternation of the literal tokens (a match exactly when one of them
-# occurs): on the 1M bench day's lines the regex engine took 0.18 CPU s where `contains_any`
-# took 0.70 (one thread).
+# occurs): on the 1M bench day's lines the regex engine took 0.22-0.24 CPU s where `contains_any`
+# took 0.78-0.89 (one thread).
 _RICH_PATTERN = "|".join(map(re.escape, _RICH_SCAN))
 # the msgtypes of the rich bodies: their names and those whose body key differs (module docstring)
 _RICH_TYPES = [*_RICH, "docmsg", "markdown", "news", "qydiskfile", "external_redpacket"]
@@ -265,7 +265,8 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
     if len(rich_at):
         # decoded from the lines without their arrays if the reader read those (`_stripped_lines`:
-        # the 1M bench day's rich rows 0.57 -> 0.36 CPU s); a line ending is JSON whitespace
+        # the 1M bench day's rich rows 0.76-0.96 -> 0.49-0.59 CPU s, making those lines 0.07);
+        # a line ending is JSON whitespace
         stripped = None if split is None else _stripped_lines(block, *split)
         raw = (lines if stripped is None else stripped).gather(rich_at)
         try:

@@ -362,6 +362,88 @@ def test_rows_found_rich_by_type_or_by_their_line_stage_as_the_line_isolating_pa
     assert got["a"] == ("你好", []) and got["b"] == ("你好\nT\nD", ["http://e.cn"])
     assert got["g"] == ('say "link" and \x00', []) and fast["revoked_msgid"].to_list()[7] == "a"
 
+def test_rich_rows_with_body_keys_in_their_tolist_stage_as_the_line_isolating_path(monkeypatch):
+    # rich rows are decoded from the lines without their `tolist` arrays (as the reader read
+    # them) but found in the lines as written: a body key or NUL escape only inside an array
+    # still makes its row rich, and a rich row's bodies are those of its line as written
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    link = {"title": "T", "description": "D", "link_url": "http://e.cn"}
+    records = [
+        {**GOOD, "msgid": "a", "tolist": ["link", "revoke"]},  # body keys in the array only
+        {**bare, "msgid": "b", "msgtype": "link", "link": link, "tolist": ["doc", "x"]},
+        {**bare, "msgid": "c", "msgtype": "docmsg", "tolist": [], "doc": {"title": "文档", "link_url": "http://d.cn"}},
+        {**GOOD, "msgid": "d", "tolist": ['say "mixed"'], "text": {"content": "[t]"}},
+        {**bare, "msgid": "e", "msgtype": "chatrecord", "tolist": ["\u4e2d"],
+         "chatrecord": {"title": "R", "item": [{"type": "t", "content": '{"content": "[\\"tolist\\"]"}'}]}},
+        {**GOOD, "msgid": "f", "tolist": ["li\u0000si"]},  # a NUL escape in the array only: rejected
+        {**GOOD, "msgid": "g"},
+    ]
+    lines = [json.dumps(r, ensure_ascii=i % 2 == 0, separators=(",", ":") if i % 3 else None)
+             for i, r in enumerate(records)]
+    # a body under a key spelled with escapes: read by a full decode, for the key in the array
+    lines[0] = lines[0][:-1] + ', "\\u0072evoke": {"pre_msgid": "p"}}'
+    data = "\n".join(lines).encode()
+    stripped: list = []
+    real = wa._stripped_lines
+    monkeypatch.setattr(wa, "_stripped_lines", lambda *a: stripped.append(real(*a)) or stripped[-1])
+    fast, fast_rejects = wa._fast_block(Block(data, 1), "f.jsonl")
+    slow, slow_rejects = wa._slow_block(data, 1, "f.jsonl", [])
+    assert len(stripped) == 1 and stripped[0] is not None  # the rich rows were decoded from them
+    assert f'"tolist":{wa.TOLIST_SENTINEL},' in stripped[0][1] and '"doc"' not in stripped[0][1]
+    assert [(r.line, r.reason) for r in fast_rejects] == [(r.line, r.reason) for r in slow_rejects]
+    assert [r.line for r in fast_rejects] == [6] and fast.equals(slow)
+    got = {r["msgid"]: (r["text"], r["urls"]) for r in fast.iter_rows(named=True)}
+    assert got["b"] == ("T\nD", ["http://e.cn"]) and got["c"] == ("文档", ["http://d.cn"])
+    assert fast["revoked_msgid"].to_list()[0] == "p"
+
+
+def test_rich_rows_of_each_body_key_stage_as_the_line_isolating_path():
+    # each msgtype whose body key differs, a line holding another body too, a text holding a
+    # body key, a key spelled with escapes, a type without its body
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block
+
+    bare = {k: v for k, v in GOOD.items() if k != "text"}
+    link = {"title": "T", "description": "D", "link_url": "http://e.cn"}
+    info = {"content": "C", "filename": "F", "item": [{"title": "N", "description": "d", "url": "u"}]}
+    records = [
+        {**bare, "msgid": "a", "msgtype": "docmsg", "doc": {"title": "文档", "link_url": "http://d.cn"}},
+        {**bare, "msgid": "b", "msgtype": "markdown", "info": {"content": "**M**"}},
+        {**bare, "msgid": "c", "msgtype": "news", "info": info},
+        {**bare, "msgid": "d", "msgtype": "qydiskfile", "info": {"filename": "盘.doc"}},
+        {**bare, "msgid": "e", "msgtype": "external_redpacket", "redpacket": {"wish": "恭喜"}},
+        {**GOOD, "msgid": "f", "msgtype": "link", "link": link, "revoke": {"pre_msgid": "r"}},  # another body
+        {**GOOD, "msgid": "g", "msgtype": "docmsg", "text": {"content": 'a "link" b'}, "link": link},  # a key in a text
+        {**bare, "msgid": "h", "msgtype": "news", "doc": {"title": "under another key"}},  # no info, a doc
+        {**GOOD, "msgid": "i", "msgtype": "weapp"},  # no body
+        {**bare, "msgid": "j", "msgtype": "redpacket", "redpacket": {"wish": "w"}, "info": {"content": "i"}},
+        {**GOOD, "msgid": "k", "msgtype": "link", "link": link},
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    lines.append(lines[-1][:-1] + ', "\\u0072evoke": {"pre_msgid": "esc"}}')  # a body key spelled with escapes
+    data = "\n".join(lines).encode()
+    fast, fast_rejects = wa._fast_block(Block(data, 1), "f.jsonl")
+    slow, slow_rejects = wa._slow_block(data, 1, "f.jsonl", [])
+    assert fast_rejects == slow_rejects == [] and fast.equals(slow)
+    got = {r["msgid"]: (r["text"], r["urls"], r["revoked_msgid"]) for r in fast.iter_rows(named=True)}
+    assert got["a"] == ("文档", ["http://d.cn"], None) and got["e"] == ("恭喜", [], None)
+    assert got["c"] == ("C\nF\nN\nd", ["u"], None) and got["f"] == ("你好\nT\nD", ["http://e.cn"], "r")
+    assert got["h"] == ("under another key", [], None) and got["j"] == ("i\nw", [], None)
+    assert fast["revoked_msgid"].to_list()[-1] == "esc"
+
+
+def test_the_rich_pattern_finds_what_contains_any_finds():
+    from wxpipeline.formats import wecom_archive as wa
+
+    texts = pl.Series(['a"link"b', "x\\u0000", "x\\u00001", '"links"', "voip_doc_share", '"voip_doc_share"',
+                       '"meeting_voice_call"', '"meeting"x', "\\u000", '\\"revoke\\"', '"text"', "", None])
+    assert texts.str.contains(wa._RICH_PATTERN).to_list() == texts.str.contains_any(wa._RICH_SCAN).to_list()
+    assert texts.str.contains(wa._RICH_PATTERN).to_list()[:4] == [True, True, True, False]
+
+
 def test_item_bodies_with_escaped_keys_numbers_and_broken_json(tmp_path):
     # an item's JSON is parsed for a path only when it can hold it: a key spelled with \u escapes
     # must still be found, a number is its text, an item that is not JSON adds nothing

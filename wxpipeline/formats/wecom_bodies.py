@@ -7,6 +7,7 @@ A body sits under a key that is usually the msgtype (see the archive module's do
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import polars as pl
@@ -87,8 +88,10 @@ _LIST_URLS = [
 def _may_hold(item: pl.Expr, path: str) -> pl.Expr:
     """Whether a JSON-encoded item can hold `path` ("$.key"): its text spells the key, or holds an
     escape (a key may be written with \\u escapes). Only such items are parsed for the path: a
-    parse per path and item was most of the cost of mixed and chatrecord bodies."""
-    return item.str.contains_any([f'"{path.removeprefix("$.")}"', "\\u"])
+    parse per path and item was most of the cost of mixed and chatrecord bodies. A regex
+    alternation of the two literals: cheaper than `contains_any` (`rich_content` on the 1M bench
+    day's rich rows 0.50-0.56 -> 0.45-0.50 CPU s, one thread)."""
+    return item.str.contains(re.escape(f'"{path.removeprefix("$.")}"') + r"|\\u")
 
 
 def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,

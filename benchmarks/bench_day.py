@@ -18,6 +18,11 @@ WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, 
   the exports folder does it), in this process after the run: wall, CPU seconds and CPUs used,
 * the machine load (`os.getloadavg`) before and after: the 2-core machine is often shared.
 
+With `--baseline` the same day is also run with the archive file EMPTY (0 messages, the rest of
+the folder as it was, cold), after the other runs: the fixed cost of a day, wall(0), and the
+marginal cost, (wall(N) - wall(0)) / N per million messages (and the same for CPU seconds),
+printed next to wall / N.
+
 With `--runs K` the same generated file is run K times, each cold (the home deleted between
 runs): this 2-core machine's speed varies by 10-30 % over an hour (the parse floor of the same
 10M file measured 11.8-15.6 s), so one run says little about a change of a few percent.
@@ -168,6 +173,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1,
                     help="run the day this many times on the same generated file, each cold (fresh home): "
                          "the machine's noise, without generating again")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also run the day with an empty archive file (cold): fixed and marginal cost per million")
     args = ap.parse_args()
     work = Path(args.workdir)
     exports, home = work / "exports", work / "home"
@@ -190,13 +197,17 @@ def main() -> None:
 
     # what `demo` left in the home (the partitions' start): put back into the fresh home of each later run
     seed = {f.name: f.read_bytes() for f in home.iterdir() if f.is_file()} if home.is_dir() else {}
+
+    def fresh_home() -> None:  # every run cold: a fresh home, no parse cache, a new Dagster instance
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(mode=0o700, parents=True)
+        for name, data in seed.items():
+            (home / name).write_bytes(data)
+
     runs = []
     for i in range(args.runs):
-        if i:  # every run cold: a fresh home, no parse cache, a new Dagster instance
-            shutil.rmtree(home, ignore_errors=True)
-            home.mkdir(mode=0o700, parents=True)
-            for name, data in seed.items():
-                (home / name).write_bytes(data)
+        if i:
+            fresh_home()
         runs.append(run_day(exe, env))
         r = runs[-1]
         if args.runs > 1:
@@ -213,6 +224,21 @@ def main() -> None:
 
     parse_wall, parse_cpu = archive_parse(day_file, work / "archive.parquet")
 
+    base_run = None
+    if args.baseline:  # the same folder with the day's archive file empty; the full file put back after
+        full = work / day_file.name
+        day_file.rename(full)
+        day_file.write_bytes(b"")
+        step_home = work / "home-n"  # the N run's home: its step stats were read above
+        shutil.rmtree(step_home, ignore_errors=True)
+        home.rename(step_home)
+        fresh_home()
+        base_run = run_day(exe, env)
+        day_file.unlink()
+        full.rename(day_file)
+        shutil.rmtree(home, ignore_errors=True)
+        step_home.rename(home)
+
     if args.runs > 1:
         print(f"\n{args.runs} runs: wall {', '.join(f'{r.wall:.1f}' for r in runs)} s "
               f"(median {statistics.median(r.wall for r in runs):.1f}), "
@@ -224,6 +250,12 @@ def main() -> None:
     print(f"archive parse + cache write alone {parse_wall:.2f}s wall, {parse_cpu:.2f} CPU s "
           f"({parse_cpu / parse_wall:.2f} CPUs; {parse_wall / (args.messages / 1e6):.2f}s wall per million)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
+    if base_run is not None:
+        per_m = args.messages / 1e6
+        print(f"baseline, the day's archive file empty: wall {base_run.wall:.1f}s  CPU {base_run.cpu:.1f}s  "
+              f"exit {base_run.rc}  load before {base_run.load_before:.2f}, after {base_run.load_after:.2f}")
+        print(f"marginal per million (N run - baseline) / N: wall {(wall - base_run.wall) / per_m:.1f}s  "
+              f"CPU {(cpu - base_run.cpu) / per_m:.1f}s  (wall / N {wall / per_m:.1f}s, CPU / N {cpu / per_m:.1f}s)")
     print("\nthe run's own lines (one per Dagster run):")
     print("\n".join("  " + ln for ln in out.splitlines() if ("run " in ln and "(" in ln) or ln.startswith(("exports read", "stage runs:"))))
     print("\nstep seconds and peak RSS sampled during the step (the judged day's runs):")

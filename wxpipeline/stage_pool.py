@@ -8,19 +8,26 @@ executes the others; every day still has its own `stage_day` run in the same Dag
 (SQLite in WAL mode takes writers from several processes, as with the daemon and the UI), and
 nothing is judged before every stage run of the period has ended.
 
-The helper is started first thing (`StagePool()`), so that its imports (Dagster, Great
-Expectations: ~3.3 CPU s, ~4.6 before round 7's `ge_imports` deferrals, both at load 8) overlap the exports read of this process; then it takes its share of
-that read (`read_exports`: the largest files, this process the smallest), and it builds the
-definitions only once it is given the runs (`start`), after this process recorded the
-partitions' start.
-Both processes then take the next run from a shared counter until none is left (the helper
-begins while this process executes the reference run). A run the helper took and did not
-report (it died) is executed here afterwards; the failures and blocked contracts of its runs
-count as this process's own. With one core or a machine already busy (the other processes keep
-more than the cores less `BUSY_MARGIN` busy: no core free for the helper), no helper: the files
-are parsed and the runs executed here, one after the other, as before. With fewer than
-`MIN_RUNS` runs the helper (started before the runs are known) shares the exports read but
-executes no run: they are all executed here.
+The helper is started first thing (`StagePool()`) and shares the exports read (`read_exports`):
+this process, which has polars and Dagster imported by then, parses the export files from the
+largest down at once, while the helper imports Great Expectations and Dagster (~3.3 CPU s, at
+load 8) and then parses them from the smallest up, then creates the Dagster instance of a fresh
+home (~2 s of fsyncs). A busy day's archive file, whose parse is most of the read, thus starts
+as the read starts, not after the helper's imports (10M day at load 19: 0.5 s instead of 9.7 s
+after the read began; the imports and small files then share the cores with the big parse, which
+leaves part of one idle). Once the read has ended, this
+process records the partitions' start, works out the stage runs (the busiest day first) and
+gives them to the helper (`start`), which builds its definitions and starts the first run while
+this process imports the rest of Dagster and Great Expectations, builds its definitions and
+executes the reference run. Both processes then take the next run from a shared counter until
+none is left. A run the helper took and did not report (it died) is executed here afterwards;
+the failures and blocked contracts of its runs count as this process's own; a file the helper
+did not parse (it failed or died) is parsed here again and its errors reported as without the
+helper. With one core or a machine already busy (the other processes keep more than the cores
+less `BUSY_MARGIN` busy: no core free for the helper), no helper: the files are parsed and the
+runs executed here, one after the other, as before. With fewer than `MIN_RUNS` runs the helper
+(started before the runs are known) shares the exports read but executes no run: they are all
+executed here.
 
 How busy the machine is is measured over `SAMPLE_SECONDS` when the run starts (`/proc/stat`),
 not read from the 1-minute load average: that average lags by a minute, so whatever ran just
@@ -40,9 +47,6 @@ from pathlib import Path
 MIN_RUNS = 6  # fewer stage runs than this do not repay the helper's start (~4.5 CPU s: imports, definitions)
 BUSY_MARGIN = 0.5  # no helper when the other processes keep more busy than the cores less this
 SAMPLE_SECONDS = 0.2  # how long the machine's busy cores are measured (100 ticks a second per core)
-# a file this large is left to the helper while it imports (this process imports meanwhile): a
-# 1M-message archive (0.47 GB) takes ~7 CPU s, the demo's largest files (1.3 MB) ~40 ms
-LARGE_FILE_BYTES = 32 << 20
 
 
 def busy_cores(cores: int, seconds: float = SAMPLE_SECONDS) -> float:
@@ -101,30 +105,23 @@ def _create_instance() -> None:
         pass
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:  # vanished: reported by its parse
-        return 0
-
-
 def _claim_file(claims, from_top: bool) -> int | None:
-    """The next export file to parse: `claims` is [next from the bottom, end of the unclaimed
-    files, index the helper is parsing or -1]. The parent takes them smallest first, the helper
-    largest first."""
+    """The next export file to parse, of the files sorted smallest first: `claims` is [next from
+    the bottom, end of the unclaimed files, index the helper is parsing or -1]. This process takes
+    them largest first (`from_top`), the helper smallest first."""
     with claims.get_lock():
         lo, hi = claims[0], claims[1]
         if lo >= hi:
             return None
         if from_top:
-            claims[1] = claims[2] = hi - 1
+            claims[1] = hi - 1
             return hi - 1
-        claims[0] = lo + 1
+        claims[0], claims[2] = lo + 1, lo
         return lo
 
 
 def _parse_files(files_queue, claims) -> None:
-    """The helper's share of the exports read: the largest files first, into the parse cache
+    """The helper's share of the exports read: the smallest files first, into the parse cache
     (the parent then reads the folder's inventory from the cache). A file that fails here is
     left to the parent, which parses it again and reports what is wrong with it."""
     files = files_queue.get()
@@ -134,10 +131,12 @@ def _parse_files(files_queue, claims) -> None:
     from wxpipeline.resources import exports_folder
 
     exports = exports_folder()
-    while (i := _claim_file(claims, from_top=True)) is not None:
+    listed = {rel: [(kind, Path(path)) for kind, path in pairs] for rel, pairs in files}
+    arrival.expect(exports, listed, [rel for rel, _ in files])  # small files of one kind: parsed together
+    while (i := _claim_file(claims, from_top=False)) is not None:
         try:
-            for kind, path in files[i][1]:
-                arrival.file_info(exports, kind, Path(path))
+            for kind, path in listed[files[i][0]]:
+                arrival.file_info(exports, kind, path)
         except Exception:  # noqa: BLE001 - the parent parses it again and raises or reports it
             pass
         finally:
@@ -146,11 +145,12 @@ def _parse_files(files_queue, claims) -> None:
 
 
 def _helper(runs_queue, done, counter, files_queue=None, claims=None) -> None:
-    """The helper process: imports, takes its share of the exports read, waits for the runs,
-    executes those it claims."""
-    import_for_runs()  # while the parent reads the smaller export files
+    """The helper process: imports, takes its share of the exports read, creates the Dagster
+    instance, waits for the runs, executes those it claims."""
+    import_for_runs()  # while the parent parses the largest export file(s)
     if files_queue is not None:
         _parse_files(files_queue, claims)
+    _create_instance()  # while the parent still parses (an existing home: ~0.1 s)
     from wxpipeline import cli_nightly
 
     runs = runs_queue.get()
@@ -207,16 +207,11 @@ class StagePool:
 
     def read_exports(self, exports) -> dict:
         """`arrival.inventory` of the exports folder, its files parsed into the cache by both
-        processes: this one from the smallest file up, the helper (once imported) from the
-        largest down, so that a big archive file's parse, which leaves part of the second core
-        idle, overlaps the small files' parse, and this process imports Great Expectations and
-        Dagster (which it needs for its runs) and creates the Dagster instance while the helper
-        parses the largest file. When this process reaches a file of `LARGE_FILE_BYTES` or more
-        while the helper has taken none yet (it is still importing), it makes those imports
-        first; if the helper has still taken none afterwards, this process parses the file, as
-        without the helper. The inventory is then read from the cache
-        as before (a file the helper could not parse is parsed here again, and its errors are
-        reported as without the helper)."""
+        processes: this one from the largest file down, at once, the helper (once imported) from
+        the smallest up, so that a big archive file's parse, most of the read, starts first and
+        the helper's imports and the small files' parse overlap it. The inventory is then read
+        from the cache as before (a file the helper could not parse is parsed here again, and
+        its errors are reported as without the helper)."""
         from wxpipeline import arrival
 
         files_queue = getattr(self, "_files_queue", None)
@@ -225,38 +220,21 @@ class StagePool:
         listed = arrival.list_files(exports)
         smallest = arrival.smallest_first(listed)
         order = [(rel, [(kind, str(path)) for kind, path in listed[rel]]) for rel in smallest]
-        sizes = [_size(listed[rel][0][1]) for rel in smallest]
-        arrival.expect(exports, listed, smallest)  # this process's small files of one kind: parsed together
         with self._claims.get_lock():
             self._claims[0], self._claims[1], self._claims[2] = 0, len(order), -1
         self._send_files(order)
-        imported = False
-        while True:
-            with self._claims.get_lock():
-                lo, untouched = self._claims[0], self._claims[1] == len(order)
-            if (not imported and lo < len(order) and sizes[lo] >= LARGE_FILE_BYTES and untouched
-                    and self.proc.is_alive()):
-                # a large file next and the helper still importing: this process's own imports
-                # first (needed for its runs anyway), so that the helper, ready by then, takes it
-                self._import_here()
-                imported = True
-                continue
-            if (i := _claim_file(self._claims, from_top=False)) is None:
-                break
-            for kind, path in order[i][1]:
-                arrival.file_info(exports, kind, Path(path))
-        if self._claims[2] != -1 and self.proc.is_alive():  # the helper parses a (big) file
-            self.read_note = "; the helper parsed the largest, Dagster imported here meanwhile"
-            if not imported:
-                self._import_here()
+        arrival.expect(exports, listed, smallest[::-1])  # small files of one kind, should this process reach them
+        mine = 0
+        while (i := _claim_file(self._claims, from_top=True)) is not None:
+            for kind, path in listed[smallest[i]]:
+                arrival.file_info(exports, kind, path)
+            mine += 1
+        if self._claims[2] != -1 and self.proc.is_alive():  # the helper parses a file: imports meanwhile
+            import_for_runs()  # needed for this process's runs anyway
         while self._claims[2] != -1 and self.proc.is_alive():
             time.sleep(0.02)
+        self.read_note = f"; {mine} of {len(order)} here, largest first, the others in the helper"
         return arrival.inventory(exports)  # from the cache; a file left unparsed is parsed now
-
-    @staticmethod
-    def _import_here() -> None:
-        import_for_runs()  # needed for this process's runs anyway
-        _create_instance()  # and the Dagster instance of a fresh home (~2 s waiting on the disk)
 
     def _send_files(self, files) -> None:
         """The helper's share of the exports read, or None: no read shared (sent once)."""

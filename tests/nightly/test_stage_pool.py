@@ -120,17 +120,19 @@ def _parse_helper(runs_queue, done, counter, files_queue, claims):
     stage_pool._parse_files(files_queue, claims)  # the helper's share, without its imports
 
 
-def _parse_helper_late(runs_queue, done, counter, files_queue, claims):
-    import time
-
-    while not (claims[1] > 0 and claims[0] >= claims[1] - 1):  # a helper importing until then
-        time.sleep(0.01)
-    stage_pool._parse_files(files_queue, claims)
-
-
-def _helper_takes_the_largest_and_dies(runs_queue, done, counter, files_queue, claims):
+def _helper_takes_the_smallest_and_dies(runs_queue, done, counter, files_queue, claims):
     files_queue.get()
-    stage_pool._claim_file(claims, from_top=True)  # taken, never parsed: the process ends here
+    stage_pool._claim_file(claims, from_top=False)  # taken, never parsed: the process ends here
+
+
+def _helper_failing_every_file(runs_queue, done, counter, files_queue, claims):
+    from wxpipeline import arrival
+
+    def fails(*args):
+        raise OSError("disk error in the helper")
+
+    arrival.file_info = fails
+    stage_pool._parse_files(files_queue, claims)
 
 
 def _exports(tmp_path, monkeypatch):
@@ -168,39 +170,53 @@ def _read_pool(helper) -> stage_pool.StagePool:
     return pool
 
 
-def _first_file_waits_for(monkeypatch, ready) -> None:
-    """This process's first file is parsed once `ready()` (the helper took the largest): a
-    helper slow to start would otherwise find every file taken."""
+def _first_file_waits_for(monkeypatch, ready) -> list[str]:
+    """This process's first file is parsed once `ready()` (the helper took one): a helper slow to
+    start would otherwise find every file taken. Returns the files parsed here, in order."""
     import time
 
     from wxpipeline import arrival
 
-    file_info, waited = arrival.file_info, []
+    file_info, parsed = arrival.file_info, []
 
-    def slow_first(*args):
-        for _ in range(600 if not waited else 0):
+    def slow_first(exports, kind, path):
+        for _ in range(600 if not parsed else 0):
             if ready():
                 break
             time.sleep(0.1)
-        waited.append(True)
-        return file_info(*args)
+        rel = str(path.relative_to(exports.exports_dir))
+        if rel not in parsed:  # a file two kinds read: once
+            parsed.append(rel)
+        return file_info(exports, kind, path)
 
     monkeypatch.setattr(arrival, "file_info", slow_first)
+    return parsed
+
+
+def _no_imports(monkeypatch):
+    monkeypatch.setattr(stage_pool, "import_for_runs", lambda: None)
 
 
 def test_the_exports_read_is_shared_with_the_helper(tmp_path, monkeypatch):
+    """This process parses the largest files, largest first, the helper the smallest: the same
+    inventory as one process reading the folder."""
     exports = _exports(tmp_path, monkeypatch)
     expected = _expected(tmp_path, exports)
+    from wxpipeline import arrival
+
+    smallest = arrival.smallest_first(arrival.list_files(exports))
     pool = _read_pool(_parse_helper)
     files = len(expected)
-    _first_file_waits_for(monkeypatch, lambda: pool._claims[1] < files)
-    monkeypatch.setattr(stage_pool, "import_for_runs", lambda: None)
-    monkeypatch.setattr(stage_pool, "_create_instance", lambda: None)
+    parsed_here = _first_file_waits_for(monkeypatch, lambda: pool._claims[0] > 0)
+    _no_imports(monkeypatch)
     try:
         got = pool.read_exports(exports)
     finally:
         pool.close()
-    assert 0 < pool._claims[1] < files  # the helper parsed the largest file(s), this process the others
+    helper_took = pool._claims[0]  # the smallest files, from the bottom
+    assert 0 < helper_took < files
+    here = files - helper_took
+    assert parsed_here[:here] == smallest[::-1][:here]  # the largest ones, largest first (then the inventory's reads)
     assert got == expected  # the same inventory: days, latest, accounts, rejected files
     assert list(got) == list(expected)
 
@@ -208,43 +224,43 @@ def test_the_exports_read_is_shared_with_the_helper(tmp_path, monkeypatch):
 def test_a_file_the_helper_took_and_never_parsed_is_parsed_here(tmp_path, monkeypatch):
     exports = _exports(tmp_path, monkeypatch)
     expected = _expected(tmp_path, exports)
-    pool = _read_pool(_helper_takes_the_largest_and_dies)
+    pool = _read_pool(_helper_takes_the_smallest_and_dies)
     _first_file_waits_for(monkeypatch, lambda: pool._claims[2] != -1)
     monkeypatch.setattr(stage_pool, "import_for_runs", lambda: pool.proc.join())
-    monkeypatch.setattr(stage_pool, "_create_instance", lambda: None)
     try:
         got = pool.read_exports(exports)
     finally:
         pool.close()
-    assert pool._claims[2] != -1  # it died holding the largest file
+    assert pool._claims[2] == 0  # it died holding the smallest file
     assert got == expected
 
 
-def test_a_large_file_waits_for_the_helper_while_this_process_imports(tmp_path, monkeypatch):
-    """This process reaches the largest file before the helper took any: it makes its own imports
-    first (here: until the helper took one), and the helper parses the largest."""
-    import time
-
+def test_the_files_the_helper_failed_on_are_parsed_here(tmp_path, monkeypatch):
+    """Every file the helper took raised there: each is parsed again here, and the folder's
+    broken archive file (the smallest) is reported as without the helper (its bad line rejected)."""
     exports = _exports(tmp_path, monkeypatch)
     expected = _expected(tmp_path, exports)
-    sizes = sorted(p.stat().st_size for p in (tmp_path / "exports").rglob("*") if p.is_file())
-    monkeypatch.setattr(stage_pool, "LARGE_FILE_BYTES", sizes[-1])
-    pool = _read_pool(_parse_helper_late)
-    files = len(expected)
-    imports = []
-
-    def importing():
-        imports.append(pool._claims[0])  # where this process stopped to import
-        for _ in range(600):
-            if pool._claims[1] < files:
-                break
-            time.sleep(0.1)
-
-    monkeypatch.setattr(stage_pool, "import_for_runs", importing)
-    monkeypatch.setattr(stage_pool, "_create_instance", lambda: None)
+    pool = _read_pool(_helper_failing_every_file)
+    _first_file_waits_for(monkeypatch, lambda: pool._claims[0] > 0)
+    _no_imports(monkeypatch)
     try:
         got = pool.read_exports(exports)
     finally:
         pool.close()
-    assert imports == [files - 1] and pool._claims[1] == files - 1  # imported once; the helper took the largest
+    assert pool._claims[0] > 0 and pool._claims[2] == -1  # it took files and gave each up
     assert got == expected
+    from wxpipeline.formats.registry import EXPORT_KINDS
+
+    _pq, rejects, _meta = exports._cached(EXPORT_KINDS["wecom_archive"], tmp_path / "exports" / "wecom_archive" / "broken.jsonl")
+    assert [r.line for r in rejects] == [1]
+
+
+def test_files_are_claimed_largest_first_here_and_smallest_first_in_the_helper():
+    claims = mp.get_context("spawn").Array("i", [0, 5, -1])  # five files, smallest first
+    assert stage_pool._claim_file(claims, from_top=True) == 4
+    assert stage_pool._claim_file(claims, from_top=False) == 0 and claims[2] == 0  # the helper's file
+    assert stage_pool._claim_file(claims, from_top=True) == 3
+    assert stage_pool._claim_file(claims, from_top=True) == 2
+    assert stage_pool._claim_file(claims, from_top=False) == 1 and claims[2] == 1
+    assert stage_pool._claim_file(claims, from_top=True) is None
+    assert stage_pool._claim_file(claims, from_top=False) is None

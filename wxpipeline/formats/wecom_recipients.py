@@ -80,6 +80,8 @@ def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.
     (`Block.lines(strip=False)`). Whether each key found was the line's top-level `tolist` is told
     by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 (the caller then
     reads `tolist` as a list)."""
+    if not block.data:  # an empty block (a blank line alone between two blocks): nothing to cut
+        return None
     key = lines.str.find(_KEY, literal=True)
     bracket = lines.str.find("]", literal=True)
     at = key.fill_null(0).cast(pl.Int64).to_numpy() + len(_KEY)

@@ -78,8 +78,8 @@ def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.
     `decode_recipients` refuses a text that is not an array of plain strings (a `]` inside a
     string, a nested list). `lines`: the block's lines, line endings kept
     (`Block.lines(strip=False)`). Whether each key found was the line's top-level `tolist` is told
-    by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 (the caller then
-    reads `tolist` as a list)."""
+    by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 or the block is empty
+    (the caller then reads `tolist` as a list)."""
     if not block.data:  # an empty block (a blank line alone between two blocks): nothing to cut
         return None
     key = lines.str.find(_KEY, literal=True)

@@ -574,3 +574,18 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
     assert len(cache.known[0]) == 3
     # a known text does not excuse a new one that must go to the list reader
     assert wa.decode_recipients(*flat_and_lines([["c"], ["x]y"]]), cache)[0] is None  # cut short at its `]`
+
+
+def test_a_block_that_is_one_blank_line_is_parsed_as_no_rows(tmp_path, monkeypatch):
+    # the first block ends at its stretch's last byte, a newline; the next stretch holds only the
+    # blank line's newline before a line longer than a block: that block is empty (it raised)
+    from wxpipeline.formats import jsontools
+
+    first = json.dumps(GOOD)
+    long = json.dumps({**GOOD, "msgid": "m2", "text": {"content": "x" * 3 * len(first)}})
+    path = tmp_path / "a.jsonl"
+    path.write_text(f"{first}\n\n{long}\n")
+    monkeypatch.setattr(jsontools, "CHUNK_BYTES", len(first) - 2)  # the first stretch also reads the 3 BOM bytes
+    assert [len(data) for data, _ in jsontools.read_blocks(path)][:2] == [len(first), 0]
+    res = parse_wecom_archive(path)
+    assert res.rejects == [] and res.frame.select("msgid", "source_line").rows() == [("m1", 1), ("m2", 3)]

@@ -107,6 +107,12 @@ def test_segments_of_a_block_join_into_one_array_without_a_python_object_per_ran
         b'{"msgid": "m1", "tolist": ', b'["lisi"]', b"xy", b"", extra, None]
     assert pl.from_arrow(joined).cast(pl.String).to_list()[:2] == ['{"msgid": "m1", "tolist": ', '["lisi"]']
     assert join_segments(b"ab", np.array([0, 1]), np.array([2, 1])).to_pylist() == [b"ab", b"b"]  # under 4 bytes
+    # Arrow's inline views are zero-padded (views are compared 16 bytes at a time): an empty range
+    # is all zeros but its length, a short one its bytes then zeros, near the end of the data too
+    views = np.frombuffer(joined.buffers()[1], np.uint8).reshape(-1, 16)
+    assert views[3].tolist() == [0] * 16
+    assert np.frombuffer(join_segments(data, np.array([30]), np.array([0])).buffers()[1], np.uint8).tolist() == [0] * 16
+    assert bytes(views[1, 4:]) == b'["lisi"]'.ljust(12, b"\0") and bytes(views[2, 4:]) == b"xy".ljust(12, b"\0")
 
 
 def test_tolist_arrays_are_cut_out_for_the_reader_and_bytes_that_are_not_utf8_left_to_the_list_reader(tmp_path):

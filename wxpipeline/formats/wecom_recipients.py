@@ -78,13 +78,15 @@ def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.
     `decode_recipients` refuses a text that is not an array of plain strings (a `]` inside a
     string, a nested list). `lines`: the block's lines, line endings kept
     (`Block.lines(strip=False)`). Whether each key found was the line's top-level `tolist` is told
-    by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 (the caller then
-    reads `tolist` as a list)."""
+    by the reader (`sentinel_read`). None when the arrays' bytes are not UTF-8 or the block is empty
+    (the caller then reads `tolist` as a list)."""
+    if not block.data:  # an empty block (a blank line alone between two blocks): nothing to cut
+        return None
     key = lines.str.find(_KEY, literal=True)
     bracket = lines.str.find("]", literal=True)
     at = key.fill_null(0).cast(pl.Int64).to_numpy() + len(_KEY)
     close = bracket.fill_null(-1).cast(pl.Int64).to_numpy()  # the array's last byte
-    starts, ends = block.starts[:-1], np.append(block.starts[1:-1], len(block.data))
+    starts = block.starts[:-1]
     data = np.frombuffer(block.data, np.uint8)
     first, second = (data[np.minimum(starts + at + i, len(data) - 1)] for i in (0, 1))
     replaced = (key.is_not_null().to_numpy() & (close >= at)
@@ -94,10 +96,18 @@ def split_tolists(block: Block, lines: pl.Series) -> tuple[bytes, pl.Series, np.
         texts = texts.cast(S)
     except pl.exceptions.PolarsError:  # not UTF-8 (the reader checks the other bytes)
         return None
-    # per line: up to the key, the sentinel, after the array (a line left as written: all, nothing, nothing)
-    offsets = np.column_stack((starts, np.full(len(starts), -1), np.where(replaced, starts + close + 1, 0))).ravel()
-    lengths = np.column_stack((np.where(replaced, at, ends - starts), np.where(replaced, len(_SENTINEL_TEXT), 0),
-                               np.where(replaced, ends - starts - close - 1, 0))).ravel()
+    # the block with each replaced array's bytes [a, c) replaced by the sentinel: the bytes between
+    # two arrays (the end of one line, the lines left as written, the start of the next) are one
+    # range, then the sentinel, and so on: two ranges an array instead of three a line (~0.05 CPU s
+    # per million lines less)
+    rows = np.flatnonzero(replaced)
+    a, c = starts[rows] + at[rows], starts[rows] + close[rows] + 1
+    offsets = np.empty(2 * len(rows) + 1, np.int64)
+    offsets[0::2] = np.concatenate(([0], c))
+    offsets[1::2] = -1
+    lengths = np.empty_like(offsets)
+    lengths[0::2] = np.concatenate((a, [len(block.data)])) - offsets[0::2]
+    lengths[1::2] = len(_SENTINEL_TEXT)
     stripped = join_segments(block.data, offsets, lengths, _SENTINEL_TEXT).cast(pa.large_binary())
     return stripped.buffers()[2][:int(lengths.sum())].to_pybytes(), texts.alias("tolist"), replaced
 

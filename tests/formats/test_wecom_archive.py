@@ -297,6 +297,7 @@ def test_good_rows_stage_the_same_in_a_block_with_or_without_a_rejected_row(tmp_
     a = parse_wecom_archive(write(tmp_path, good, "good.jsonl"))
     b = parse_wecom_archive(write(tmp_path, good[:2] + [bad] + good[2:], "mixed.jsonl"))
     assert b.meta["slow_blocks"] == 0 and [(r.line, "out of range" in r.reason) for r in b.rejects] == [(3, True)]
+    assert b.rejects[0].raw == bad  # quarantined with its line, as the line-isolating path does
     assert a.rejects == [] and a.frame.drop("source_file", "source_line").equals(b.frame.drop("source_file", "source_line"))
 
 
@@ -393,7 +394,7 @@ def test_rich_rows_with_body_keys_in_their_tolist_stage_as_the_line_isolating_pa
     slow, slow_rejects = wa._slow_block(data, 1, "f.jsonl", [])
     assert len(stripped) == 1 and stripped[0] is not None  # the rich rows were decoded from them
     assert f'"tolist":{wa.TOLIST_SENTINEL},' in stripped[0][1] and '"doc"' not in stripped[0][1]
-    assert [(r.line, r.reason) for r in fast_rejects] == [(r.line, r.reason) for r in slow_rejects]
+    assert fast_rejects == slow_rejects  # the same lines, reasons and raw text
     assert [r.line for r in fast_rejects] == [6] and fast.equals(slow)
     got = {r["msgid"]: (r["text"], r["urls"]) for r in fast.iter_rows(named=True)}
     assert got["b"] == ("T\nD", ["http://e.cn"]) and got["c"] == ("文档", ["http://d.cn"])

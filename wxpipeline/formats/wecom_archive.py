@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 
@@ -210,6 +211,13 @@ def _stripped_lines(block: Block, data: bytes, texts: pl.Series, replaced: np.nd
     return pl.from_arrow(pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data)))
 
 
+def _with_lines(rejects: list[Reject], block: Block, lines: pl.Series) -> list[Reject]:
+    """`rejects` of the block's rows with each one's line as written (line ending removed)."""
+    at = np.array([r.line - block.first_line for r in rejects], dtype=np.int64)
+    raw = lines.gather(at).str.strip_suffix("\n").str.strip_suffix("\r").to_list()
+    return [replace(r, raw=text) for r, text in zip(rejects, raw)]
+
+
 def _fast_block(block: Block, file: str, tolist_text: bool = True,
                 mode: dict | None = None) -> tuple[pl.DataFrame, list[Reject]] | None:
     """Stage one block through polars' NDJSON reader: the envelope and text body of every row;
@@ -261,6 +269,8 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         rich_at = flat.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
         has_nul = lines.gather(rich_at).str.contains(NUL_ESCAPE, literal=True).any()
     staged, rejects = _stage(flat, file, keep=("_line", "_rich"), nul=has_nul)
+    if rejects:  # the reader kept no line: a quarantined row carries it, as on the line-isolating path
+        rejects = _with_lines(rejects, block, lines)
     if rich_at is None or rejects:  # rows were dropped
         rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
     if len(rich_at):

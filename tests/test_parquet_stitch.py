@@ -122,24 +122,9 @@ def test_a_copied_row_group_is_the_same_bytes_whether_the_kernel_copies_it_or_no
         def refuse(*_a, **_k):
             raise OSError(errno.EXDEV, "cross-device")
         monkeypatch.setattr(os, "copy_file_range", refuse)
-    out = io.BytesIO()
-    with open(source, "rb") as src, (open(tmp_path / "staged.parquet", "w+b") if kernel != "no file" else out) as fh:
-        sink = stitch.Stitcher(fh, template)
-        sink.add_file(_parquet(_table(0, 300)))
-        groups = stitch.row_groups(stitch.read_footer(src))
-        sink.add_group(src, groups[3])
-        sink.add_file(_parquet(_table(2000, 2100)))
-        sink.add_group(src, groups[1])
-        sink.close()
-        assert sink.kernel_copy == (kernel == "copy_file_range")
-        fh.seek(0)
-        written = fh.read()
-    expected = pa.concat_tables([_table(0, 300), _table(5750, 6000), _table(2000, 2100), _table(5250, 5500)])
-    assert pl.read_parquet(io.BytesIO(written)).equals(pl.from_arrow(expected))
-    reference = tmp_path / "reference.parquet"
-    if kernel != "copy_file_range":  # the same bytes as the kernel's copy
-        monkeypatch.undo()
-        with open(source, "rb") as src, open(reference, "wb") as fh:
+
+    def stitch_into(fh) -> stitch.Stitcher:
+        with open(source, "rb") as src:
             sink = stitch.Stitcher(fh, template)
             sink.add_file(_parquet(_table(0, 300)))
             groups = stitch.row_groups(stitch.read_footer(src))
@@ -147,4 +132,18 @@ def test_a_copied_row_group_is_the_same_bytes_whether_the_kernel_copies_it_or_no
             sink.add_file(_parquet(_table(2000, 2100)))
             sink.add_group(src, groups[1])
             sink.close()
+        return sink
+
+    out = io.BytesIO()
+    with (open(tmp_path / "staged.parquet", "w+b") if kernel != "no file" else out) as fh:
+        assert stitch_into(fh).kernel_copy == (kernel == "copy_file_range")
+        fh.seek(0)
+        written = fh.read()
+    expected = pa.concat_tables([_table(0, 300), _table(5750, 6000), _table(2000, 2100), _table(5250, 5500)])
+    assert pl.read_parquet(io.BytesIO(written)).equals(pl.from_arrow(expected))
+    reference = tmp_path / "reference.parquet"
+    if kernel != "copy_file_range":  # the same bytes as the kernel's copy
+        monkeypatch.undo()
+        with open(reference, "wb") as fh:
+            stitch_into(fh)
         assert reference.read_bytes() == written

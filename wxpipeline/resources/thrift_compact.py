@@ -78,11 +78,7 @@ def _skip(data: bytes, pos: int, t: int) -> int:
         n, pos = _varint_at(data, pos)
         return pos + n
     if t in (LIST, SET):
-        head = data[pos]
-        pos += 1
-        n, elem = head >> 4, head & 0x0F
-        if n == 15:
-            n, pos = _varint_at(data, pos)
+        n, elem, pos = _list_head(data, pos)
         if elem in _INTS:
             for _ in range(n):
                 while data[pos] & 0x80:
@@ -97,6 +93,16 @@ def _skip(data: bytes, pos: int, t: int) -> int:
     if t == DOUBLE:
         return pos + 8
     raise ValueError(f"parquet footer: Thrift type {t} not expected")
+
+
+def _list_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(size, element type, position of the first element) of the list or set at `pos`."""
+    head = data[pos]
+    n, elem = head >> 4, head & 0x0F
+    if n == 15:
+        n, pos = _varint_at(data, pos + 1)
+        return n, elem, pos
+    return n, elem, pos + 1
 
 
 def _value_at(data: bytes, pos: int, t: int, fields: dict | None):
@@ -114,11 +120,7 @@ def _value_at(data: bytes, pos: int, t: int, fields: dict | None):
     if t == STRUCT:
         return _struct_at(data, pos, fields)
     if t in (LIST, SET):
-        head = data[pos]
-        pos += 1
-        n, elem = head >> 4, head & 0x0F
-        if n == 15:
-            n, pos = _varint_at(data, pos)
+        n, elem, pos = _list_head(data, pos)
         items = []
         for _ in range(n):
             item, pos = _value_at(data, pos, elem, None)

@@ -214,3 +214,23 @@ def test_workbook_cells_read_back_as_written(tmp_path):
     assert ws.column_dimensions["A"].width == 12
     assert ws.row_dimensions[10].height == 409 and ws.row_dimensions[11].height == 30
     assert ws.row_dimensions[2].height is None and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:A12"
+
+
+def test_workbook_cells_written_directly_are_the_public_calls(tmp_path, monkeypatch):
+    """`write_workbook` stores text and blank cells through XlsxWriter's methods behind its public
+    `write_string`/`write_blank` (`xlsx._cell_writers`): the workbook is part for part the one
+    the public methods write (but its creation time)."""
+    import zipfile
+
+    from wxpipeline.reports import xlsx
+
+    values = [None, "", "a\x01b", True, 7, 2.5, date(2026, 1, 2), "=1+1", "第一行\n第二行", "待处理", "已确认"]
+    status = xlsx.Column("值", lambda r: r["v"], 12, fill=lambda v: xlsx.STATUS_FILLS.get(v) if isinstance(v, str) else None)
+    cols = [status, xlsx.Column("文", lambda r: str(r["v"]) * 3, 9)]
+    sheets = [xlsx.Sheet("汇总", cols, [{"v": v} for v in values]), xlsx.Sheet("群", [status], [{"v": "x"}])]
+    direct = xlsx.write_workbook(tmp_path / "direct.xlsx", sheets)
+    monkeypatch.setattr(xlsx, "_cell_writers", lambda ws: (ws.write_string, ws.write_blank))
+    public = xlsx.write_workbook(tmp_path / "public.xlsx", sheets)
+    a, b = zipfile.ZipFile(direct), zipfile.ZipFile(public)
+    assert a.namelist() == b.namelist()
+    assert all(a.read(n) == b.read(n) for n in a.namelist() if n != "docProps/core.xml")

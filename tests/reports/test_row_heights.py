@@ -21,3 +21,15 @@ def test_row_heights_a_column_at_a_time_are_the_row_rule():
     expected = [_row_height(row, widths) for row in grid]
     assert _row_heights(grid, widths) == expected
     assert None in expected and 409 in expected and len(set(expected)) > 10
+
+
+def test_row_heights_of_repeated_texts_are_per_column_width():
+    """A text repeated down a column and across columns of other widths (the lines of each
+    distinct (text, width) are worked out once) gets each row the height of its own cells."""
+    rng = random.Random(9)
+    texts = [_text(rng) for _ in range(12)]
+    widths = [MIN_WIDTH, 9, 16, 44, MAX_WIDTH, 60]
+    grid = [[rng.choice(texts + ["", None]) for _ in widths] for _ in range(300)]
+    expected = [_row_height(row, widths) for row in grid]
+    assert _row_heights(grid, widths) == expected
+    assert len(set(expected)) > 3

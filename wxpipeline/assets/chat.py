@@ -160,16 +160,27 @@ def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
     messages, today_groups = day_messages(jc, roster_df, word_lists)
     start, _ = day_bounds(jc.day)
     earlier = earlier_group_messages(jc.upstream, start - ack_lookback(jc.policy), start)
-    return {
-        "messages": messages,
-        "term_candidates": term_candidates(messages, word_lists),
-        "group_messages": with_earlier_records(today_groups, earlier),
-        "members": member_frames(jc, earlier),
-        "leaver_history": leaver_history(jc.upstream, messages, roster_df, jc.day,
-                                         jc.policy.windows.leaver_history_days),
-        "roster": roster_df,
-        "word_lists": word_lists,
-    }
+    # the frames built from the day's are independent of each other (pure functions of frames
+    # nobody mutates): two at a time, as the slices (polars releases the GIL). One after another
+    # they kept one core busy for ~0.5 s of a 10M-message day (term candidates and the group
+    # records' dedupe ~0.2 s each)
+    with ThreadPoolExecutor(max_workers=SLICE_WORKERS) as pool:
+        built = {
+            "group_messages": pool.submit(with_earlier_records, today_groups, earlier),
+            "term_candidates": pool.submit(term_candidates, messages, word_lists),
+            "members": pool.submit(member_frames, jc, earlier),
+            "leaver_history": pool.submit(leaver_history, jc.upstream, messages, roster_df, jc.day,
+                                          jc.policy.windows.leaver_history_days),
+        }
+        return {
+            "messages": messages,
+            "term_candidates": built["term_candidates"].result(),
+            "group_messages": built["group_messages"].result(),
+            "members": built["members"].result(),
+            "leaver_history": built["leaver_history"].result(),
+            "roster": roster_df,
+            "word_lists": word_lists,
+        }
 
 
 chat_findings = build_findings_asset(

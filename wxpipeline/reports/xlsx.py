@@ -69,31 +69,41 @@ def _row_height(values: Sequence[Any], widths: list[float]) -> float | None:
 
 
 def _row_heights(grid: Sequence[Sequence[Any]], widths: list[float]) -> list[float | None]:
-    """`_row_height` of every row of `grid`, a column at a time in polars and numpy (per row in
-    Python it cost ~0.15-0.2 CPU s of a 4,000-finding day's workbook): the same lines (numpy's
-    float floor division is Python's, and every other step is the same IEEE operation in the same
-    order), so the same heights."""
-    lines = np.ones(len(grid), dtype=np.float64)
+    """`_row_height` of every row of `grid`: the lines of each distinct (text, column width) that
+    may wrap worked out once, all of a sheet's together in polars and numpy, then each row's
+    tallest cell taken in Python (per row in Python it cost ~0.15-0.2 CPU s of a 4,000-finding
+    day's workbook; a column at a time in polars 0.15-0.3, ~90 small frames; the columns repeat
+    their texts: clause ids, labels, dates). The same lines (numpy's float floor division is
+    Python's, every other step the same IEEE operation in the same order, and the sums are of
+    whole numbers), so the same heights."""
+    lines = [1.0] * len(grid)
+    cells: dict[tuple[str, float], list[int]] = {}  # (text, width) -> the rows holding it there
     for c, width in enumerate(widths):
-        texts = pl.Series([v if isinstance(v, str) and v else None for v in (row[c] for row in grid)],
-                          dtype=pl.String)
         limit = (width - 1) * 0.6
-        wrap = texts.to_frame("t").with_row_index("row").filter(
-            (2 * pl.col("t").str.len_chars() > limit) | pl.col("t").str.contains("\n", literal=True))
-        if wrap.height == 0:
-            continue  # every text fits one line whatever its characters (the widest case of `usable`)
+        for r, row in enumerate(grid):
+            v = row[c]
+            # a text that fits one line whatever its characters (the widest case of `usable`) is left out
+            if isinstance(v, str) and v and (2 * len(v) > limit or "\n" in v):
+                cells.setdefault((v, width), []).append(r)
+    if cells:
+        keys = list(cells)
+        wrap = pl.DataFrame({"t": [t for t, _ in keys], "w": [float(w) for _, w in keys]},
+                            schema={"t": pl.String, "w": pl.Float64}).with_row_index("key")
         # Chinese wraps at any character; long ASCII ids wrap at word edges and waste a line's end
         share = wrap.select(pl.col("t").str.count_matches(_ASCII_CLASS) / pl.col("t").str.len_chars()).to_series()
-        usable = np.maximum(1.0, (width - 1) * (0.9 - 0.25 * share.to_numpy()))
-        parts = wrap.select("row", pl.Series("usable", usable), pl.col("t").str.split("\n").alias("part")).explode("part")
+        usable = np.maximum(1.0, (wrap["w"].to_numpy() - 1) * (0.9 - 0.25 * share.to_numpy()))
+        parts = wrap.select("key", pl.Series("usable", usable), pl.col("t").str.split("\n").alias("part")).explode("part")
         # `display_width` of each line: characters above U+2E7F count twice
         width_of = (pl.col("part").str.len_chars() + pl.col("part").str.count_matches(_WIDE_CLASS)).cast(pl.Float64)
         per_part = np.maximum(1.0, -np.floor_divide(-parts.select(width_of).to_series().to_numpy(),
                                                     parts["usable"].to_numpy()))
-        needed = pl.DataFrame({"row": parts["row"], "n": per_part}).group_by("row").agg(pl.col("n").sum())
-        rows = needed["row"].to_numpy()
-        lines[rows] = np.maximum(lines[rows], needed["n"].to_numpy())
-    return [min(409, LINE_HEIGHT * n) if n > 1 else None for n in lines.tolist()]
+        needed = pl.DataFrame({"key": parts["key"], "n": per_part}).group_by("key").agg(pl.col("n").sum()).sort("key")
+        for rows, n in zip(cells.values(), needed["n"].to_list()):
+            if n > 1:
+                for r in rows:
+                    if n > lines[r]:
+                        lines[r] = n
+    return [min(409, LINE_HEIGHT * n) if n > 1 else None for n in lines]
 
 
 def _print_setup(ws, printed_columns: int, rows: int) -> None:
@@ -183,6 +193,17 @@ def _write_cell(ws, r: int, c: int, v: Any, kind: str, fmt) -> None:
         ws.write(r, c, v, fmt)
 
 
+def _cell_writers(ws):
+    """(write_string, write_blank) of `ws` with row and column numbers only: XlsxWriter's public
+    `write_string`/`write_blank` pass every call through a wrapper that accepts A1 notation and
+    then call these methods with the same arguments (3.x); the wrapper was ~0.25 of the ~1.2 CPU s
+    a 4,014-finding day's workbook took. The public methods where a version lacks them."""
+    string, blank = getattr(ws, "_write_string", None), getattr(ws, "_write_blank", None)
+    if callable(string) and callable(blank):
+        return string, blank
+    return ws.write_string, ws.write_blank
+
+
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     """The sheets as one workbook at `path` (replaced whole). Written with XlsxWriter, which
     streams cells to XML several times faster than building openpyxl cells (a busy day's
@@ -220,13 +241,14 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
             for c_i, h in enumerate(headers):
                 ws.write_string(0, c_i, h, header_format)
             fills = [(c_i, col.fill) for c_i, col in enumerate(sh.columns)]
+            write_string, write_blank = _cell_writers(ws)
             for r_i, values in enumerate(grid[1:], start=1):
                 for (c_i, fill), v in zip(fills, values):
                     # the common cells without the generic dispatch (a busy day: ~80k cells)
                     if v is None or v == "":
-                        ws.write_blank(r_i, c_i, None, fmt("other" if v is None else "text", fill(v) if fill else None))
+                        write_blank(r_i, c_i, None, fmt("other" if v is None else "text", fill(v) if fill else None))
                     elif type(v) is str:
-                        ws.write_string(r_i, c_i, v, fmt("text", fill(v) if fill else None))
+                        write_string(r_i, c_i, v, fmt("text", fill(v) if fill else None))
                     else:
                         kind = _kind(v)
                         _write_cell(ws, r_i, c_i, v, kind, fmt(kind, fill(v) if fill else None))

@@ -56,12 +56,13 @@ def _take(table, rows: np.ndarray):
 
 
 # rows per staged row group when pieces are merged (polars' own writer makes ~90k-row groups of
-# this table; the cache's are ~35k rows)
+# this table; the cache's are at most `exports.CACHE_GROUP_ROWS`, ~12k rows)
 GROUP_ROWS = 100_000
 # a cache row group whose every row survives is copied whole when it holds at least this many
-# rows (the archive's blocks are ~35k rows); smaller ones are merged with their neighbours, so
-# a day of many small files is not left as many small row groups
-COPY_ROWS = 20_000
+# rows: half of `exports.CACHE_GROUP_ROWS`, so every group of a block of at least that many rows
+# is (the archive's blocks are ~35k rows, cached as three groups of ~12k); smaller ones are
+# merged with their neighbours, so a day of many small files is not left as many small row groups
+COPY_ROWS = 6_000
 
 
 # The codec of the row groups encoded here (copied ones keep the cache's): LZ4_RAW. A busy day's

@@ -225,9 +225,10 @@ class ExportsFolder(dg.ConfigurableResource):
 
 
 def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
-    """Write the parsed blocks into one parquet file as they arrive, a row group per block: a
-    file's records are never all in memory at once, and the write of one block overlaps the
-    parse of the next (pyarrow releases the GIL while it encodes).
+    """Write the parsed blocks into one parquet file as they arrive, each block as equal row
+    groups of at most CACHE_GROUP_ROWS rows (`group_rows`): a file's records are never all in
+    memory at once, and the write of one block overlaps the parse of the next (pyarrow releases
+    the GIL while it encodes).
 
     Statistics only for the time column and the key: the day's staging prunes row groups on the
     time column, and min/max of every text column cost a quarter of the write. Dictionaries for the
@@ -261,7 +262,27 @@ def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
                           write_statistics=[c for c in stats if c in schema.names]) as writer:
         for frame in blocks:
             if frame.height:
-                writer.write_table(frame.to_arrow(compat_level=views))
+                writer.write_table(frame.to_arrow(compat_level=views), row_group_size=group_rows(frame.height))
+
+
+# rows per row group of the cache at most. A busy day's staged file copies the cache's row groups
+# whose every row survives byte for byte and re-encodes the others (`day_encode`), at ~3x the CPU
+# of their first write: a run of lines a later copy replaces (a re-export's overlap; the bench
+# day's 200-line runs, one every 44,912 lines) costs the re-encoding of the groups holding it.
+# The 10M-message bench day (2026-12-01, load 4-5, one thread): the archive's ~35.7k-row blocks as
+# one group each, 224 of 282 groups re-encoded, the staged write 5.6-6.2 CPU s; as three groups of
+# ~11.9k, 227 of 846 re-encoded, 3.6-4.4 CPU s. The 1M file's cache write within the noise (0.45-
+# 0.69 against 0.49-0.64 CPU s), a whole read of the staged file +0-0.4 CPU s at 10M (more
+# dictionaries); 6k-row groups cost the cache write ~0.1 CPU s per million more for no gain in
+# the staged write (more footer entries to move: `parquet_stitch`).
+CACHE_GROUP_ROWS = 12_000
+
+
+def group_rows(rows: int) -> int:
+    """Rows per row group of a parsed block of `rows` rows: equal groups of at most
+    CACHE_GROUP_ROWS."""
+    groups = -(-rows // CACHE_GROUP_ROWS)
+    return -(-rows // groups)
 
 
 def _codecs(leaves: list[str], uncompressed: list[str]) -> dict:

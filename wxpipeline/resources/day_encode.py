@@ -192,10 +192,10 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
 
 
 def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) -> dict[tuple[int, int], object]:
-    """The decoded footer entries, by (id of the cache file, row group), of the cache row groups
+    """The footer entries (`parquet_stitch.locate`), by (id of the cache file, row group), of the cache row groups
     to copy whole: every row surviving, at least COPY_ROWS rows, in a file of `template`'s
     Parquet schema, and movable (no page index, bloom filter, ...). Only those row groups are
-    decoded: a busy day's cache file has ~300, the others are only skipped over."""
+    walked: a busy day's cache file has ~300, the others are only skipped over."""
     from wxpipeline.resources import parquet_stitch as stitch
 
     wanted: dict[int, tuple[CacheFile, list[int]]] = {}
@@ -210,8 +210,8 @@ def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) 
             continue
         raw = stitch.row_groups(meta)
         for g in whole:
-            group = stitch.row_group(raw[g])
-            if stitch.movable(group):
+            group = stitch.locate(raw[g])
+            if group.movable:
                 out[id(info), g] = group
     return out
 

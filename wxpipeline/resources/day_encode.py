@@ -56,12 +56,12 @@ def _take(table, rows: np.ndarray):
 
 
 # rows per staged row group when pieces are merged (polars' own writer makes ~90k-row groups of
-# this table; the cache's are at most `exports.CACHE_GROUP_ROWS`, ~12k rows)
+# this table; the cache's are ~35k rows, a block's)
 GROUP_ROWS = 100_000
 # a cache row group whose every row survives is copied whole when it holds at least this many
-# rows: half of `exports.CACHE_GROUP_ROWS`, so every group of a block of at least that many rows
-# is (the archive's blocks are ~35k rows, cached as three groups of ~12k); smaller ones are
-# merged with their neighbours, so a day of many small files is not left as many small row groups
+# rows (the archive's blocks are ~35k rows; the parts of a block around a run of replaced rows,
+# `exports.block_groups`, fewer); smaller ones are merged with their neighbours, so a day of many
+# small files is not left as many small row groups
 COPY_ROWS = 6_000
 
 

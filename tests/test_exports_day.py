@@ -283,6 +283,47 @@ def test_whole_cache_row_groups_are_copied_and_the_rest_encoded_on_threads(tmp_p
         assert pq.read_metadata(path).num_rows == expected.height
 
 
+def test_a_run_of_lines_replaced_later_in_its_block_is_a_cache_row_group_of_its_own(tmp_path, monkeypatch):
+    """A run of a parsed block's lines that later lines of the block replace (a retry, an
+    overlapping re-export) is cached as a row group of its own: the day's staging drops that group
+    whole and copies the rest of the block, nothing re-encoded (one group a block re-encoded all 44)."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.resources import day_encode, exports
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(exports, "MIN_SPLIT_RUN", 3)
+    monkeypatch.setattr(day_encode, "COPY_ROWS", 1)  # this test's row groups are small
+    lines = [(f"m{i}", i * 60, f"第{i}条") for i in range(40)] + [(f"m{i}", i * 60, f"更正{i}") for i in range(12, 16)]
+    folder = _archive(tmp_path, {"a.jsonl": lines})  # one block of 44 lines
+    rows, scan = folder.day_rows("wecom_archive", DAY)
+    meta = pq.ParquetFile(scan.parquet[0]).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [12, 4, 28]
+    assert [(g, kept) for _, g, kept in rows.groups] == [(0, None), (2, None)]  # m12-m15's first copies: group 1
+    path = StagedStore(tmp_path / "staged").write("wecom_messages", DAY.isoformat(), rows)
+    expected = scan.raw.collect().unique("msgid", keep="last", maintain_order=True)
+    assert pl.read_parquet(path).equals(expected) and expected.height == 40
+    assert [pq.read_metadata(path).row_group(g).num_rows for g in range(2)] == [12, 28]
+
+
+def test_a_block_s_row_groups_split_out_its_replaced_runs_only():
+    from wxpipeline.resources.exports import MAX_SPLIT_RUNS, MIN_SPLIT_RUN, block_groups
+
+    def groups(ids: list[int]) -> list[int]:
+        return block_groups(pl.DataFrame({"msgid": [f"m{i}" for i in ids]}), ["msgid"])
+
+    run = MIN_SPLIT_RUN
+    assert groups(list(range(1000))) == [1000]  # no key repeated
+    # a run replaced right after it (a retry), a run replaced at the block's end (a re-export)
+    retry = list(range(100)) + list(range(100, 100 + run)) + list(range(100, 100 + run)) + list(range(500, 600))
+    assert groups(retry) == [100, run, run + 100]
+    tail = list(range(300)) + list(range(50, 50 + run + 1))
+    assert groups(tail) == [50, run + 1, 300 - 50 - run - 1 + run + 1]
+    assert groups(list(range(300)) + list(range(10, 10 + run - 1))) == [300 + run - 1]  # too short a run
+    many = [-1] + [i for k in range(MAX_SPLIT_RUNS + 2) for i in list(range(k * 1000, k * 1000 + run)) * 2]
+    assert len(groups(many)) == 2 * MAX_SPLIT_RUNS + 1 and sum(groups(many)) == len(many)
+
+
 def _chunk_bytes(fh, chunk) -> bytes:
     from wxpipeline.resources import parquet_stitch as stitch
 

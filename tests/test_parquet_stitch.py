@@ -147,3 +147,31 @@ def test_a_copied_row_group_is_the_same_bytes_whether_the_kernel_copies_it_or_no
         with open(reference, "wb") as fh:
             stitch_into(fh)
         assert reference.read_bytes() == written
+
+
+def test_a_row_group_is_moved_by_splicing_its_offsets_into_its_bytes():
+    """`locate(...).moved` rewrites only the offsets' varints in the row group's bytes (a delta may
+    lengthen one): the bytes of the decoded group with its chunks' offsets moved, its file_offset
+    set to its first chunk's new start and its ordinal renumbered, encoded again."""
+    data = _parquet(_table(0, 1000), write_statistics=True)  # binary min/max for the walk to skip
+    full, _ = stitch.footer_of(data, None)
+    lazy, _ = stitch.footer_of(data, stitch.LAZY_GROUPS)
+    for group, raw in zip(stitch.row_groups(full), stitch.row_groups(lazy), strict=True):
+        located = stitch.locate(raw)
+        assert located.movable and located.rows == group[3][1] == 250
+        assert list(located.spans) == [stitch.chunk_span(c) for c in stitch.chunks(group)]
+        deltas = [1 << (7 * c) for c in range(len(located.spans))]  # new varints of 1 to 5 bytes
+        expected = stitch.decode(stitch.encode(group), None)
+        for c, chunk in enumerate(stitch.chunks(expected)):
+            meta = chunk[3][1]
+            for fid in (9, 10, 11):  # data, index and dictionary page offsets
+                if fid in meta and meta[fid][1] > 0:
+                    meta[fid] = (meta[fid][0], meta[fid][1] + deltas[c])
+            if 2 in chunk and chunk[2][1] > 0:
+                chunk[2] = (chunk[2][0], chunk[2][1] + deltas[c])
+        if 5 in expected:
+            expected[5] = (expected[5][0], located.spans[0][0] + deltas[0])
+        if 7 in expected:
+            expected[7] = (expected[7][0], 9)
+        assert located.moved(deltas, 9) == stitch.encode(expected)
+    assert stitch.locate(stitch.row_groups(full)[1]) == stitch.locate(stitch.row_groups(lazy)[1])  # decoded or raw

@@ -56,12 +56,13 @@ def _take(table, rows: np.ndarray):
 
 
 # rows per staged row group when pieces are merged (polars' own writer makes ~90k-row groups of
-# this table; the cache's are ~35k rows)
+# this table; the cache's are ~35k rows, a block's)
 GROUP_ROWS = 100_000
 # a cache row group whose every row survives is copied whole when it holds at least this many
-# rows (the archive's blocks are ~35k rows); smaller ones are merged with their neighbours, so
-# a day of many small files is not left as many small row groups
-COPY_ROWS = 20_000
+# rows (the archive's blocks are ~35k rows; the parts of a block around a run of replaced rows,
+# `exports.block_groups`, fewer); smaller ones are merged with their neighbours, so a day of many
+# small files is not left as many small row groups
+COPY_ROWS = 6_000
 
 
 # The codec of the row groups encoded here (copied ones keep the cache's): LZ4_RAW. A busy day's
@@ -191,10 +192,10 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
 
 
 def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) -> dict[tuple[int, int], object]:
-    """The decoded footer entries, by (id of the cache file, row group), of the cache row groups
+    """The footer entries (`parquet_stitch.locate`), by (id of the cache file, row group), of the cache row groups
     to copy whole: every row surviving, at least COPY_ROWS rows, in a file of `template`'s
     Parquet schema, and movable (no page index, bloom filter, ...). Only those row groups are
-    decoded: a busy day's cache file has ~300, the others are only skipped over."""
+    walked: a busy day's cache file has ~300, the others are only skipped over."""
     from wxpipeline.resources import parquet_stitch as stitch
 
     wanted: dict[int, tuple[CacheFile, list[int]]] = {}
@@ -209,8 +210,8 @@ def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) 
             continue
         raw = stitch.row_groups(meta)
         for g in whole:
-            group = stitch.row_group(raw[g])
-            if stitch.movable(group):
+            group = stitch.locate(raw[g])
+            if group.movable:
                 out[id(info), g] = group
     return out
 

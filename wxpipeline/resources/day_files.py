@@ -17,7 +17,8 @@ The staged file holds the records whose own timestamp falls on the day, once per
   written by polars in one piece (`DayRows.write`);
 * otherwise (a key repeated, a day split over several files, a corrected re-export) a cache row
   group of at least `day_encode.COPY_ROWS` rows whose every row survives is copied byte for byte
-  (`parquet_stitch`), and the other row groups holding the day's surviving rows are read with
+  (`parquet_stitch`; a run of a block's rows that later rows of the block replace is a cache row
+  group of its own, `exports.block_groups`), and the other row groups holding the day's surviving rows are read with
   pyarrow, the string columns the cache stored with dictionaries read as dictionaries, the
   surviving rows taken and written with the same dictionaries, ~100k rows at a time on a thread
   each (LZ4_RAW, `day_encode.ENCODED_COMPRESSION`; the key and time column uncompressed,

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
 from wxpipeline.formats.common import ExportFormatError, Reject
@@ -225,9 +226,10 @@ class ExportsFolder(dg.ConfigurableResource):
 
 
 def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
-    """Write the parsed blocks into one parquet file as they arrive, a row group per block: a
-    file's records are never all in memory at once, and the write of one block overlaps the
-    parse of the next (pyarrow releases the GIL while it encodes).
+    """Write the parsed blocks into one parquet file as they arrive, a row group per block but
+    for the runs of rows a later copy in the block replaces, each a row group of its own
+    (`block_groups`): a file's records are never all in memory at once, and the write of one block
+    overlaps the parse of the next (pyarrow releases the GIL while it encodes).
 
     Statistics only for the time column and the key: the day's staging prunes row groups on the
     time column, and min/max of every text column cost a quarter of the write. Dictionaries for the
@@ -261,7 +263,54 @@ def _write_blocks(blocks, path: Path, kind: ExportKind) -> None:
                           write_statistics=[c for c in stats if c in schema.names]) as writer:
         for frame in blocks:
             if frame.height:
-                writer.write_table(frame.to_arrow(compat_level=views))
+                table, start = frame.to_arrow(compat_level=views), 0
+                for rows in block_groups(frame, list(kind.natural_key)):
+                    writer.write_table(table.slice(start, rows), row_group_size=rows)
+                    start += rows
+
+
+# A run of at least this many rows of a parsed block that later rows of the block replace (a
+# retry's or an overlapping re-export's earlier copies, which the day's staging drops) is a row
+# group of its own, at most MAX_SPLIT_RUNS runs a block. The day's staging copies a cache row
+# group whose every row survives byte for byte and re-encodes the others (`day_encode`) at ~3x the
+# CPU of their first write: the bench day's 200-line retries (one every 44,912 lines) left 224 of
+# its 282 ~35.7k-row groups to re-encode, each holding such a run; split out, the run's group is
+# dropped whole and the groups around it copied: 4 of 503 groups re-encoded (runs across two
+# blocks), the staged write 5.6-6.2 -> 1.1-1.3 CPU s, the whole `stage_day` step in process
+# 10.3-11.0 -> 4.9-5.3 CPU s (2026-12-01, load 8-10). The cost, at the parse (1M bench file, one
+# thread, load 8-10): the check below ~0.03 CPU s per million messages without repeats, ~0.05
+# with them, and the cache write of a block of three groups instead of one; readers of a staged
+# file of more, smaller row groups (the chat rules' slices) ~+0.2 CPU s at 10M.
+MIN_SPLIT_RUN = 64
+MAX_SPLIT_RUNS = 8
+
+
+def block_groups(frame: pl.DataFrame, key: list[str]) -> list[int]:
+    """Row counts, in order, of the row groups a parsed block is written as: the whole block, but
+    the runs of at least MIN_SPLIT_RUN rows whose key a later row of the block repeats (the first
+    MAX_SPLIT_RUNS) each a group of their own. A block whose key hashes are distinct is one group
+    after one hash and sort of its keys."""
+    from wxpipeline.hashes import repeated_hashes
+
+    n = frame.height
+    if not key or n < MIN_SPLIT_RUN:
+        return [n]
+    keyed = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+    hashes = frame.select(keyed.hash()).to_series()
+    repeated = repeated_hashes(hashes)
+    if not repeated.len():
+        return [n]
+    # only the rows whose key hash repeats compared on the key (a third of the block's CPU here)
+    candidates = np.flatnonzero(hashes.is_in(repeated.implode()).to_numpy())
+    replaced = candidates[frame[candidates].select(~keyed.is_last_distinct()).to_series().to_numpy()]
+    if not len(replaced):  # the hashes collided
+        return [n]
+    runs = np.split(replaced, np.flatnonzero(np.diff(replaced) != 1) + 1)
+    cuts = [0]
+    for run in [r for r in runs if len(r) >= MIN_SPLIT_RUN][:MAX_SPLIT_RUNS]:
+        cuts += [int(run[0]), int(run[-1]) + 1]
+    cuts.append(n)
+    return [b - a for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 def _codecs(leaves: list[str], uncompressed: list[str]) -> dict:

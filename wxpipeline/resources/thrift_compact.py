@@ -32,7 +32,7 @@ class Raw(bytes):
 
 
 
-_INTS = frozenset((I16, I32, I64))
+_INTS = INTS = frozenset((I16, I32, I64))
 # a list whose structs are kept `Raw` each (skipped over, one `Raw` per element)
 RAW_ITEMS: dict = {}
 
@@ -103,6 +103,43 @@ def _list_head(data: bytes, pos: int) -> tuple[int, int, int]:
         n, pos = _varint_at(data, pos + 1)
         return n, elem, pos
     return n, elem, pos + 1
+
+
+def field_at(data: bytes, pos: int, last: int) -> tuple[int, int, int]:
+    """(field id, type id, position of its value) of the struct field whose header is at `pos`
+    (`last`: the previous field's id); type 0: the struct's end (its value position: after it)."""
+    head = data[pos]
+    pos += 1
+    if head == 0:
+        return 0, 0, pos
+    t, delta = head & 0x0F, head >> 4
+    if delta:
+        return last + delta, t, pos
+    n, pos = _varint_at(data, pos)
+    return (n >> 1) ^ -(n & 1), t, pos
+
+
+def int_at(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, end) of the integer (i16, i32, i64: a zigzag varint) at `pos`."""
+    n, pos = _varint_at(data, pos)
+    return (n >> 1) ^ -(n & 1), pos
+
+
+def skip(data: bytes, pos: int, t: int) -> int:
+    """Where a struct field's value of type `t` at `pos` ends (a boolean field has none)."""
+    return pos if t in (TRUE, FALSE) else _skip(data, pos, t)
+
+
+def list_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(size, element type, position of the first element) of the list or set at `pos`."""
+    return _list_head(data, pos)
+
+
+def int_bytes(n: int) -> bytes:
+    """An integer (i16, i32, i64) as encoded."""
+    out = bytearray()
+    _zigzag(n, out)
+    return bytes(out)
 
 
 def _value_at(data: bytes, pos: int, t: int, fields: dict | None):

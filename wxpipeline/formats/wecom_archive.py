@@ -198,14 +198,17 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
             return None  # a body of the wrong shape: let the slow path name its line
         content = rich_content(decoded, revoked=True)
         # Written into the rich rows' places: text and revoked_msgid by position (scatter), urls
-        # (a list: no scatter) as the content of the row's rank among the rich rows, [] elsewhere
-        # as `stage_rows` left them. ~0.05 CPU s per million less than a when/then over every row.
+        # (a list: no scatter) as the content of the row's rank among the rich rows, and elsewhere
+        # an empty list appended to them (a gather without nulls: ~0.03 CPU s per million less than
+        # filling them). ~0.05 CPU s per million less than a when/then over every row.
         at = np.flatnonzero(staged["_rich"].to_numpy())
-        rank = staged.select(pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1)).to_series()
+        rank = staged.select(
+            pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1).otherwise(content.height)).to_series()
+        urls = pl.concat([content["urls"], pl.Series([[]], dtype=content["urls"].dtype)], rechunk=True)
         staged = staged.with_columns(
             staged["text"].scatter(at, content["text"]),
             staged["revoked_msgid"].scatter(at, content["revoked_msgid"]),
-            content["urls"].gather(rank).fill_null([]),
+            urls.gather(rank).alias("urls"),
         )
     return staged.select(*SCHEMA, "_in_seconds"), rejects
 

@@ -290,6 +290,10 @@ def test_ids_are_trimmed_in_a_block_that_needs_it_and_read_as_is_in_one_that_doe
     frame = pl.DataFrame({"x": ["a", "b"], "y": ["a", ""], "z": [" a", None], "n": [None, None]}, schema_overrides={"n": pl.String})
     assert needs_nonempty(frame, ("x", "y", "z", "n", "absent")) == {"y", "z"}
     assert untrimmed(frame, ("x", "y", "z", "n", "absent")) == ({"y"}, {"z"})  # empty only, padded
+    # values known clean are looked up; a column holding another value is checked
+    assert untrimmed(frame, ("x", "y", "z", "n"), {"x": ("a", "b"), "y": ("a",), "z": ("a",), "n": ()}) == (
+        {"y"}, {"z"})
+    assert untrimmed(frame, ("x", "y"), {"x": ("a",), "y": ("a", "b")}) == ({"y"}, set())
     # a column with empty values only (roomid) is not stripped: as the line-isolating path stages it
     data = "\n".join(json.dumps({**m, "from": f"u{i}", "roomid": m["roomid"] or ("" if i % 4 else " r2 ")},
                                 ensure_ascii=False) for i, m in enumerate(clean)).encode()

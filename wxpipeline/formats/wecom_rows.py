@@ -21,6 +21,15 @@ SECONDS_BELOW = 100_000_000_000
 MAX_MS = 4_102_444_800_000  # 2100-01-01: later is a corrupt value, not a message
 _IDS = ("msgid", "sender", "roomid")
 _TRIMMED = ("msgid", "action", "from", "user", "roomid", "msgtype")  # envelope strings taken `nonempty`
+# values that need no trimming, looked up rather than checked (`untrimmed`): the actions and the
+# usual msgtypes (a block holding any other value is checked)
+_CLEAN = {
+    "action": ("send", "recall", "switch"),
+    "msgtype": ("text", "image", "revoke", "agree", "disagree", "voice", "video", "card", "location", "emotion",
+                "file", "link", "weapp", "chatrecord", "todo", "vote", "collect", "redpacket", "meeting", "docmsg",
+                "markdown", "news", "calendar", "mixed", "meeting_voice_call", "voip_doc_share",
+                "external_redpacket", "sphfeed", "qydiskfile"),
+}
 
 
 def stage_rows(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool = True) -> tuple[pl.DataFrame, list[Reject]]:
@@ -29,7 +38,7 @@ def stage_rows(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: b
     null) and the rejected ones. `text` here is the text body's only; other bodies are added by
     `rich_content`.
     `nul`: look for NUL characters in ids (the caller may know the block has none)."""
-    empty, padded = untrimmed(flat, _TRIMMED)
+    empty, padded = untrimmed(flat, _TRIMMED, _CLEAN)
 
     def given(c: str) -> pl.Expr:  # `nonempty`, without what a column has no need of (`untrimmed`)
         if c in padded:

@@ -276,7 +276,8 @@ def test_blocks_parsed_in_parallel_come_out_in_file_order(tmp_path, monkeypatch)
 def test_ids_are_trimmed_in_a_block_that_needs_it_and_read_as_is_in_one_that_does_not(tmp_path):
     # the same messages, once clean and once with padded / empty values: nonempty is skipped on a
     # clean block's columns, applied on the other's; both stage the same rows
-    from wxpipeline.formats.jsontools import needs_nonempty
+    from wxpipeline.formats import wecom_archive as wa
+    from wxpipeline.formats.jsontools import Block, needs_nonempty, untrimmed
 
     clean = [{**GOOD, "msgid": f"m{i}", "roomid": "r1" if i % 2 else ""} for i in range(6)]
     padded = [{**m, "msgid": f" {m['msgid']}\u3000", "from": "zhangsan ", "action": "\tsend", "msgtype": "text "}
@@ -288,6 +289,18 @@ def test_ids_are_trimmed_in_a_block_that_needs_it_and_read_as_is_in_one_that_doe
     assert a.frame["msgid"].to_list() == [f"m{i}" for i in range(6)] and a.frame["roomid"].null_count() == 3
     frame = pl.DataFrame({"x": ["a", "b"], "y": ["a", ""], "z": [" a", None], "n": [None, None]}, schema_overrides={"n": pl.String})
     assert needs_nonempty(frame, ("x", "y", "z", "n", "absent")) == {"y", "z"}
+    assert untrimmed(frame, ("x", "y", "z", "n", "absent")) == ({"y"}, {"z"})  # empty only, padded
+    # values known clean are looked up; a column holding another value is checked
+    assert untrimmed(frame, ("x", "y", "z", "n"), {"x": ("a", "b"), "y": ("a",), "z": ("a",), "n": ()}) == (
+        {"y"}, {"z"})
+    assert untrimmed(frame, ("x", "y"), {"x": ("a",), "y": ("a", "b")}) == ({"y"}, set())
+    # a column with empty values only (roomid) is not stripped: as the line-isolating path stages it
+    data = "\n".join(json.dumps({**m, "from": f"u{i}", "roomid": m["roomid"] or ("" if i % 4 else " r2 ")},
+                                ensure_ascii=False) for i, m in enumerate(clean)).encode()
+    for block in (data, data.replace(b'" r2 "', b'""')):
+        fast, slow = wa._fast_block(Block(block, 1), "f.jsonl"), wa._slow_block(block, 1, "f.jsonl", [])
+        assert fast[1] == slow[1] == [] and fast[0].equals(slow[0])
+    assert fast[0]["roomid"].to_list() == [None, "r1", None, "r1", None, "r1"]
 
 
 def test_good_rows_stage_the_same_in_a_block_with_or_without_a_rejected_row(tmp_path):

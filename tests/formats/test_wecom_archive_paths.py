@@ -45,9 +45,10 @@ def test_rows_found_rich_by_type_or_by_their_line_stage_as_the_line_isolating_pa
     assert got["g"] == ('say "link" and \x00', []) and fast["revoked_msgid"].to_list()[7] == "a"
 
 def test_rich_rows_with_body_keys_in_their_tolist_stage_as_the_line_isolating_path(monkeypatch):
-    # rich rows are decoded from the lines without their `tolist` arrays (as the reader read
-    # them) but found in the lines as written: a body key or NUL escape only inside an array
-    # still makes its row rich, and a rich row's bodies are those of its line as written
+    # rich rows are decoded from (and searched for in) the lines without their `tolist` arrays
+    # (as the reader read them), the arrays searched by their distinct texts: a body key or NUL
+    # escape only inside an array still makes its row rich, and a rich row's bodies are those of
+    # its line as written
     from wxpipeline.formats import wecom_archive as wa
     from wxpipeline.formats.jsontools import Block
 
@@ -246,14 +247,21 @@ def test_recipient_lists_decoded_by_earlier_blocks_are_reused_and_give_the_same_
 
     cache = wa.TolistCache()
     first = [["a", " b "], ["c"], None, ["a", " b "]]
-    decoded, distinct = wa.decode_recipients(*flat_and_lines(first), cache)
+    decoded, distinct, _ = wa.decode_recipients(*flat_and_lines(first), cache)
     assert distinct == 2 and decoded.to_list() == ['["a","b"]', '["c"]', "[]", '["a","b"]']
     assert len(cache.known[0]) == 2
     second = [["c"], ["d"], ["a", " b "], None]  # two known, one new
-    decoded, distinct = wa.decode_recipients(*flat_and_lines(second), cache)
+    decoded, distinct, _ = wa.decode_recipients(*flat_and_lines(second), cache)
     assert distinct == 3 and decoded.to_list() == ['["c"]', '["d"]', '["a","b"]', "[]"]
     assert decoded.equals(wa.decode_recipients(*flat_and_lines(second))[0])  # as without the cache
     assert len(cache.known[0]) == 3
+    # with a pattern: which rows' arrays hold it, the texts known from earlier blocks included
+    found = wa.decode_recipients(*flat_and_lines([["c"], ["link"], None, ["a", " b "], ["e\u0000"]]), cache,
+                                 wa._RICH_PATTERN)[2]
+    assert found.to_list() == [False, True, False, False, True]
+    assert wa.decode_recipients(*flat_and_lines(second), cache, wa._RICH_PATTERN)[2] is None  # none: None
+    found = wa.decode_recipients(*flat_and_lines([["a", " b "], ["link"]]), cache, '"a"')[2]
+    assert found.to_list() == [True, False]  # a known text's match
     # a known text does not excuse a new one that must go to the list reader
     assert wa.decode_recipients(*flat_and_lines([["c"], ["x]y"]]), cache)[0] is None  # cut short at its `]`
 

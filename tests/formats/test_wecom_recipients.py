@@ -117,7 +117,7 @@ def test_segments_of_a_block_join_into_one_array_without_a_python_object_per_ran
 
 def test_tolist_arrays_are_cut_out_for_the_reader_and_bytes_that_are_not_utf8_left_to_the_list_reader(tmp_path):
     from wxpipeline.formats.jsontools import Block
-    from wxpipeline.formats.wecom_recipients import _SENTINEL_TEXT, split_tolists
+    from wxpipeline.formats.wecom_recipients import _SENTINEL_TEXT, TolistCache, decode_recipients, split_tolists
 
     lines = [line(0, ["lisi", "wangwu"]), line(1, "absent"), line(2, None), line(3, [])]
     block = Block("\n".join(lines).encode(), 1)
@@ -128,7 +128,11 @@ def test_tolist_arrays_are_cut_out_for_the_reader_and_bytes_that_are_not_utf8_le
     # a GB18030 name: the text path gives up, the list reader refuses the block, its line is recoded
     gbk = json.dumps({**GOOD, "tolist": ["李四"]}, ensure_ascii=False).encode("gb18030")
     odd = Block(gbk + b"\n" + lines[0].encode(), 1)
-    assert split_tolists(odd, odd.lines(strip=False, utf8=True)) is None  # as `_fast_block` calls it
+    odd_texts = split_tolists(odd, odd.lines(strip=False, utf8=True))[1]  # as `_fast_block` calls it
+    assert decode_recipients(odd_texts)[0] is None  # its bytes checked by the decode, not by the split
+    cache = TolistCache()  # a text equal to a known one is not checked again: it is UTF-8
+    assert decode_recipients(split_tolists(block, block.lines(strip=False, utf8=True))[1], cache)[0] is not None
+    assert decode_recipients(odd_texts, cache)[0] is None
     path = tmp_path / "gb.jsonl"
     path.write_bytes(gbk + b"\n" + lines[0].encode() + b"\n")
     res = parse_wecom_archive(path)

@@ -300,16 +300,35 @@ def nonempty(expr: pl.Expr) -> pl.Expr:
 
 
 
-def needs_nonempty(frame: pl.DataFrame, columns: tuple[str, ...]) -> set[str]:
-    """Those of `columns` (String, where present) that hold an empty value or one with surrounding
-    whitespace: on any other column `nonempty` is the identity, and this check costs a third less
-    than applying it."""
+def untrimmed(frame: pl.DataFrame, columns: tuple[str, ...],
+              clean: dict[str, tuple[str, ...]] | None = None) -> tuple[set[str], set[str]]:
+    """Those of `columns` (String, where present) that hold an empty value, and those that hold one
+    with surrounding whitespace: on a column in neither `nonempty` is the identity, on one with
+    empty values only it is `pl.when(col != "").then(col)` (no strip: ~0.05 CPU s per million
+    archive messages less on `roomid`, empty in one-to-one chats). One pass costs a third less
+    than applying `nonempty`. `clean`: values known to be neither, by column: a column holding
+    only those (or nulls) is found clean by a lookup, 2-3x cheaper than the check (which the
+    others get)."""
     present = [c for c in columns if c in frame.columns]
+    clean = clean or {}
+    looked_up = [c for c in present if c in clean]
+    if looked_up:
+        found = frame.select(pl.col(c).is_in(clean[c]).all() for c in looked_up).row(0)
+        present = [c for c in present if c not in clean or not found[looked_up.index(c)]]
     if not present:
-        return set()
+        return set(), set()
     # lengths compared, not the stripped strings: ~10 % less (an empty value: the shortest)
-    dirty = frame.select(
-        ((pl.col(c).str.len_bytes().min() == 0)
-         | (pl.col(c).str.strip_chars().str.len_bytes() != pl.col(c).str.len_bytes()).any()).alias(c) for c in present
-    ).row(0, named=True)
-    return {c for c, d in dirty.items() if d}
+    row = frame.select(
+        *((pl.col(c).str.len_bytes().min() == 0).alias(f"e{i}") for i, c in enumerate(present)),
+        *((pl.col(c).str.strip_chars().str.len_bytes() != pl.col(c).str.len_bytes()).any().alias(f"w{i}")
+          for i, c in enumerate(present)),
+    ).row(0)
+    n = len(present)
+    return ({c for c, e in zip(present, row[:n]) if e}, {c for c, w in zip(present, row[n:]) if w})
+
+
+def needs_nonempty(frame: pl.DataFrame, columns: tuple[str, ...]) -> set[str]:
+    """Those of `columns` (String, where present) on which `nonempty` is not the identity (see
+    `untrimmed`)."""
+    empty, padded = untrimmed(frame, columns)
+    return empty | padded

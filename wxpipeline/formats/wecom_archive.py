@@ -134,6 +134,7 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
     `tolist` as a list. `mode["tolist_text"]` is cleared
     when the block's lists are mostly distinct (`DISTINCT_TOLISTS_MAX`)."""
     split = None  # `split_tolists` of the block, if the reader read it so
+    in_arrays = None  # which rows' `tolist` arrays hold a match of `_RICH_PATTERN` (None: no row's)
     if tolist_text:
         # only byte searches until the bytes are known to be UTF-8 (the arrays' by `split_tolists`,
         # the rest by the reader); a line ending is JSON whitespace. A block the reader refuses (a
@@ -147,7 +148,8 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
             if flat.height != len(texts):  # blank lines are no rows
                 texts, replaced = texts.gather(flat["_line"]), replaced[flat["_line"].to_numpy()]
             if sentinel_read(flat["tolist"], replaced):
-                recipients, distinct = decode_recipients(texts, None if mode is None else mode.get("tolists"))
+                recipients, distinct, in_arrays = decode_recipients(
+                    texts, None if mode is None else mode.get("tolists"), _RICH_PATTERN)
         if mode is not None and flat is not None and distinct > DISTINCT_TOLISTS_MAX * flat.height:
             mode["tolist_text"] = False
         if recipients is None:
@@ -158,46 +160,55 @@ def _fast_block(block: Block, file: str, tolist_text: bool = True,
         if flat is None:
             return None
         lines = block.lines(strip=False, utf8=True)  # the reader took the block; line endings are JSON whitespace
-    # A row whose msgtype names a rich body is decoded in full without a look at its line; the
-    # other rows' lines are searched for a body key and, in the same scan, for the NUL escape
-    # (such a line is decoded in full too: it adds nothing then). A typed row without its body, or
-    # a line with the escape, stages the same either way. Each line is scanned once: ~0.06 CPU s
-    # per million less than scanning every line, ~0.05 less than a second scan for the escape.
-    typed_rich = flat["msgtype"].is_in(_RICH_TYPES).fill_null(False)
-    others = np.flatnonzero(~typed_rich.to_numpy())
-    rich = typed_rich.scatter(others, lines.gather(flat["_line"].gather(others)).str.contains(_RICH_PATTERN))
+    # Rich rows are decoded from the lines without their arrays if the reader read those
+    # (`_stripped_lines`: the 1M bench day's rich rows 0.76-0.96 -> 0.49-0.59 CPU s, making those
+    # lines 0.07), else from the lines; a line ending is JSON whitespace.
+    stripped = None if split is None else _stripped_lines(block, *split)
+    scanned = lines if stripped is None else stripped
+    # A row is rich by its msgtype or by a body key in its line, searched for in the same scan as
+    # the NUL escape (such a line is decoded in full too: it adds nothing then). A typed row without
+    # its body, or a line with the escape, stages the same either way. The lines without their
+    # arrays are scanned (every one: no gather), the arrays by their distinct texts
+    # (`decode_recipients`): a third fewer bytes, ~0.15 CPU s per million less than scanning the
+    # lines as written.
+    found = scanned.str.contains(_RICH_PATTERN)
+    if len(found) != flat.height:  # blank lines are no rows
+        found = found.gather(flat["_line"])
+    rich = flat["msgtype"].is_in(_RICH_TYPES).fill_null(False) | found
+    if in_arrays is not None:
+        rich = rich | in_arrays
     flat = flat.with_columns(rich.alias("_rich"), _obj=pl.lit(True), raw=pl.lit(None, S))
-    # a raw NUL byte: memchr over the block's bytes (3x cheaper than over the lines)
-    has_nul = b"\x00" in block.data
-    rich_at = None
-    if not has_nul and rich.any():
-        rich_at = flat.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
-        has_nul = lines.gather(rich_at).str.contains(NUL_ESCAPE, literal=True).any()
+    # A NUL in an id: a raw NUL byte (memchr over the block's bytes, 3x cheaper than over the
+    # lines), or the escape in a rich row's line (searched in the lines gathered for the decode)
+    # or in an array (any array match: the rows' reasons then look for a NUL exactly).
+    has_nul = b"\x00" in block.data or in_arrays is not None
+    rich_at = flat.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
+    raw = scanned.gather(rich_at)
+    if not has_nul and len(rich_at):
+        has_nul = raw.str.contains(NUL_ESCAPE, literal=True).any()
     staged, rejects = stage_rows(flat, file, keep=("_line", "_rich"), nul=has_nul)
     if rejects:  # the reader kept no line: a quarantined row carries it, as on the line-isolating path
         rejects = _with_lines(rejects, block, lines)
-    if rich_at is None or rejects:  # rows were dropped
-        rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()
+        rich_at = staged.select(pl.col("_line").filter(pl.col("_rich"))).to_series().to_numpy()  # rows were dropped
+        raw = scanned.gather(rich_at)
     if len(rich_at):
-        # decoded from the lines without their arrays if the reader read those (`_stripped_lines`:
-        # the 1M bench day's rich rows 0.76-0.96 -> 0.49-0.59 CPU s, making those lines 0.07);
-        # a line ending is JSON whitespace
-        stripped = None if split is None else _stripped_lines(block, *split)
-        raw = (lines if stripped is None else stripped).gather(rich_at)
         try:
             decoded = raw.to_frame("raw").select(pl.col("raw").str.json_decode(BODIES_ONLY).alias("_j"))
         except pl.exceptions.PolarsError:
             return None  # a body of the wrong shape: let the slow path name its line
         content = rich_content(decoded, revoked=True)
         # Written into the rich rows' places: text and revoked_msgid by position (scatter), urls
-        # (a list: no scatter) as the content of the row's rank among the rich rows, [] elsewhere
-        # as `stage_rows` left them. ~0.05 CPU s per million less than a when/then over every row.
+        # (a list: no scatter) as the content of the row's rank among the rich rows, and elsewhere
+        # an empty list appended to them (a gather without nulls: ~0.03 CPU s per million less than
+        # filling them). ~0.05 CPU s per million less than a when/then over every row.
         at = np.flatnonzero(staged["_rich"].to_numpy())
-        rank = staged.select(pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1)).to_series()
+        rank = staged.select(
+            pl.when(pl.col("_rich")).then(pl.col("_rich").cum_sum() - 1).otherwise(content.height)).to_series()
+        urls = pl.concat([content["urls"], pl.Series([[]], dtype=content["urls"].dtype)], rechunk=True)
         staged = staged.with_columns(
             staged["text"].scatter(at, content["text"]),
             staged["revoked_msgid"].scatter(at, content["revoked_msgid"]),
-            content["urls"].gather(rank).fill_null([]),
+            urls.gather(rank).alias("urls"),
         )
     return staged.select(*SCHEMA, "_in_seconds"), rejects
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from .common import Reject
-from .jsontools import as_int, epoch, needs_nonempty, nonempty
+from .jsontools import as_int, epoch, nonempty, untrimmed
 from .wecom_bodies import body_field, given_text
 from .wecom_recipients import canonical_recipients, nul_in_recipients
 
@@ -21,6 +21,15 @@ SECONDS_BELOW = 100_000_000_000
 MAX_MS = 4_102_444_800_000  # 2100-01-01: later is a corrupt value, not a message
 _IDS = ("msgid", "sender", "roomid")
 _TRIMMED = ("msgid", "action", "from", "user", "roomid", "msgtype")  # envelope strings taken `nonempty`
+# values that need no trimming, looked up rather than checked (`untrimmed`): the actions and the
+# usual msgtypes (a block holding any other value is checked)
+_CLEAN = {
+    "action": ("send", "recall", "switch"),
+    "msgtype": ("text", "image", "revoke", "agree", "disagree", "voice", "video", "card", "location", "emotion",
+                "file", "link", "weapp", "chatrecord", "todo", "vote", "collect", "redpacket", "meeting", "docmsg",
+                "markdown", "news", "calendar", "mixed", "meeting_voice_call", "voip_doc_share",
+                "external_redpacket", "sphfeed", "qydiskfile"),
+}
 
 
 def stage_rows(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: bool = True) -> tuple[pl.DataFrame, list[Reject]]:
@@ -29,10 +38,12 @@ def stage_rows(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: b
     null) and the rejected ones. `text` here is the text body's only; other bodies are added by
     `rich_content`.
     `nul`: look for NUL characters in ids (the caller may know the block has none)."""
-    untrimmed = needs_nonempty(flat, _TRIMMED)
+    empty, padded = untrimmed(flat, _TRIMMED, _CLEAN)
 
-    def given(c: str) -> pl.Expr:  # `nonempty`, skipped for a column that has nothing to strip or drop
-        return nonempty(pl.col(c)) if c in untrimmed else pl.col(c)
+    def given(c: str) -> pl.Expr:  # `nonempty`, without what a column has no need of (`untrimmed`)
+        if c in padded:
+            return nonempty(pl.col(c))
+        return pl.when(pl.col(c) != "").then(pl.col(c)) if c in empty else pl.col(c)
 
     action = given("action")
     # one text a row (`wecom_recipients.canonical_recipients`), the same whichever way it came
@@ -49,7 +60,7 @@ def stage_rows(flat: pl.DataFrame, file: str, keep: tuple[str, ...] = (), nul: b
     else:
         ms_text = pl.coalesce(nonempty(pl.col("msgtime")), nonempty(pl.col("time")))
         t = as_int(ms_text)
-    typed_everywhere = "msgtype" not in untrimmed and not flat["msgtype"].null_count()
+    typed_everywhere = "msgtype" not in empty | padded and not flat["msgtype"].null_count()
     typed = flat.with_columns(
         given("msgid").alias("msgid"),
         action.alias("action"),

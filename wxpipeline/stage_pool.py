@@ -33,10 +33,7 @@ How busy the machine is is measured over `SAMPLE_SECONDS` when the run starts (`
 not read from the 1-minute load average: that average lags by a minute, so whatever ran just
 before (`bench_day.py` generating its day, a previous run) kept it above 1.5 on a 2-core machine
 whose cores were free by then; the 4M and 10M benchmark days of round 3 (load 2.1 and 1.8 at
-their start) were staged without the helper. It is measured in a thread, which then starts the
-helper (or not), while this process goes on importing what the exports read needs (Dagster,
-~1.9 CPU s): this process's own CPU time over the sample is not the other processes' load and is
-left out of it. The run no longer waits the sample's 0.2 s before its first import.
+their start) were staged without the helper.
 """
 
 from __future__ import annotations
@@ -44,7 +41,6 @@ from __future__ import annotations
 import os
 import queue
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -55,18 +51,19 @@ SAMPLE_SECONDS = 0.2  # how long the machine's busy cores are measured (100 tick
 
 def busy_cores(cores: int, seconds: float = SAMPLE_SECONDS) -> float:
     """Cores kept busy by the other processes now: the non-idle share of the CPU time `/proc/stat`
-    counts over `seconds`, less this process's own CPU time meanwhile (its other threads go on
-    working), times the cores. Where `/proc/stat` cannot be read, the 1-minute load average."""
+    counts over `seconds` (this process sleeps meanwhile), times the cores. Where `/proc/stat`
+    cannot be read, the 1-minute load average."""
+    import time
+
     try:
-        own0, (idle0, all0) = time.process_time(), cpu_ticks()
+        idle0, all0 = cpu_ticks()
         time.sleep(seconds)
         idle1, all1 = cpu_ticks()
-        own = (time.process_time() - own0) * os.sysconf("SC_CLK_TCK")  # in /proc/stat's ticks
     except (OSError, ValueError, IndexError):
         return os.getloadavg()[0]
     if all1 <= all0:
         return os.getloadavg()[0]
-    return cores * max(0.0, all1 - all0 - (idle1 - idle0) - own) / (all1 - all0)
+    return cores * (1 - (idle1 - idle0) / (all1 - all0))
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -181,9 +178,7 @@ class StagePool:
     """One helper process for the stage runs of `wxpipeline run` (none on a single core)."""
 
     def __init__(self):
-        self._proc = None
-        self._deciding: threading.Thread | None = None
-        self._failed: BaseException | None = None
+        self.proc = None
         self.runs: list[tuple[str, str, list[str] | None]] = []
         self._sent = self._files_sent = False
         self.busy: float | None = None  # cores the other processes kept busy at the start
@@ -193,32 +188,6 @@ class StagePool:
         # load 7-8 on 2 cores, the same one-day run took as long with it and 6 CPU s more
         if cores < 2:
             return
-        # measured and started in a thread: this process imports meanwhile (see the module's doc)
-        self._deciding = threading.Thread(target=self._decide, args=(cores,), name="wxpipeline-stage-pool", daemon=True)
-        self._deciding.start()
-
-    @property
-    def proc(self):
-        """The helper process, or None (no helper); known once the machine's load was measured."""
-        deciding = self.__dict__.get("_deciding")
-        if deciding is not None:
-            deciding.join()
-            self._deciding = None
-            if self._failed is not None:  # the helper could not be started: as if started here
-                raise self._failed
-        return self.__dict__.get("_proc")
-
-    @proc.setter
-    def proc(self, value) -> None:
-        self._proc = value
-
-    def _decide(self, cores: int) -> None:
-        try:
-            self._start_helper(cores)
-        except BaseException as e:  # noqa: BLE001 - raised where the helper is first asked for
-            self._failed = e
-
-    def _start_helper(self, cores: int) -> None:
         self.busy = busy_cores(cores)
         if self.busy > cores - BUSY_MARGIN:
             print(f"stage runs: in this process only ({self.busy:.1f} of {cores} cores busy)", flush=True)
@@ -231,11 +200,10 @@ class StagePool:
         # the exports read shared with the helper (`read_exports`): [bottom, top, helper's file]
         self._files_queue, self._claims = ctx.Queue(), ctx.Array("i", [0, 0, -1])
         # daemonic: ended with this process, never left behind
-        proc = ctx.Process(target=_helper, args=(self._runs_queue, self._done, self._counter,
-                                                 self._files_queue, self._claims),
-                           name="wxpipeline-stage-helper", daemon=True)
-        proc.start()
-        self._proc = proc  # (in the thread: `self.proc` would wait for the thread itself)
+        self.proc = ctx.Process(target=_helper, args=(self._runs_queue, self._done, self._counter,
+                                                      self._files_queue, self._claims),
+                                name="wxpipeline-stage-helper", daemon=True)
+        self.proc.start()
 
     def read_exports(self, exports) -> dict:
         """`arrival.inventory` of the exports folder, its files parsed into the cache by both
@@ -246,9 +214,8 @@ class StagePool:
         its errors are reported as without the helper)."""
         from wxpipeline import arrival
 
-        proc = self.proc  # first: the helper and its queues are there once this is known
         files_queue = getattr(self, "_files_queue", None)
-        if proc is None or files_queue is None:
+        if self.proc is None or files_queue is None:
             return arrival.inventory(exports)
         listed = arrival.list_files(exports)
         smallest = arrival.smallest_first(listed)

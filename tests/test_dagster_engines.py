@@ -5,6 +5,7 @@ import sqlite3
 
 import dagster as dg
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from wxpipeline import dagster_engines
@@ -90,3 +91,24 @@ def test_schema_answers_kept_only_while_connections_are_and_only_positive(tmp_pa
         assert not dagster_engines._SCHEMA  # forgotten with the kept connections
         assert storage.has_table("asset_check_executions")  # asked of the database again
         assert not dagster_engines._SCHEMA  # and not kept outside `kept_connections`
+
+
+def test_a_completed_index_migration_is_asked_once_while_connections_are_kept(tmp_path):
+    dagster_engines.reuse_sqlite_engines()
+    asked = []
+    count = lambda conn, cursor, statement, *_: asked.append(1) if "secondary_indexes" in statement else None  # noqa: E731
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        with dagster_engines.kept_connections():
+            assert DEFS.resolve_job_def("tiny_job").execute_in_process(instance=instance).success
+            assert (storage._base_dir, "secondary index", "asset_key_index_columns") in dagster_engines._SCHEMA
+            event.listen(Engine, "before_cursor_execute", count)
+            try:
+                assert storage.has_secondary_index("asset_key_index_columns")  # kept: not asked
+                assert not asked
+                assert not storage.has_secondary_index("no_such_migration")  # a missing one: asked each time
+                assert not storage.has_secondary_index("no_such_migration") and len(asked) == 2
+            finally:
+                event.remove(Engine, "before_cursor_execute", count)
+        assert not dagster_engines._SCHEMA  # forgotten with the kept connections
+        assert storage.has_secondary_index("asset_key_index_columns")  # asked of the database again

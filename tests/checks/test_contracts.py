@@ -79,6 +79,30 @@ def test_ge_gives_the_same_results_with_expectation_configurations_kept():
     assert Expectation.__dict__["configuration"] is original  # GE's own again afterwards
 
 
+def test_ge_fingerprints_no_frame_while_validating_a_contract(monkeypatch):
+    """The batch's fingerprint (a hash of every row, a marker only the result's meta carries) is
+    not computed for our validations, and the same results come out; GE's own threshold is back after."""
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    hashed = []
+    original = engine.hash_pandas_dataframe
+    monkeypatch.setattr(engine, "hash_pandas_dataframe", lambda df: hashed.append(len(df)) or original(df))
+    df = messages(40).with_columns(
+        pl.when(pl.col("source_line") > 35).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid")).to_pandas()
+    c = contracts.CONTRACTS["wecom_messages"]
+
+    def outcome() -> list:
+        return sorted((r.expectation_config.type, r.success) for r in contract_ge.ge_validate(c, df, "SUMMARY").results)
+
+    plain = outcome()
+    assert hashed == [40]  # GE's own loading fingerprints the frame
+    threshold = engine.HASH_THRESHOLD
+    with contract_ge.configurations_kept():
+        kept = outcome()
+    assert hashed == [40] and kept == plain and ("expect_column_values_to_be_unique", False) in kept
+    assert engine.HASH_THRESHOLD == threshold
+
+
 def test_ge_plans_a_suite_once_and_computes_every_frames_metrics():
     """The metric graph planned once per suite (`contract_ge._planned_graphs`) is reused for
     other frames, clean or not, in either result format: the same results as GE's own planning."""

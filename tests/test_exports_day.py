@@ -306,6 +306,34 @@ def test_a_run_of_lines_replaced_later_in_its_block_is_a_cache_row_group_of_its_
     assert [pq.read_metadata(path).row_group(g).num_rows for g in range(2)] == [12, 28]
 
 
+def test_a_small_whole_row_group_between_copied_ones_is_copied_not_encoded(tmp_path, monkeypatch):
+    """A whole surviving cache row group smaller than COPY_ROWS whose neighbours are copied would
+    be encoded as a row group of its own: it is copied as it is (nothing encoded), the staged
+    file's row groups the same."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.resources import day_encode, exports
+    from wxpipeline.resources import parquet_stitch as stitch
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(exports, "MIN_SPLIT_RUN", 3)
+    monkeypatch.setattr(day_encode, "COPY_ROWS", 20)  # the block's first part (12 rows) is below it
+    encoded = []
+    monkeypatch.setattr(stitch.Stitcher, "add_file", lambda self, data: encoded.append(data))
+    lines = [(f"m{i}", i * 60, f"第{i}条") for i in range(40)] + [(f"m{i}", i * 60, f"更正{i}") for i in range(12, 16)]
+    folder = _archive(tmp_path, {"a.jsonl": lines})  # one block of 44 lines: groups of 12, 4 (replaced), 28 rows
+    rows, scan = folder.day_rows("wecom_archive", DAY)
+    assert [(g, kept) for _, g, kept in rows.groups] == [(0, None), (2, None)]
+    path = StagedStore(tmp_path / "staged").write("wecom_messages", DAY.isoformat(), rows)
+    assert not encoded  # both copied
+    expected = scan.raw.collect().unique("msgid", keep="last", maintain_order=True)
+    assert pl.read_parquet(path).equals(expected)
+    assert [pq.read_metadata(path).row_group(g).num_rows for g in range(2)] == [12, 28]
+    # two small ones side by side are still encoded together, a lone one between copied ones is not
+    small = [(None, 0, None)] * 4
+    assert day_encode._alone(small, {0, 3}) == [] and day_encode._alone(small, {0, 2}) == [1, 3]
+
+
 def test_a_block_s_row_groups_split_out_its_replaced_runs_only():
     from wxpipeline.resources.exports import MAX_SPLIT_RUNS, MIN_SPLIT_RUN, block_groups
 
@@ -398,3 +426,4 @@ def test_a_row_groups_surviving_rows_are_filtered_column_by_column_whatever_thei
     taken = _take(table, rows)
     assert taken.schema == table.schema
     assert pl.from_arrow(taken).equals(pl.from_arrow(table)[rows.tolist()])
+

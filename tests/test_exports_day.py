@@ -130,6 +130,27 @@ def test_a_small_day_is_written_whole_by_polars(tmp_path, monkeypatch):
     assert _staged(_folder(tmp_path / "s", files), tmp_path / "s", date(2026, 9, 20))[0].height == 0
 
 
+def test_a_small_day_is_read_once_and_deduplicated_in_memory(tmp_path, monkeypatch):
+    """A day whose touched row groups hold fewer than SMALL_DAY_ROWS rows is read whole once and
+    deduplicated in memory (keep-last, file order): the same frame as the row groups' way, written
+    from memory, with staging's proof of distinct keys; a day that is exactly one file is still copied."""
+    from wxpipeline.resources import day_files
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(day_files, "SMALL_DAY_ROWS", 20_000)
+    for name, files in {**_cases(), "one file": {"a.jsonl": [(f"m{i}", i * 60, "x") for i in range(30)]}}.items():
+        folder = _archive(tmp_path / name, files)
+        rows, scan = folder.day_rows("wecom_archive", DAY)
+        assert rows.data is not None and rows.how == ("copy" if name == "one file" else "polars"), name
+        path = StagedStore(tmp_path / name / "staged").write("wecom_messages", DAY.isoformat(), rows)
+        written = pl.read_parquet(path)
+        whole = scan.raw.collect().filter(pl.col("sent_at").dt.date() == DAY)
+        assert written.schema == whole.schema, name
+        assert written.equals(whole.unique("msgid", keep="last", maintain_order=True)), name
+        assert written.equals(rows.data) and rows.rows == written.height, name
+        assert rows.key_proof().holds(("msgid",)), name
+
+
 def test_a_day_archive_file_of_several_row_groups_is_copied(tmp_path, monkeypatch):
     import json
 
@@ -427,3 +448,13 @@ def test_a_row_groups_surviving_rows_are_filtered_column_by_column_whatever_thei
     assert taken.schema == table.schema
     assert pl.from_arrow(taken).equals(pl.from_arrow(table)[rows.tolist()])
 
+
+def test_repeated_rows_are_the_positions_of_hashes_seen_more_than_once():
+    from wxpipeline.hashes import repeated_rows
+
+    chunked = pl.concat([pl.Series([3, 1, 3], dtype=pl.UInt64), pl.Series([2, 3, 1, 5], dtype=pl.UInt64)],
+                        rechunk=False)
+    assert chunked.n_chunks() == 2 and repeated_rows(chunked).tolist() == [0, 1, 2, 4, 5]
+    assert chunked.to_list() == [3, 1, 3, 2, 3, 1, 5]  # sorted in a copy, not in place
+    assert repeated_rows(pl.Series([1, 2], dtype=pl.UInt64)).tolist() == []
+    assert repeated_rows(pl.Series([None, 4, None, 4, 6], dtype=pl.UInt64)).tolist() == [1, 3]  # nulls aside

@@ -196,29 +196,29 @@ def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) 
     """The footer entries (`parquet_stitch.locate`), by (id of the cache file, row group), of the cache row groups
     to copy whole: every row surviving, in a file of `template`'s Parquet schema, movable (no page
     index, bloom filter, ...), and either at least COPY_ROWS rows or a smaller group that would be
-    encoded as a row group of its own anyway (`_alone`). Only those row groups are walked: a busy
-    day's cache file has ~700, the others are only skipped over."""
+    encoded as a row group of its own anyway (`_alone`). Only the whole surviving row groups are
+    walked, in one walk of their file's footer (`parquet_stitch.locate_groups`): a busy day's cache
+    file has ~700, the others are only skipped over."""
     from wxpipeline.resources import parquet_stitch as stitch
 
-    footers: dict[int, list | None] = {}  # id of the cache file -> its row groups' Thrift (None: another schema)
-    out: dict[tuple[int, int], object] = {}
-
-    def add(indices) -> None:
-        for i in indices:
-            info, g, _ = groups[i]
-            if id(info) not in footers:
-                with open(info.path, "rb") as fh:
-                    meta = stitch.read_footer(fh, stitch.LAZY_GROUPS)
-                footers[id(info)] = stitch.row_groups(meta) if stitch.same_schema(meta, template) else None
-            raw = footers[id(info)]
-            if raw is not None:
-                group = stitch.locate(raw[g])
-                if group.movable:
-                    out[id(info), g] = group
-
-    add(i for i, (info, g, kept) in enumerate(groups) if kept is None and info.group_rows[g] >= COPY_ROWS)
-    add(_alone(groups, {i for i, (info, g, _) in enumerate(groups) if (id(info), g) in out}))
-    return out
+    # every whole surviving group of a file located in one walk of its footer (those of COPY_ROWS
+    # rows or more, and the smaller ones `_alone` may pick)
+    whole: dict[int, tuple[CacheFile, set[int]]] = {}
+    for info, g, kept in groups:
+        if kept is None:
+            whole.setdefault(id(info), (info, set()))[1].add(g)
+    schema = stitch.schema_bytes(template)
+    located: dict[tuple[int, int], object] = {}
+    for info, wanted in whole.values():
+        with open(info.path, "rb") as fh:
+            encoded, found = stitch.locate_groups(fh, wanted)
+        if encoded == schema:
+            located.update(((id(info), g), group) for g, group in found.items() if group.movable)
+    big = {i for i, (info, g, kept) in enumerate(groups)
+           if kept is None and info.group_rows[g] >= COPY_ROWS and (id(info), g) in located}
+    chosen = big | set(_alone(groups, big))
+    return {(id(groups[i][0]), groups[i][1]): located[id(groups[i][0]), groups[i][1]] for i in sorted(chosen)
+            if (id(groups[i][0]), groups[i][1]) in located}
 
 
 def _alone(groups: list[tuple[CacheFile, int, np.ndarray | None]], copied: set[int]) -> list[int]:

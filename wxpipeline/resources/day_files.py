@@ -252,7 +252,7 @@ def _small_day(day: pl.LazyFrame, keyed: pl.Expr, distinct: tuple[str, ...], fil
     """A day whose touched row groups hold fewer than SMALL_DAY_ROWS rows (the demo-sized days
     around a judged one): read whole at once, the later copy of a key kept in memory, and written
     from there (`DayRows.data`): one read of the files where hashing, comparing and writing read
-    them two to four times (each read of a few small files costs ~1-2 ms of set-up, whatever its
+    them two to four times (each read of a few small files costs ~2 ms of set-up, whatever its
     rows). The same rows as the big day's way: rows whose keys are equal have equal hashes, so
     keeping the last of each key among all rows keeps what keeping it among the repeated hashes' does."""
     data = day.collect()

@@ -130,6 +130,27 @@ def test_a_small_day_is_written_whole_by_polars(tmp_path, monkeypatch):
     assert _staged(_folder(tmp_path / "s", files), tmp_path / "s", date(2026, 9, 20))[0].height == 0
 
 
+def test_a_small_day_is_read_once_and_deduplicated_in_memory(tmp_path, monkeypatch):
+    """A day whose touched row groups hold fewer than SMALL_DAY_ROWS rows is read whole once and
+    deduplicated in memory (keep-last, file order): the same frame as the row groups' way, written
+    from memory, with staging's proof of distinct keys; a day that is exactly one file is still copied."""
+    from wxpipeline.resources import day_files
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(day_files, "SMALL_DAY_ROWS", 20_000)
+    for name, files in {**_cases(), "one file": {"a.jsonl": [(f"m{i}", i * 60, "x") for i in range(30)]}}.items():
+        folder = _archive(tmp_path / name, files)
+        rows, scan = folder.day_rows("wecom_archive", DAY)
+        assert rows.data is not None and rows.how == ("copy" if name == "one file" else "polars"), name
+        path = StagedStore(tmp_path / name / "staged").write("wecom_messages", DAY.isoformat(), rows)
+        written = pl.read_parquet(path)
+        whole = scan.raw.collect().filter(pl.col("sent_at").dt.date() == DAY)
+        assert written.schema == whole.schema, name
+        assert written.equals(whole.unique("msgid", keep="last", maintain_order=True)), name
+        assert written.equals(rows.data) and rows.rows == written.height, name
+        assert rows.key_proof().holds(("msgid",)), name
+
+
 def test_a_day_archive_file_of_several_row_groups_is_copied(tmp_path, monkeypatch):
     import json
 
@@ -306,6 +327,34 @@ def test_a_run_of_lines_replaced_later_in_its_block_is_a_cache_row_group_of_its_
     assert [pq.read_metadata(path).row_group(g).num_rows for g in range(2)] == [12, 28]
 
 
+def test_a_small_whole_row_group_between_copied_ones_is_copied_not_encoded(tmp_path, monkeypatch):
+    """A whole surviving cache row group smaller than COPY_ROWS whose neighbours are copied would
+    be encoded as a row group of its own: it is copied as it is (nothing encoded), the staged
+    file's row groups the same."""
+    import pyarrow.parquet as pq
+
+    from wxpipeline.resources import day_encode, exports
+    from wxpipeline.resources import parquet_stitch as stitch
+    from wxpipeline.resources.staged_io import StagedStore
+
+    monkeypatch.setattr(exports, "MIN_SPLIT_RUN", 3)
+    monkeypatch.setattr(day_encode, "COPY_ROWS", 20)  # the block's first part (12 rows) is below it
+    encoded = []
+    monkeypatch.setattr(stitch.Stitcher, "add_file", lambda self, data: encoded.append(data))
+    lines = [(f"m{i}", i * 60, f"第{i}条") for i in range(40)] + [(f"m{i}", i * 60, f"更正{i}") for i in range(12, 16)]
+    folder = _archive(tmp_path, {"a.jsonl": lines})  # one block of 44 lines: groups of 12, 4 (replaced), 28 rows
+    rows, scan = folder.day_rows("wecom_archive", DAY)
+    assert [(g, kept) for _, g, kept in rows.groups] == [(0, None), (2, None)]
+    path = StagedStore(tmp_path / "staged").write("wecom_messages", DAY.isoformat(), rows)
+    assert not encoded  # both copied
+    expected = scan.raw.collect().unique("msgid", keep="last", maintain_order=True)
+    assert pl.read_parquet(path).equals(expected)
+    assert [pq.read_metadata(path).row_group(g).num_rows for g in range(2)] == [12, 28]
+    # two small ones side by side are still encoded together, a lone one between copied ones is not
+    small = [(None, 0, None)] * 4
+    assert day_encode._alone(small, {0, 3}) == [] and day_encode._alone(small, {0, 2}) == [1, 3]
+
+
 def test_a_block_s_row_groups_split_out_its_replaced_runs_only():
     from wxpipeline.resources.exports import MAX_SPLIT_RUNS, MIN_SPLIT_RUN, block_groups
 
@@ -398,3 +447,14 @@ def test_a_row_groups_surviving_rows_are_filtered_column_by_column_whatever_thei
     taken = _take(table, rows)
     assert taken.schema == table.schema
     assert pl.from_arrow(taken).equals(pl.from_arrow(table)[rows.tolist()])
+
+
+def test_repeated_rows_are_the_positions_of_hashes_seen_more_than_once():
+    from wxpipeline.hashes import repeated_rows
+
+    chunked = pl.concat([pl.Series([3, 1, 3], dtype=pl.UInt64), pl.Series([2, 3, 1, 5], dtype=pl.UInt64)],
+                        rechunk=False)
+    assert chunked.n_chunks() == 2 and repeated_rows(chunked).tolist() == [0, 1, 2, 4, 5]
+    assert chunked.to_list() == [3, 1, 3, 2, 3, 1, 5]  # sorted in a copy, not in place
+    assert repeated_rows(pl.Series([1, 2], dtype=pl.UInt64)).tolist() == []
+    assert repeated_rows(pl.Series([None, 4, None, 4, 6], dtype=pl.UInt64)).tolist() == [1, 3]  # nulls aside

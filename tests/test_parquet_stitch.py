@@ -175,3 +175,17 @@ def test_a_row_group_is_moved_by_splicing_its_offsets_into_its_bytes():
             expected[7] = (expected[7][0], 9)
         assert located.moved(deltas, 9) == stitch.encode(expected)
     assert stitch.locate(stitch.row_groups(full)[1]) == stitch.locate(stitch.row_groups(lazy)[1])  # decoded or raw
+
+
+def test_the_wanted_row_groups_are_located_in_one_walk_of_the_footer(tmp_path):
+    """`locate_groups`: the file's encoded schema (what `same_schema` compares) and exactly the
+    wanted row groups, each as `locate` finds it in the footer read with `LAZY_GROUPS`."""
+    path = tmp_path / "f.parquet"
+    path.write_bytes(_parquet(_table(0, 1000), write_statistics=True))
+    with open(path, "rb") as fh:
+        lazy = stitch.read_footer(fh, stitch.LAZY_GROUPS)
+        schema, found = stitch.locate_groups(fh, {0, 2, 3})
+    template, _ = stitch.footer_of(_parquet(None))
+    assert schema == stitch.schema_bytes(template) == stitch.schema_bytes(lazy)
+    assert sorted(found) == [0, 2, 3]
+    assert all(found[g] == stitch.locate(stitch.row_groups(lazy)[g]) for g in found)

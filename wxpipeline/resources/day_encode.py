@@ -61,7 +61,7 @@ GROUP_ROWS = 100_000
 # a cache row group whose every row survives is copied whole when it holds at least this many
 # rows (the archive's blocks are ~35k rows; the parts of a block around a run of replaced rows,
 # `exports.block_groups`, fewer); smaller ones are merged with their neighbours, so a day of many
-# small files is not left as many small row groups
+# small files is not left as many small row groups, unless both neighbours are copied (`_alone`)
 COPY_ROWS = 6_000
 
 
@@ -92,8 +92,9 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
                       threads: int | None = None, uncompressed: tuple[str, ...] = ()) -> None:
     """Write the surviving rows of `groups` to `path`, in order.
 
-    A cache row group of at least COPY_ROWS rows whose every row survives is copied byte for
-    byte (its column chunks and their footer entry, `parquet_stitch`), nothing decoded. The
+    A cache row group of at least COPY_ROWS rows whose every row survives (or a smaller one
+    between two such, `_alone`) is copied byte for byte (its column chunks and their footer
+    entry, `parquet_stitch`), nothing decoded. The
     others are read, their surviving rows taken and encoded ~GROUP_ROWS rows at a time, on
     `threads` threads at once (the same bytes whatever their number), each into an in-memory
     parquet file whose column chunks are then appended to the staged file (pyarrow's writer
@@ -193,27 +194,42 @@ def write_row_groups(groups: list[tuple[CacheFile, int, np.ndarray | None]], sch
 
 def _copyable(groups: list[tuple[CacheFile, int, np.ndarray | None]], template) -> dict[tuple[int, int], object]:
     """The footer entries (`parquet_stitch.locate`), by (id of the cache file, row group), of the cache row groups
-    to copy whole: every row surviving, at least COPY_ROWS rows, in a file of `template`'s
-    Parquet schema, and movable (no page index, bloom filter, ...). Only those row groups are
-    walked: a busy day's cache file has ~300, the others are only skipped over."""
+    to copy whole: every row surviving, in a file of `template`'s Parquet schema, movable (no page
+    index, bloom filter, ...), and either at least COPY_ROWS rows or a smaller group that would be
+    encoded as a row group of its own anyway (`_alone`). Only the whole surviving row groups are
+    walked, in one walk of their file's footer (`parquet_stitch.locate_groups`): a busy day's cache
+    file has ~700, the others are only skipped over."""
     from wxpipeline.resources import parquet_stitch as stitch
 
-    wanted: dict[int, tuple[CacheFile, list[int]]] = {}
+    # every whole surviving group of a file located in one walk of its footer (those of COPY_ROWS
+    # rows or more, and the smaller ones `_alone` may pick)
+    whole: dict[int, tuple[CacheFile, set[int]]] = {}
     for info, g, kept in groups:
-        if kept is None and info.group_rows[g] >= COPY_ROWS:
-            wanted.setdefault(id(info), (info, []))[1].append(g)
-    out = {}
-    for info, whole in wanted.values():
+        if kept is None:
+            whole.setdefault(id(info), (info, set()))[1].add(g)
+    schema = stitch.schema_bytes(template)
+    located: dict[tuple[int, int], object] = {}
+    for info, wanted in whole.values():
         with open(info.path, "rb") as fh:
-            meta = stitch.read_footer(fh, stitch.LAZY_GROUPS)
-        if not stitch.same_schema(meta, template):
-            continue
-        raw = stitch.row_groups(meta)
-        for g in whole:
-            group = stitch.locate(raw[g])
-            if group.movable:
-                out[id(info), g] = group
-    return out
+            encoded, found = stitch.locate_groups(fh, wanted)
+        if encoded == schema:
+            located.update(((id(info), g), group) for g, group in found.items() if group.movable)
+    big = {i for i, (info, g, kept) in enumerate(groups)
+           if kept is None and info.group_rows[g] >= COPY_ROWS and (id(info), g) in located}
+    chosen = big | set(_alone(groups, big))
+    return {(id(groups[i][0]), groups[i][1]): located[id(groups[i][0]), groups[i][1]] for i in sorted(chosen)
+            if (id(groups[i][0]), groups[i][1]) in located}
+
+
+def _alone(groups: list[tuple[CacheFile, int, np.ndarray | None]], copied: set[int]) -> list[int]:
+    """The whole surviving groups of fewer than COPY_ROWS rows (by index in `groups`) whose
+    neighbours are both copied (or the ends): `_units` would encode each as a unit, i.e. a row
+    group, of its own, so copying it leaves the staged file's row groups as they were. A busy day's
+    cache file holds such pieces of blocks around their replaced runs (`exports.block_groups`): the
+    10M bench day's 71 of them (213k rows) were encoded, ~0.5 CPU s."""
+    last = len(groups) - 1
+    return [i for i, (_, _, kept) in enumerate(groups)
+            if kept is None and i not in copied and (i == 0 or i - 1 in copied) and (i == last or i + 1 in copied)]
 
 
 def _units(groups: list[tuple[CacheFile, int, np.ndarray | None]], copyable) -> list:

@@ -13,10 +13,13 @@ The staged file holds the records whose own timestamp falls on the day, once per
   contract (`DayRows.key_proof`, `hashes.DistinctKeys`);
 * when the day is exactly one cache file (every row on that day, no key repeated: the usual
   day's archive file), the staged file is a byte copy of it;
-* a day of fewer than `SMALL_DAY_ROWS` rows that is not exactly one cache file is collected and
-  written by polars in one piece (`DayRows.write`);
+* a day whose touched row groups hold fewer than `SMALL_DAY_ROWS` rows (the demo-sized days
+  around a judged one) is read whole at once, deduplicated in memory and written by polars from
+  there (`_small_day`, `DayRows.data`); another day of fewer rows that is not exactly one cache
+  file is collected and written by polars in one piece (`DayRows.write`);
 * otherwise (a key repeated, a day split over several files, a corrected re-export) a cache row
-  group of at least `day_encode.COPY_ROWS` rows whose every row survives is copied byte for byte
+  group of at least `day_encode.COPY_ROWS` rows whose every row survives (or a smaller one between
+  two such, `day_encode._alone`) is copied byte for byte
   (`parquet_stitch`; a run of a block's rows that later rows of the block replace is a cache row
   group of its own, `exports.block_groups`), and the other row groups holding the day's surviving rows are read with
   pyarrow, the string columns the cache stored with dictionaries read as dictionaries, the
@@ -41,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from wxpipeline.hashes import DistinctKeys, repeated_hashes
+from wxpipeline.hashes import DistinctKeys, repeated_rows
 from wxpipeline.resources.day_encode import write_row_groups
 
 
@@ -145,6 +148,9 @@ class DayRows:
     # columns whose re-encoded row groups are written uncompressed (`day_encode.UNCOMPRESSED`):
     # key and time
     uncompressed: tuple[str, ...] = ()
+    # the day's rows in memory when the plan read them whole (a small day, `_small_day`): written
+    # from here, and the IO manager's row count and preview are taken from here
+    data: pl.DataFrame | None = None
 
     def key_proof(self) -> DistinctKeys | None:
         """Staging's proof that the written file's key is distinct, for its contract (None: no
@@ -158,6 +164,8 @@ class DayRows:
             shutil.copyfile(self.copy_of, path)
         elif self.groups:
             write_row_groups(self.groups, self.frame.collect_schema(), path, uncompressed=self.uncompressed)
+        elif self.data is not None:
+            self.data.write_parquet(path, compression_level=1)
         elif self.rows is not None and self.rows < SMALL_DAY_ROWS:
             # a small day (the demo-sized days around a judged one): collected and written whole,
             # ~3 ms a table where the row groups' path (pool, pyarrow readers, stitching) costs ~8-15
@@ -192,40 +200,66 @@ def plan_day(parquet: list[Path], schema: pl.Schema | None, key: list[str], time
         return DayRows(pl.scan_parquet(parquet[0]).filter(in_day), rows=0)
     files = [info.path for info in touched]
     lazy = pl.scan_parquet(files) if len(files) > 1 else pl.scan_parquet(files[0])
-    numbered = lazy.with_row_index("_row").filter(in_day)
     keyed = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
-    # the day's rows (their position among `files`) and a hash of their key: 12 bytes a row
-    if all(_inside(info, lo, hi) for info in touched):
+    distinct = tuple(key)
+    if sum(n for info in touched for g, n in enumerate(info.group_rows) if may_hold(info, g)) < SMALL_DAY_ROWS:
+        return _small_day(lazy.filter(in_day), keyed, distinct, files, touched)
+    numbered = lazy.with_row_index("_row").filter(in_day)
+    # the day's rows (their position among `files`) and a hash of their key: 8-12 bytes a row
+    inside = all(_inside(info, lo, hi) for info in touched)
+    if inside:
         # every row of the touched files is on the day (the usual busy day's archive file): no
-        # filter, no numbering in the scan (4M messages 0.31-0.40 -> 0.22-0.29 CPU s)
-        hashed = lazy.select(keyed.hash().alias("_h")).collect().with_row_index("_row")
+        # filter, no numbering (4M messages 0.31-0.40 -> 0.22-0.29 CPU s): a row's position is its index
+        hashes = lazy.select(keyed.hash()).collect().to_series()
+        positions = None
     else:
         hashed = numbered.select("_row", keyed.hash().alias("_h")).collect()
-    # hashes seen twice, found by sorting them (a third of the CPU of polars' `is_duplicated`)
-    repeated = repeated_hashes(hashed["_h"])
-    candidates = hashed.filter(pl.col("_h").is_in(repeated.implode()))["_row"]
-    dropped = hashed["_row"].clear()
-    if candidates.len():  # rows whose key hash repeats: decided on the key itself, in file order
-        exact = numbered.filter(pl.col("_row").is_in(candidates.implode())).select("_row", *key).collect()
-        dropped = exact.filter(~keyed.is_last_distinct())["_row"]
-        frame = numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row")
+        hashes, positions = hashed["_h"], hashed["_row"]
+    # rows whose key hash repeats, found by sorting the hashes (a third of the CPU of polars' `is_duplicated`)
+    candidates = repeated_rows(hashes)
+    if positions is not None:
+        candidates = positions.to_numpy()[candidates]
+    dropped = np.empty(0, dtype=np.int64)
+    if len(candidates):  # decided on the key itself, in file order
+        wanted = pl.Series(candidates, dtype=pl.get_index_type()).implode()
+        exact = numbered.filter(pl.col("_row").is_in(wanted)).select("_row", *key).collect()
+        dropped = exact.filter(~keyed.is_last_distinct())["_row"].to_numpy()
+        frame = numbered.filter(~pl.col("_row").is_in(pl.Series(dropped, dtype=pl.get_index_type()).implode())
+                                ).drop("_row")
     else:
         frame = lazy.filter(in_day)
-    rows = hashed.height - dropped.len()
+    rows = hashes.len() - len(dropped)
     # every row whose key hash repeats was decided on the key: the surviving rows' keys are distinct
-    distinct = tuple(key)
     if rows and len(files) == 1 and rows == touched[0].rows:
         return DayRows(frame, rows=rows, copy_of=files[0], how="copy", distinct_key=distinct)
     if rows < SMALL_DAY_ROWS:  # written by polars in one piece (`DayRows.write`)
         return DayRows(frame, rows=rows, distinct_key=distinct)
     # which of the touched files' rows survive, by position (a boolean per row: a sorted array
     # of positions cost a sort, and a conversion of the whole array per row group's bounds)
-    kept = np.zeros(sum(info.rows for info in touched), dtype=bool)
-    kept[hashed["_row"].to_numpy()] = True
-    if dropped.len():
-        kept[dropped.to_numpy()] = False
+    total = sum(info.rows for info in touched)
+    if positions is None:
+        kept = np.ones(total, dtype=bool)
+    else:
+        kept = np.zeros(total, dtype=bool)
+        kept[positions.to_numpy()] = True
+    kept[dropped] = False
     return DayRows(frame, rows=rows, how="row groups", groups=_surviving(touched, kept), distinct_key=distinct,
                    uncompressed=(*key, time_column))
+
+
+def _small_day(day: pl.LazyFrame, keyed: pl.Expr, distinct: tuple[str, ...], files: list[Path],
+               touched: list[CacheFile]) -> DayRows:
+    """A day whose touched row groups hold fewer than SMALL_DAY_ROWS rows (the demo-sized days
+    around a judged one): read whole at once, the later copy of a key kept in memory, and written
+    from there (`DayRows.data`): one read of the files where hashing, comparing and writing read
+    them two to four times (each read of a few small files costs ~2 ms of set-up, whatever its
+    rows). The same rows as the big day's way: rows whose keys are equal have equal hashes, so
+    keeping the last of each key among all rows keeps what keeping it among the repeated hashes' does."""
+    data = day.collect()
+    last = data.filter(keyed.is_last_distinct())
+    if last.height and len(files) == 1 and last.height == touched[0].rows:  # the day is exactly this cache file
+        return DayRows(last.lazy(), rows=last.height, copy_of=files[0], how="copy", distinct_key=distinct, data=last)
+    return DayRows(last.lazy(), rows=last.height, distinct_key=distinct, data=last)
 
 
 def _inside(info: CacheFile, lo: int, hi: int) -> bool:

@@ -98,7 +98,10 @@ class StagedParquetIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | DayRows) -> None:
         path = StagedStore(self.base_dir).write(*self._key(context), obj)
         if isinstance(obj, (pl.LazyFrame, DayRows)):  # its size is known once written
-            written = pl.scan_parquet(path)  # the row count is the footer's; the head, the first rows read
+            # the row count is the footer's; the head, the first rows read (a small day's rows are
+            # in memory, the frame just written: two reads of its file less, ~1.5 ms a table)
+            data = obj.data if isinstance(obj, DayRows) else None
+            written = pl.scan_parquet(path) if data is None else data.lazy()
             meta = {"dagster/row_count": dg.MetadataValue.int(written.select(pl.len()).collect().item()),
                     # masked: the event log is readable by every UI user
                     "preview": dg.MetadataValue.md(preview(written.head(5).collect()))}

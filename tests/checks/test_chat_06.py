@@ -117,9 +117,9 @@ def test_last_of_each_is_is_last_distinct():
 
 
 def test_group_records_of_a_slice_keep_their_columns_chunked_alike():
-    """A slice read a row group at a time, with a row group whose group records hold no `@`:
-    `_at_only` left `text` with fewer chunks than the other columns, and `with_earlier_records`
-    then copied the whole day's records into one chunk (the 10M bench day: 6.2M rows)."""
+    """A slice read a row group at a time whose group records hold no `@`: `_at_only` left `text`
+    one all-null chunk while the other columns kept theirs, and `with_earlier_records` then copied
+    the whole day's records into one chunk (the 10M bench day: 6.2M rows)."""
     from datetime import datetime
 
     import polars as pl

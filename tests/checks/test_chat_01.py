@@ -63,3 +63,20 @@ def test_one_finding_per_message_with_every_hit():
     assert subjects(out) == ["M3"]
     ev = evidence(out)
     assert ev["hit_count"] == 3 and set(ev["categories"]) == {"gambling", "drugs", "cult_superstition"}
+
+
+def test_term_candidates_on_repeating_texts_are_term_rows_of_every_row():
+    """`term_candidates` tests each distinct text once when the texts repeat (a busy day's): the
+    same (msgid, category) rows as `term_rows` over every row (in no set order: `term_rows` joins
+    without keeping it, and the rules read the frame with `is_in`)."""
+    from wxpipeline.checks.chat_01_03_05_content import prepare_messages, term_candidates
+    from wxpipeline.checks.wordlists import term_rows
+
+    from .chat_frames import WORD_LISTS
+
+    texts = ["周末一起去赌场玩玩？", "参与賭博", "今天开会", None, "加微信领红包", "好的"]
+    msgs = prepare_messages(messages(*[msg(texts[i % len(texts)], msgid=f"M{i}") for i in range(60)]))
+    want = term_rows(msgs.select("msgid", "text_norm"), key="msgid", normalised="text_norm", word_lists=WORD_LISTS)
+    assert want.height >= 20  # the terms are found
+    assert term_candidates(msgs, WORD_LISTS).sort("msgid", "category").equals(want.sort("msgid", "category"))
+    assert term_candidates(msgs.head(0), WORD_LISTS).equals(want.head(0))

@@ -73,14 +73,19 @@ def row_group(raw: Raw) -> Struct:
     return decode(raw, _GROUP_FIELDS)
 
 
-def read_footer(fh: BinaryIO, fields: dict | None = _FOOTER_FIELDS) -> Struct:
+def _footer_bytes(fh: BinaryIO) -> bytes:
+    """The encoded footer of the parquet file `fh`."""
     fh.seek(-8, 2)
     tail = fh.read(8)
     if tail[4:] != MAGIC:
         raise ValueError("not a parquet file")
     n = struct.unpack("<I", tail[:4])[0]
     fh.seek(-8 - n, 2)
-    return decode(fh.read(n), fields)
+    return fh.read(n)
+
+
+def read_footer(fh: BinaryIO, fields: dict | None = _FOOTER_FIELDS) -> Struct:
+    return decode(_footer_bytes(fh), fields)
 
 
 def same_schema(a: Struct, b: Struct) -> bool:
@@ -200,13 +205,7 @@ def locate_groups(fh: BinaryIO, wanted: set[int]) -> tuple[bytes, dict[int, Grou
     groups `wanted` (by index), located (`locate`), in one walk of its footer: the other row
     groups are skipped over, the wanted ones walked once (reading the footer with `LAZY_GROUPS`
     and then locating them walked those twice: a busy 10M day's ~500 copied groups ~0.1 CPU s)."""
-    fh.seek(-8, 2)
-    tail = fh.read(8)
-    if tail[4:] != MAGIC:
-        raise ValueError("not a parquet file")
-    n = struct.unpack("<I", tail[:4])[0]
-    fh.seek(-8 - n, 2)
-    data = fh.read(n)
+    data = _footer_bytes(fh)
     schema, groups = b"", {}
     pos = last = 0
     while True:

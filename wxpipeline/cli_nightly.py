@@ -18,7 +18,9 @@ OWN_PROCESS: list[bool] = []
 
 def _defs():
     with long_lived():  # no collection while importing and building (see `long_lived`)
-        prepare_dagster()
+        from wxpipeline.stage_pool import import_for_runs
+
+        import_for_runs()  # Dagster, and GE for the contracts of the runs to come (idempotent)
         fresh = "wxpipeline.definitions" not in sys.modules
         from wxpipeline import definitions
 

@@ -112,3 +112,51 @@ def test_a_completed_index_migration_is_asked_once_while_connections_are_kept(tm
                 event.remove(Engine, "before_cursor_execute", count)
         assert not dagster_engines._SCHEMA  # forgotten with the kept connections
         assert storage.has_secondary_index("asset_key_index_columns")  # asked of the database again
+
+
+def _rows(path: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("select dagster_event_type, step_key, asset_key, partition, length(event) > 0 "
+                            "from event_logs order by id").fetchall()
+
+
+def test_events_stored_as_parameters_are_the_rows_dagster_writes(tmp_path):
+    dagster_engines.reuse_sqlite_engines()
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage, job = instance.event_log_storage, DEFS.resolve_job_def("tiny_job")
+        plain = job.execute_in_process(instance=instance)  # Dagster's own store_event
+        with dagster_engines.kept_connections():
+            kept = job.execute_in_process(instance=instance)
+        assert plain.success and kept.success
+        assert _rows(storage.path_for_shard(kept.run_id)) == _rows(storage.path_for_shard(plain.run_id))
+        # and mirrored in the index alike: asset, check and run-status events
+        index = _rows(storage.path_for_shard("index"))
+        with sqlite3.connect(storage.path_for_shard("index")) as conn:
+            per_run = dict(conn.execute("select run_id, count(*) from event_logs group by run_id").fetchall())
+        assert per_run[kept.run_id] == per_run[plain.run_id] >= 4 and len(index) == 2 * per_run[kept.run_id]
+
+
+def test_a_kept_connection_is_reused_and_holds_no_transaction_between_uses(tmp_path):
+    dagster_engines.reuse_sqlite_engines()
+    relax_sqlite_wal_fsync()
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.run_storage
+        with dagster_engines.kept_connections():
+            with storage.connect() as first:
+                first.exec_driver_sql("create table probe (x integer)")
+            # another process writes meanwhile: no lock held, and the next transaction sees it
+            with sqlite3.connect(str(tmp_path / "history" / "runs.db"), timeout=0) as other:
+                other.execute("insert into probe values (1)")
+            with storage.connect() as second:
+                assert second is first  # no pool checkout: the same Connection
+                assert second.exec_driver_sql("select count(*) from probe").scalar() == 1
+            try:  # a transaction left by an error is rolled back, not kept open
+                with storage.connect() as third:
+                    third.exec_driver_sql("insert into probe values (2)")
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+            with sqlite3.connect(str(tmp_path / "history" / "runs.db"), timeout=0) as other:
+                assert other.execute("select count(*) from probe").fetchone()[0] == 1
+                other.execute("insert into probe values (3)")  # would fail "locked" under an open write
+        assert first.closed  # closed with the kept connections

@@ -194,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     from wxpipeline.policy import PolicyError
 
     _quiet_dagster()
+    if argv is None and getattr(args, "ends_process", False):
+        from wxpipeline.cli_nightly import OWN_PROCESS
+
+        OWN_PROCESS.append(True)  # the command ends this process (`end_process` below)
     try:
         rc = args.fn(args)
         if argv is None and getattr(args, "ends_process", False):

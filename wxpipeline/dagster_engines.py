@@ -61,7 +61,73 @@ def _sqlite_file(conn_string) -> str | None:
 
 def _close(engine) -> None:
     """Really close the engine's idle connections (the instance's own `dispose` is a no-op)."""
+    keeper = getattr(engine, "_wx_keeper", None)
+    if keeper is not None:
+        keeper.close()  # its threads' idle Connections back to the pool first
     type(engine).dispose(engine)
+
+
+class _Keeper:
+    """A pooled engine's idle SQLAlchemy Connection per thread, reused by that thread's next
+    `engine.connect()`: no pool checkout and return (the pool's proxy, its checkout and checkin
+    events, the reset) per transaction. Dagster opens a connection for each transaction of each
+    event, ~5,000 in a one-day run, and ~0.15 ms of each went to that round trip. A Connection
+    is given back only as the pool would get it: its transaction rolled back if unfinished, not
+    invalidated, with the engine's execution options; otherwise it is closed as before. Between
+    transactions it holds no transaction (WAL: no lock, and the next one sees every commit)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.idle: dict[int, object] = {}
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def connect(self):
+        with self.lock:
+            conn = self.idle.pop(threading.get_ident(), None)
+        return conn if conn is not None else _connection_class()(self.engine)
+
+    def give_back(self, conn) -> bool:
+        """True if kept for the thread's next transaction (else the caller closes it)."""
+        if conn._transaction is not None:
+            conn._transaction.close()  # rolls back, as `Connection.close` does
+        if conn.invalidated or conn.closed or conn._execution_options != self.engine._execution_options:
+            return False
+        with self.lock:
+            tid = threading.get_ident()
+            if self.closed or tid in self.idle:
+                return False
+            self.idle[tid] = conn
+        return True
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed, conns = True, list(self.idle.values())
+            self.idle.clear()
+        for conn in conns:
+            conn.close_for_good()
+
+
+_CONNECTION: list = []
+
+
+def _connection_class():
+    """`sqlalchemy.engine.Connection` whose `close` gives it back to its engine's `_Keeper`."""
+    if _CONNECTION:
+        return _CONNECTION[0]
+    from sqlalchemy.engine import Connection
+
+    class KeptConnection(Connection):
+        def close(self) -> None:
+            keeper = getattr(self.engine, "_wx_keeper", None)
+            if keeper is None or not keeper.give_back(self):
+                Connection.close(self)
+
+        def close_for_good(self) -> None:
+            Connection.close(self)
+
+    _CONNECTION[:] = [KeptConnection]
+    return KeptConnection
 
 
 def close_kept_connections() -> None:
@@ -167,6 +233,9 @@ def reuse_sqlite_engines() -> None:
                                                              "max_overflow": 8, "connect_args": connect_args})
                     # the event log disposes of its engine after every transaction: keep the pool
                     engine.dispose = lambda close=True: None
+                    # and each thread's Connection between its transactions
+                    engine._wx_keeper = _Keeper(engine)
+                    engine.connect = engine._wx_keeper.connect
                     if os.path.basename(file) not in _SHARED_FILES:
                         _RUN_SHARDS[key] = None
                         while len(_RUN_SHARDS) > KEEP_RUN_SHARDS:
@@ -198,6 +267,7 @@ def reuse_sqlite_engines() -> None:
         wipe(self)
 
     storage.wipe = wipe_closing_connections
+    storage.store_event = _store_event_with_parameters(storage.store_event)
     _remember_schema(storage)
     _INSTALLED.append(True)
 
@@ -261,3 +331,42 @@ def _remember_schema(storage) -> None:
     storage.has_table = has_table_remembered
     storage._has_asset_key_col_on_connection = has_column_remembered
     storage.has_secondary_index = has_index_remembered
+
+
+def _store_event_with_parameters(store_event):
+    """Dagster's `SqliteEventLogStorage.store_event` (dagster 1.13.27, pinned), the event's row
+    inserted as parameters of one constant INSERT instead of a new `insert().values(row)`: the
+    same row, columns and SQL, without SQLAlchemy building, cache-keying and coercing a new
+    statement of seven literal values for each of the ~2,800 inserts of a one-day run (the event
+    itself, then its copy in the index for asset, check and run-status events): ~0.33 -> ~0.11
+    ms an insert, measured. Only while connections are kept (`kept_connections`); else Dagster's own."""
+    from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+    from dagster._core.errors import DagsterInvariantViolationError
+    from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+
+    insert = SqlEventLogStorageTable.insert()
+
+    def store_event_with_parameters(self, event) -> None:
+        if not _KEEPING:
+            return store_event(self, event)
+        row = self._event_to_row(event)
+        with self.run_connection(event.run_id) as conn:
+            conn.execute(insert, row)
+        kind = event.dagster_event_type if event.is_dagster_event else None
+        if kind in ASSET_EVENTS:
+            with self.index_transaction() as conn:  # mirrored in the cross-run index database
+                with conn.execute(insert, row) as result:
+                    event_id = result.inserted_primary_key[0]
+                if event_id is None:
+                    raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
+                self._store_asset_event_tags(conn, [event], [event_id])
+                self._store_asset_event(conn, event, event_id)
+        if kind in ASSET_CHECK_EVENTS:
+            with self.index_connection() as conn, conn.execute(insert, row) as result:
+                event_id = result.inserted_primary_key[0]
+            self.store_asset_check_event(event, event_id)
+        if kind in EVENT_TYPE_TO_PIPELINE_RUN_STATUS:  # run status changes mirrored in the index
+            with self.index_connection() as conn:
+                conn.execute(insert, row)
+
+    return store_event_with_parameters

@@ -7,7 +7,9 @@ validates a contract (the reference run of each `wxpipeline run`, its stage help
 contracts use neither (contracts.py: not-null, unique, sets, ranges, pairs). Here those two
 modules are entered in `sys.modules` as stand-ins that import the real module on first
 attribute access and hand on every attribute: an expectation that does use them still works,
-it only pays the import then.
+it only pays the import then. Likewise two modules GE imports at module level only for use inside
+functions a run never calls: `jsonschema` (its JSON-schema expectation, ~0.07 CPU s a process)
+and `mistune` (its markdown rendering).
 
 Importing Great Expectations also creates ~370 pydantic v1 model classes (its expectations,
 fluent datasources and their assets, checkpoint actions). pydantic v1 deep-copies the fields
@@ -45,7 +47,7 @@ import sys
 import threading
 import types
 
-DEFERRED = ("scipy.stats", "altair")
+DEFERRED = ("scipy.stats", "altair", "jsonschema", "mistune")
 _LOCK = threading.RLock()
 
 

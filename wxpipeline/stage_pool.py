@@ -84,15 +84,16 @@ def _claim(counter, total: int) -> int | None:
 
 def import_for_runs() -> None:
     """Great Expectations and Dagster imported and adjusted for executing runs (~3.3 CPU s; idempotent)."""
-    from wxpipeline.ge_imports import defer_unused_ge_imports
-
-    defer_unused_ge_imports()
-    from wxpipeline.checks import contract_ge
-
-    contract_ge.batch_definition()  # imports Great Expectations (~1-1.4 CPU s, less what it defers)
     from wxpipeline import cli_nightly
 
-    cli_nightly.prepare_dagster()  # and Dagster: only our definitions are left for when the runs come
+    with cli_nightly.long_lived():  # no collection while importing (see `long_lived`)
+        from wxpipeline.ge_imports import defer_unused_ge_imports
+
+        defer_unused_ge_imports()
+        from wxpipeline.checks import contract_ge
+
+        contract_ge.batch_definition()  # imports Great Expectations (~1-1.4 CPU s, less what it defers)
+        cli_nightly.prepare_dagster()  # and Dagster: only our definitions are left for when the runs come
 
 
 def _create_instance() -> None:
@@ -147,12 +148,13 @@ def _parse_files(files_queue, claims) -> None:
 def _helper(runs_queue, done, counter, files_queue=None, claims=None) -> None:
     """The helper process: imports, takes its share of the exports read, creates the Dagster
     instance, waits for the runs, executes those it claims."""
+    from wxpipeline import cli_nightly
+
+    cli_nightly.OWN_PROCESS.append(True)  # it ends with the runs (`end_process` below, or returns)
     import_for_runs()  # while the parent parses the largest export file(s)
     if files_queue is not None:
         _parse_files(files_queue, claims)
     _create_instance()  # while the parent still parses (an existing home: ~0.1 s)
-    from wxpipeline import cli_nightly
-
     runs = runs_queue.get()
     if not runs:
         return

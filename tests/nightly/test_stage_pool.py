@@ -264,3 +264,23 @@ def test_files_are_claimed_largest_first_here_and_smallest_first_in_the_helper()
     assert stage_pool._claim_file(claims, from_top=False) == 1 and claims[2] == 1
     assert stage_pool._claim_file(claims, from_top=True) is None
     assert stage_pool._claim_file(claims, from_top=False) is None
+
+
+def test_imports_and_definitions_pause_the_collector_and_are_frozen_only_in_a_process_of_their_own(monkeypatch):
+    import gc
+
+    from wxpipeline import cli_nightly
+
+    assert gc.isenabled()
+    monkeypatch.setattr(cli_nightly, "OWN_PROCESS", [])  # a caller's process (tests, a notebook)
+    before = gc.get_freeze_count()
+    with cli_nightly.long_lived():
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == before
+    monkeypatch.setattr(cli_nightly, "OWN_PROCESS", [True])  # `wxpipeline run`, the stage helper
+    try:
+        with cli_nightly.long_lived():
+            kept = [[i] for i in range(100)]
+        assert gc.isenabled() and gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()

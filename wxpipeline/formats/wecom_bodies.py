@@ -96,31 +96,41 @@ def _may_hold(item: pl.Expr, path: str) -> pl.Expr:
     return item.str.contains(re.escape(f'"{path.removeprefix("$.")}"') + r"|\\u")
 
 
+# The query's expressions are the same every block: built once (a block's query is still built)
+_LISTED = pl.col("_v").list.len() > 0
+
+
+@lru_cache(maxsize=None)
+def _field_expr(body: str, field: str | None, alias: str) -> pl.Expr:
+    col = pl.col("_v") if body == "_v" else pl.col(body)
+    return (col if field is None else col.struct.field(field)).alias(alias)
+
+
+@lru_cache(maxsize=None)
+def _path_exprs(q: int, path: str) -> tuple[pl.Expr, ...]:
+    """(filter, then selection) of an item's JSON path number `q`."""
+    return (_may_hold(pl.col("_c"), path),
+            (pl.col("_r"), pl.lit(q, pl.UInt8).alias("_q"), pl.col("_i"), pl.col("_c").str.json_path_match(path).alias("value")))
+
+
 def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,
                   scalars: list[tuple[str, str]] = ()) -> pl.LazyFrame | None:
     """(`_i` row index, `value`): every non-empty string the list bodies of a row carry (after
     the `scalars` fields, if any); a row's strings are in order among themselves (frames are
     concatenated in join order and an aggregation keeps the order within a group, so nothing is
     sorted). None if no row carries any of them."""
-    frames = [typed.select("_i", body_field(body, field).alias("value")) for body, field in scalars if body in present]
+    frames = [typed.select("_i", _field_expr(body, field, "value")) for body, field in scalars if body in present]
     for body, lst, field, paths in specs:
         # several bodies' items: concatenated after the explode, body by body (their strings join
         # a row's text in that order as before: `_r` numbers the items in that order)
         if not (bodies := [b for b in (body if isinstance(body, tuple) else (body,)) if b in present]):
             continue
-        el = pl.col("_v") if field is None else pl.col("_v").struct.field(field)
-        items = pl.concat([
-            typed.select("_i", body_field(b, lst).alias("_v")).filter(pl.col("_v").list.len() > 0).explode("_v")
-            for b in bodies])
+        items = pl.concat([typed.select("_i", _field_expr(b, lst, "_v")).filter(_LISTED).explode("_v") for b in bodies])
         if paths is None:
-            frames.append(items.select("_i", el.alias("value")))
+            frames.append(items.select("_i", _field_expr("_v", field, "value")))
         else:  # an item's paths in order (`_r` numbers the items in row order)
-            items = items.select("_i", el.alias("_c")).with_row_index("_r")
-            found = [
-                items.filter(_may_hold(pl.col("_c"), path)).select(
-                    "_r", pl.lit(q, pl.UInt8).alias("_q"), "_i", pl.col("_c").str.json_path_match(path).alias("value"))
-                for q, path in enumerate(paths)
-            ]
+            items = items.select("_i", _field_expr("_v", field, "_c")).with_row_index("_r")
+            found = [items.filter(may).select(*sel) for may, sel in (_path_exprs(q, p) for q, p in enumerate(paths))]
             frames.append(pl.concat(found).sort("_r", "_q").select("_i", "value"))
     if not frames:
         return None

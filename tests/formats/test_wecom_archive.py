@@ -345,3 +345,23 @@ def test_a_nul_escape_outside_the_ids_keeps_its_row_and_text(tmp_path):
     assert res.rejects == [] and res.meta["slow_blocks"] == 0
     assert res.frame.select("msgid", "text", "urls", "revoked_msgid").rows() == [
         ("z", "a\x00b", [], None), ("m1", "你好", [], None)]
+
+
+def test_a_row_with_mixed_and_chatrecord_items_keeps_their_order():
+    # mixed and chatrecord items are exploded and parsed together: a row's mixed items come first,
+    # each item's paths in order; a row of only one of them, or a null item list, adds nothing else
+    from wxpipeline.formats.wecom_bodies import BODIES, rich_content
+
+    def item(body: dict) -> dict:
+        return {"type": "t", "content": json.dumps(body, ensure_ascii=False)}
+
+    rows = [
+        {"mixed": {"item": [item({"content": "m1", "link_url": "u1"}), item({"title": "m2"})]},
+         "chatrecord": {"title": "R", "item": [item({"content": "c1", "url": "u2"})]}},
+        {"chatrecord": {"title": "S", "item": None}, "mixed": {"item": [item({"filename": "f"})]}},
+        {"chatrecord": {"item": [item({"description": "d", "content": "c"})]}},
+    ]
+    decoded = pl.Series("_j", [json.dumps(r) for r in rows]).str.json_decode(pl.Struct(BODIES)).to_frame()
+    out = rich_content(decoded)
+    assert out["text"].to_list() == ["R\nm1\nm2\nc1", "S\nf", "c\nd"]
+    assert out["urls"].to_list() == [["u1", "u2"], [], []]

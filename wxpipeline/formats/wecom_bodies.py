@@ -69,20 +69,22 @@ def given_text(s: pl.Expr) -> pl.Expr:
     return pl.when(s != "").then(s)
 
 
+# `mixed` and `chatrecord` items, adjacent in both lists below: one explode and one parse per
+# path of their items together (a row's mixed items first), not one per body (half the branches
+# of the query; a block's rich rows carry both bodies).
+_ITEM_BODIES = ("mixed", "chatrecord")
+
 # List-valued bodies, as (body, list, item field or None, JSON paths inside a JSON-encoded item
 # or None), in the order their strings join the text. They are exploded to one row per item
 # rather than evaluated per row (`list.eval`), which is ~50x slower on this shape.
 _LIST_TEXT = [
     ("info", "item", "title", None), ("info", "item", "description", None),
-    ("mixed", "item", "content", _ITEM_TEXT), ("chatrecord", "item", "content", _ITEM_TEXT),
+    (_ITEM_BODIES, "item", "content", _ITEM_TEXT),
     ("collect", "details", "ques", None), ("vote", "voteitem", None, None),
     ("meeting_voice_call", "demofiledata", "filename", None),
 ]
 _URL_FIELDS = [("link", "link_url"), ("doc", "link_url")]
-_LIST_URLS = [
-    ("info", "item", "url", None), ("mixed", "item", "content", _ITEM_URLS),
-    ("chatrecord", "item", "content", _ITEM_URLS),
-]
+_LIST_URLS = [("info", "item", "url", None), (_ITEM_BODIES, "item", "content", _ITEM_URLS)]
 
 
 def _may_hold(item: pl.Expr, path: str) -> pl.Expr:
@@ -94,27 +96,41 @@ def _may_hold(item: pl.Expr, path: str) -> pl.Expr:
     return item.str.contains(re.escape(f'"{path.removeprefix("$.")}"') + r"|\\u")
 
 
+# The query's expressions are the same every block: built once (a block's query is still built)
+_LISTED = pl.col("_v").list.len() > 0
+
+
+@lru_cache(maxsize=None)
+def _field_expr(body: str, field: str | None, alias: str) -> pl.Expr:
+    col = pl.col("_v") if body == "_v" else pl.col(body)
+    return (col if field is None else col.struct.field(field)).alias(alias)
+
+
+@lru_cache(maxsize=None)
+def _path_exprs(q: int, path: str) -> tuple[pl.Expr, ...]:
+    """(filter, then selection) of an item's JSON path number `q`."""
+    return (_may_hold(pl.col("_c"), path),
+            (pl.col("_r"), pl.lit(q, pl.UInt8).alias("_q"), pl.col("_i"), pl.col("_c").str.json_path_match(path).alias("value")))
+
+
 def _list_strings(typed: pl.LazyFrame, present: set[str], specs: list,
                   scalars: list[tuple[str, str]] = ()) -> pl.LazyFrame | None:
     """(`_i` row index, `value`): every non-empty string the list bodies of a row carry (after
     the `scalars` fields, if any); a row's strings are in order among themselves (frames are
     concatenated in join order and an aggregation keeps the order within a group, so nothing is
     sorted). None if no row carries any of them."""
-    frames = [typed.select("_i", body_field(body, field).alias("value")) for body, field in scalars if body in present]
+    frames = [typed.select("_i", _field_expr(body, field, "value")) for body, field in scalars if body in present]
     for body, lst, field, paths in specs:
-        if body not in present:
+        # several bodies' items: concatenated after the explode, body by body (their strings join
+        # a row's text in that order as before: `_r` numbers the items in that order)
+        if not (bodies := [b for b in (body if isinstance(body, tuple) else (body,)) if b in present]):
             continue
-        el = pl.col("_v") if field is None else pl.col("_v").struct.field(field)
-        items = typed.select("_i", body_field(body, lst).alias("_v")).filter(pl.col("_v").list.len() > 0).explode("_v")
+        items = pl.concat([typed.select("_i", _field_expr(b, lst, "_v")).filter(_LISTED).explode("_v") for b in bodies])
         if paths is None:
-            frames.append(items.select("_i", el.alias("value")))
+            frames.append(items.select("_i", _field_expr("_v", field, "value")))
         else:  # an item's paths in order (`_r` numbers the items in row order)
-            items = items.select("_i", el.alias("_c")).with_row_index("_r")
-            found = [
-                items.filter(_may_hold(pl.col("_c"), path)).select(
-                    "_r", pl.lit(q, pl.UInt8).alias("_q"), "_i", pl.col("_c").str.json_path_match(path).alias("value"))
-                for q, path in enumerate(paths)
-            ]
+            items = items.select("_i", _field_expr("_v", field, "_c")).with_row_index("_r")
+            found = [items.filter(may).select(*sel) for may, sel in (_path_exprs(q, p) for q, p in enumerate(paths))]
             frames.append(pl.concat(found).sort("_r", "_q").select("_i", "value"))
     if not frames:
         return None

@@ -243,3 +243,30 @@ def test_a_file_replaced_while_the_contract_reads_it_is_checked_on_its_values(tm
     monkeypatch.setattr(DistinctKeys, "holds", lambda self, key: next(answers))
     r = contracts.validate("wecom_messages", pl.scan_parquet(path), proof)
     assert r.passed and r.unique_proven_by == "contract" and calls == [1_000]
+
+
+def test_a_big_proven_file_takes_null_counts_from_its_footer_with_the_same_verdict_and_sample(tmp_path, monkeypatch):
+    from wxpipeline.hashes import DistinctKeys, file_identity
+
+    samples, footers = [], []
+    real_ge, real_footer = contracts.ge_validate, contracts.footer_null_counts
+    monkeypatch.setattr(contracts, "ge_validate", lambda c, pdf, fmt: samples.append(pdf) or real_ge(c, pdf, fmt))
+    monkeypatch.setattr(contracts, "footer_null_counts", lambda p, cols: footers.append(real_footer(p, cols)) or footers[-1])
+    nulls = messages(12_000).with_columns(pl.when(pl.col("source_line").is_in([5, 9_001])).then(None)
+                                          .otherwise(pl.col("msgid")).alias("msgid"))
+    path = tmp_path / "day.parquet"
+    for frame, stats, counted in ((messages(12_000), True, 0), (nulls, True, 2), (nulls, False, None)):
+        frame.write_parquet(path, row_group_size=4_000, statistics=stats)  # three row groups
+        proof = DistinctKeys(("msgid",), frame.height, path, file_identity(path))
+        got = []
+        for rows in (10**9, 1):  # one query of aggregates and sample; then the footer's counts, the sample streamed
+            monkeypatch.setattr(contracts, "FOOTER_ROWS", rows)
+            samples.clear()
+            r = contracts.validate("wecom_messages", pl.scan_parquet(path), proof)
+            got.append((r.passed, r.failures, r.unique_proven_by, samples[0]))
+        assert footers.pop().get("msgid") == counted and not footers  # read only for the big file
+        assert got[0][:3] == got[1][:3] and got[0][3].equals(got[1][3]) and len(got[0][3]) == 5_000
+        assert got[0][0] == (frame is not nulls) and got[0][2] == "staging"
+        if frame is nulls:
+            assert got[1][1][0]["expectation"] == "expect_column_values_to_not_be_null"
+            assert got[1][1][0]["unexpected_count"] == 2

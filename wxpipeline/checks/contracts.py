@@ -149,6 +149,32 @@ SAMPLE_BAD = 200
 
 
 UNIQUE_KINDS = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+NOT_NULL = "expect_column_values_to_not_be_null"
+
+# A file staging wrote and proved (`hashes.DistinctKeys`) of at least this many rows takes the null
+# counts its footer's statistics hold (the archive's key and time column) instead of counting
+# them, and its GE sample from a streamed query of its own: the message ids are then decoded once,
+# a row group at a time, where the one query of aggregates and sample held all of them (the 10M
+# bench day: 0.80-0.96 -> 0.68-0.82 CPU s, ~135k fewer page faults; one thread, load 14). Smaller
+# files keep the one query (a second costs ~1 ms).
+FOOTER_ROWS = 1_000_000
+
+
+def footer_null_counts(path, columns) -> dict[str, int]:
+    """The null counts of `columns` (top-level, not nested) that the statistics of every row group
+    in the parquet footer of `path` hold; a column without a count in some row group is left out."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path)
+    leaves = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    counts = {}
+    for col in columns:
+        if col not in leaves:
+            continue
+        stats = [meta.row_group(g).column(leaves[col]).statistics for g in range(meta.num_row_groups)]
+        if all(st is not None and st.has_null_count for st in stats):
+            counts[col] = sum(st.null_count for st in stats)
+    return counts
 
 
 def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
@@ -161,7 +187,7 @@ def _expectations(c: Contract) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
     `n_unique` of the hashes ~0.5): distinct hashes prove distinct keys; a repeated hash (a
     duplicate, or rarely a collision) makes `validate` flag the rows on the key itself, and
     only rows flagged there count."""
-    out = [("expect_column_values_to_not_be_null", col, pl.col(col).is_null(), pl.col(col).null_count())
+    out = [(NOT_NULL, col, pl.col(col).is_null(), pl.col(col).null_count())
            for col in c.not_null]
     if len(c.unique) == 1:
         col = pl.col(c.unique[0])
@@ -250,15 +276,27 @@ def _validate(c: Contract, staged: pl.DataFrame | pl.LazyFrame, proven: Distinct
             # the unique key's aggregate is staging's proof for this file (see `validate`)
             exps = [(kind, col, bad, pl.lit(0) if kind in UNIQUE_KINDS else agg) for kind, col, bad, agg in exps]
             by = "staging"
-    # the aggregates and the even sample GE sees when they pass, in one read of the columns
+    footer = {}
+    if by == "staging" and height >= FOOTER_ROWS:  # a big file staging wrote (see FOOTER_ROWS)
+        footer = footer_null_counts(proven.path, [col for kind, col, *_ in exps if kind == NOT_NULL])
+        exps = [(kind, col, bad, pl.lit(footer[col]) if kind == NOT_NULL and col in footer else agg)
+                for kind, col, bad, agg in exps]
+    # the aggregates and the even sample GE sees when they pass (every step-th row, at most
+    # SAMPLE_ROWS), in one read of the columns, or two (FOOTER_ROWS)
     sampled = used or list(schema)
     step = max(1, height // SAMPLE_ROWS)
-    both = lf.select(*(q.alias(f"_x{i}") for i, (*_, q) in enumerate(exps)),
-                     *(pl.col(col).gather_every(step).head(SAMPLE_ROWS).implode().alias(f"_s{j}")
-                       for j, col in enumerate(sampled))).collect()
+    aggregates = [q.alias(f"_x{i}") for i, (*_, q) in enumerate(exps)]
+    if footer:
+        both = lf.select(*aggregates).collect()
+        row = pl.col("_contract_row")  # numbered by the scan: streamed, the rows' own positions
+        even = (lf.select(sampled).with_row_index("_contract_row").filter((row % step == 0) & (row // step < SAMPLE_ROWS))
+                .drop("_contract_row").collect(engine="streaming"))
+    else:
+        both = lf.select(*aggregates, *(pl.col(col).gather_every(step).head(SAMPLE_ROWS).implode().alias(f"_s{j}")
+                                        for j, col in enumerate(sampled))).collect()
+        even = pl.DataFrame([both[f"_s{j}"][0].alias(col) for j, col in enumerate(sampled)])
     quick = [repeat_count(both[f"_x{i}"][0]) if both.schema[f"_x{i}"] == pl.List(pl.UInt64) else both[f"_x{i}"][0]
              for i in range(len(exps))]
-    even = pl.DataFrame([both[f"_s{j}"][0].alias(col) for j, col in enumerate(sampled)])
     failing = [i for i, n in enumerate(quick) if n]
     flags = None
     if failing:  # only a failing contract pays for per-row flags, counts and examples

@@ -160,3 +160,46 @@ def test_a_kept_connection_is_reused_and_holds_no_transaction_between_uses(tmp_p
                 assert other.execute("select count(*) from probe").fetchone()[0] == 1
                 other.execute("insert into probe values (3)")  # would fail "locked" under an open write
         assert first.closed  # closed with the kept connections
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-10-01")
+
+
+@dg.asset(partitions_def=DAYS, check_specs=[dg.AssetCheckSpec("daily_positive", asset="daily_tiny")])
+def daily_tiny():
+    yield dg.Output(1)
+    yield dg.AssetCheckResult(passed=True)  # evaluated in the step that materialized the partition
+
+
+DAILY_DEFS = dg.Definitions(assets=[daily_tiny], jobs=[dg.define_asset_job("daily_job", selection=[daily_tiny])])
+
+
+def _target(result) -> tuple:
+    [ev] = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    t = ev.target_materialization_data
+    return t.storage_id, t.run_id, t.timestamp
+
+
+def test_a_check_names_the_materialization_its_step_stored_as_the_index_does(tmp_path, monkeypatch):
+    from dagster._core.storage.event_log.base import AssetRecordsFilter
+
+    dagster_engines.reuse_sqlite_engines()
+    job = DAILY_DEFS.resolve_job_def("daily_job")
+    asked = []
+    fetch = dg.DagsterInstance.fetch_materializations
+    monkeypatch.setattr(dg.DagsterInstance, "fetch_materializations",
+                        lambda self, *a, **k: asked.append(1) or fetch(self, *a, **k))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        plain = job.execute_in_process(instance=instance, partition_key="2026-10-02")  # Dagster's lookup
+        assert asked
+        asked.clear()
+        with dagster_engines.kept_connections():
+            kept = [job.execute_in_process(instance=instance, partition_key=day)
+                    for day in ("2026-10-02", "2026-10-02")]
+            assert not asked  # no index query for the check's target
+        assert not dagster_engines._MATERIALIZED  # forgotten with the kept connections
+        records = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=dg.AssetKey("daily_tiny")), limit=10, ascending=True).records
+        stored = {r.event_log_entry.run_id: (r.storage_id, r.event_log_entry.run_id, r.timestamp) for r in records}
+        for r in [plain, *kept]:  # each names its own materialization, as the index's latest was then
+            assert r.success and _target(r) == stored[r.run_id]

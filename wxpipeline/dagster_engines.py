@@ -50,6 +50,9 @@ _SHARED_FILES = {"index.db", "runs.db", "schedules.db"}
 # (event-log directory, table or asset-key column) found in the index database while connections
 # are kept: an event's write asks again for each asset or check event (see `_remember_schema`)
 _SCHEMA: set[tuple] = set()
+# (event-log directory, asset key, partition) -> (index storage id, run id, timestamp) of the last
+# materialization this process stored there while connections are kept (see `_remember_materializations`)
+_MATERIALIZED: dict[tuple, tuple] = {}
 
 
 def _sqlite_file(conn_string) -> str | None:
@@ -138,6 +141,7 @@ def close_kept_connections() -> None:
             del _ENGINES[key]
         _RUN_SHARDS.clear()
         _SCHEMA.clear()
+        _MATERIALIZED.clear()
     for engine in engines:
         _close(engine)
 
@@ -269,6 +273,7 @@ def reuse_sqlite_engines() -> None:
     storage.wipe = wipe_closing_connections
     storage.store_event = _store_event_with_parameters(storage.store_event)
     _remember_schema(storage)
+    _remember_materializations()
     _INSTALLED.append(True)
 
 
@@ -340,7 +345,8 @@ def _store_event_with_parameters(store_event):
     statement of seven literal values for each of the ~2,800 inserts of a one-day run (the event
     itself, then its copy in the index for asset, check and run-status events): ~0.33 -> ~0.11
     ms an insert, measured. Only while connections are kept (`kept_connections`); else Dagster's own."""
-    from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+    from dagster._core.events import (ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS,
+                                      DagsterEventType)
     from dagster._core.errors import DagsterInvariantViolationError
     from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 
@@ -361,6 +367,10 @@ def _store_event_with_parameters(store_event):
                     raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
                 self._store_asset_event_tags(conn, [event], [event_id])
                 self._store_asset_event(conn, event, event_id)
+            if kind == DagsterEventType.ASSET_MATERIALIZATION and getattr(self, "_base_dir", None):
+                dagster_event = event.dagster_event
+                _MATERIALIZED[(self._base_dir, dagster_event.asset_key, dagster_event.partition)] = (
+                    event_id, event.run_id, event.timestamp)
         if kind in ASSET_CHECK_EVENTS:
             with self.index_connection() as conn, conn.execute(insert, row) as result:
                 event_id = result.inserted_primary_key[0]
@@ -370,3 +380,27 @@ def _store_event_with_parameters(store_event):
                 conn.execute(insert, row)
 
     return store_event_with_parameters
+
+
+def _remember_materializations() -> None:
+    """While connections are kept, a check of a partition its own run materialized names the
+    materialization this process stored (storage id, run id, timestamp) instead of asking the index
+    for the partition's latest (Dagster does for every check result: a query, asset details, the
+    event deserialised; 202 in a one-day run, 0.42-0.45 -> 0.04-0.05 CPU s). `run` and `nightly`
+    materialize a day's table in one run, right before its contract in the same step: the index's
+    latest is the one just stored. Any other partition is asked of the index as before."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluationTargetMaterializationData)
+    from dagster._core.definitions.asset_checks.asset_check_result import AssetCheckResult
+
+    lookup = AssetCheckResult._get_partitioned_target_materialization_data
+
+    def remembered(self, step_context, asset_key, partition_key):
+        base = getattr(step_context.instance.event_log_storage, "_base_dir", None)
+        hit = _MATERIALIZED.get((base, asset_key, partition_key)) if _KEEPING and base else None
+        if hit is None or hit[1] != step_context.run_id:
+            return lookup(self, step_context, asset_key, partition_key)
+        storage_id, run_id, timestamp = hit
+        return AssetCheckEvaluationTargetMaterializationData(storage_id=storage_id, run_id=run_id, timestamp=timestamp)
+
+    AssetCheckResult._get_partitioned_target_materialization_data = remembered

@@ -277,10 +277,14 @@ def test_imports_and_definitions_pause_the_collector_and_are_frozen_only_in_a_pr
     with cli_nightly.long_lived():
         assert not gc.isenabled()
     assert gc.isenabled() and gc.get_freeze_count() == before
+    assert gc.get_threshold() != cli_nightly.OWN_PROCESS_GC_THRESHOLDS  # a caller's thresholds are left alone
     monkeypatch.setattr(cli_nightly, "OWN_PROCESS", [True])  # `wxpipeline run`, the stage helper
+    thresholds = gc.get_threshold()
     try:
         with cli_nightly.long_lived():
             kept = [[i] for i in range(100)]
         assert gc.isenabled() and gc.get_freeze_count() >= before + len(kept)
+        assert gc.get_threshold() == cli_nightly.OWN_PROCESS_GC_THRESHOLDS
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

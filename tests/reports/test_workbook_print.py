@@ -35,3 +35,21 @@ def test_workbook_prints_one_page_per_small_sheet(tmp_path):
     assert "第 1 页" in pages[0] and "检查结果" in pages[0]
     text = "\f".join(pages)
     assert "微信支付" in text and "工作群" in text and "付款时间" in text
+
+
+def test_cells_drop_the_control_characters_openpyxl_drops_without_importing_it():
+    import ast
+    import inspect
+
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as theirs
+
+    from wxpipeline.reports import xlsx
+
+    assert (xlsx.ILLEGAL_CHARACTERS_RE.pattern, xlsx.ILLEGAL_CHARACTERS_RE.flags) == (theirs.pattern, theirs.flags)
+    text = "a\x00b\x08c\tn\nv\x0bf\x0cr\rs\x0e\x1fz"
+    assert xlsx._cell_value(text) == theirs.sub("", text)
+    # the module itself does not import openpyxl (every run's definitions import it)
+    tree = ast.parse(inspect.getsource(xlsx))
+    imported = [n.module if isinstance(n, ast.ImportFrom) else a.name
+                for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
+    assert not [m for m in imported if m and m.split(".")[0] == "openpyxl"]

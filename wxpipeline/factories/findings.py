@@ -19,7 +19,7 @@ from wxpipeline.factories import OWNERS
 from wxpipeline.lineage import Upstream, asset_dep
 from wxpipeline.nightly import AS_OF_TAG, CAUSE_TAG
 from wxpipeline.partitions import DAILY, ONE_RUN_PER_DAY, partition_day
-from wxpipeline.policy import PolicyVersion, load_policy
+from wxpipeline.policy import PolicyVersion
 from wxpipeline.reports.markdown import markdown_table
 from wxpipeline.resources.calendar import CalendarResource, PrcCalendar
 from wxpipeline.resources.exports import ExportsFolder
@@ -71,7 +71,9 @@ def findings_code_version(domain: str, policy_location: str | None = None) -> st
     clause does not."""
     clauses = clauses_for(domain)
     h = hashlib.sha256()
-    for pv in load_policy(policy_location if policy_location is not None else settings().policy or None).versions:
+    from wxpipeline.resources.policy import loaded_policy  # one load per process for the four domains
+
+    for pv in loaded_policy(policy_location if policy_location is not None else settings().policy or "").versions:
         h.update(f"{pv.version}|{pv.effective_from}|{pv.calendar.model_dump_json()}".encode())
         for c in clauses:
             h.update(f"{c.id}|{c.rule_version}|{pv.clauses[c.id].model_dump_json()}".encode())

@@ -15,7 +15,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import polars as pl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from wxpipeline.reports.cells import neutralise
 from wxpipeline.reports.labels import domain_label, severity_label, status_label
@@ -136,6 +135,12 @@ def display_width(value: Any) -> int:
     if text.isascii():  # no wide character: spares the substitution
         return len(text)
     return len(text) + len(_NARROW_RUNS.sub("", text))  # characters above U+2E7F count twice
+
+
+# openpyxl's own pattern (`openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE`, the same text; a test
+# compares them), not imported from it: importing openpyxl costs ~0.25-0.45 CPU s, and the
+# definitions of every `run`/`nightly` process import this module, which writes with XlsxWriter
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def _cell_value(v: Any) -> Any:

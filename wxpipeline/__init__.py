@@ -5,9 +5,10 @@ import os
 # polars' allocator (jemalloc) hands freed pages back to the kernel after 0.5 s (polars' own
 # setting), and a parse or a judge of a busy day frees and takes back hundreds of MB a second: each
 # page taken back is a fault and a zeroed page again. Kept 30 s, the pages are reused (round 10's
-# 5-second decay already halved the faults of 0.5 s). Cold 10M-message day, 3 pairs alternated with
-# 5 s (2026-12-02, load 9-15): 1.16-1.31M page faults instead of 1.60-1.74M, kernel CPU 7.2-10.6 s
-# instead of 8.9-10.5 (2 of 3 pairs lower), peak RSS 2.16-2.27 GB instead of 2.04-2.15; judge_day at
+# 5-second decay already halved the faults of 0.5 s). Cold 10M-message day, 5 pairs alternated with
+# 5 s (2026-12-02, load 6-15): 1.14-1.31M page faults (median 1.19M) instead of 1.27-1.74M (1.60M),
+# kernel CPU 6.9-10.6 s (median 7.6) instead of 7.4-10.5 (8.9; lower in 4 of 5 pairs), user CPU
+# median 68.1 s instead of 76.5 (noisy), peak RSS 2.16-2.31 GB instead of 2.04-2.17; judge_day at
 # 10M: kernel CPU 1.33-1.53 s instead of 1.51-1.73 (3 pairs), faults -4..+1 %; the parse of 3M
 # messages: faults 190-251k instead of 255-271k, kernel CPU the same (user CPU: noise). Not taken:
 # thp:always + metadata_thp:always (faults -45 % on the 10M day, -60..90 % in judge_day, but kernel

@@ -22,3 +22,11 @@ def test_a_given_setting_is_kept(monkeypatch):
     monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
     importlib.reload(wxpipeline)
     assert os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0"
+
+
+def test_jemalloc_takes_every_option():
+    # jemalloc ignores an option it does not know, or a bad value, with only a warning on stderr
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    probe = "import wxpipeline, polars as pl; pl.Series(range(1000)).sum()"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert "jemalloc" not in out.stderr

@@ -7,15 +7,23 @@ import os
 # page taken back is a fault and a zeroed page again. Kept 30 s, the pages are reused (round 10's
 # 5-second decay already halved the faults of 0.5 s). Cold 10M-message day, 5 pairs alternated with
 # 5 s (2026-12-02, load 6-15): 1.14-1.31M page faults (median 1.19M) instead of 1.27-1.74M (1.60M),
-# kernel CPU 6.9-10.6 s (median 7.6) instead of 7.4-10.5 (8.9; lower in 4 of 5 pairs), user CPU
-# median 68.1 s instead of 76.5 (noisy), peak RSS 2.16-2.31 GB instead of 2.04-2.17; judge_day at
-# 10M: kernel CPU 1.33-1.53 s instead of 1.51-1.73 (3 pairs), faults -4..+1 %; the parse of 3M
-# messages: faults 190-251k instead of 255-271k, kernel CPU the same (user CPU: noise). Not taken:
-# thp:always + metadata_thp:always (faults -45 % on the 10M day, -60..90 % in judge_day, but kernel
-# CPU +35 % and +70..180 %: a huge page is zeroed whole, may need compaction), oversize_threshold:0
-# and glibc's MALLOC_TRIM/MMAP thresholds (no fewer faults), narenas:2 (parse -0.2..-0.7 kernel s,
-# judge_day +0.2). Read once, when polars is first imported (this package is imported before it); a
-# value already set is left alone; jemalloc takes the last value of an option, polars puts its own
-# first.
-RJEM_DECAY = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
-os.environ.setdefault("_RJEM_MALLOC_CONF", RJEM_DECAY)
+# kernel CPU 6.9-10.6 s (median 7.6) instead of 7.4-10.5 (8.9; lower in 4 of 5 pairs), peak RSS
+# 2.16-2.31 GB instead of 2.04-2.17. Not taken: thp:always + metadata_thp:always (faults -45 %,
+# but kernel CPU +35 %: a huge page is zeroed whole), oversize_threshold:0 and glibc's
+# MALLOC_TRIM/MMAP thresholds (no fewer faults).
+# One arena per usable core instead of jemalloc's four: a page one thread frees is found again by
+# the next thread that allocates, not left dirty in an arena no thread of the moment uses. Cold 10M
+# day on 2 cores (narenas:2), 5 pairs alternated with the 30-second decay alone (2026-12-02 04:30,
+# idle machine, load 1.4-4.2): CPU 61.2-73.6 + 5.5-14.0 s (user + kernel) instead of 61.8-74.1 +
+# 8.9-23.7, lower in every pair (by 1.1-13.1 s, median 6.1), faults 0.87-0.97M instead of
+# 1.04-1.13M, peak RSS 2.10-2.18 GB instead of 2.41-2.48, wall 38.2-50.3 s instead of 42.7-52.2.
+# Read once, when polars is first imported (this package is imported before it); a value already
+# set is left alone; jemalloc takes the last value of an option, polars puts its own first.
+
+
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+RJEM_CONF = f"dirty_decay_ms:30000,muzzy_decay_ms:30000,narenas:{_usable_cores()}"
+os.environ.setdefault("_RJEM_MALLOC_CONF", RJEM_CONF)

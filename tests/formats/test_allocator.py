@@ -15,7 +15,7 @@ def test_decay_is_set_before_polars_starts():
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
     # jemalloc takes the last value of an option: ours must come after polars' own defaults
-    assert out.stdout.strip().endswith(wxpipeline.RJEM_DECAY)
+    assert out.stdout.strip().endswith(wxpipeline.RJEM_CONF)
 
 
 def test_a_given_setting_is_kept(monkeypatch):

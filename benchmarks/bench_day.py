@@ -11,8 +11,11 @@ WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, 
 * wall seconds of the command and the child's peak RSS (getrusage of the child),
 * seconds per Dagster step of the day's run (from the instance's step stats),
 * the parse floor: polars `scan_ndjson` with an explicit schema reading msgid, from, roomid,
-  msgtime, msgtype and the text body from the same file, measured in the same process right
-  after the run (file in the page cache, as it was for the run), and wall ÷ floor,
+  msgtime, msgtype and the text body from the same file, measured in this process right before
+  and right after each run (file in the page cache, as it was for the run), and wall ÷ floor
+  against the mean of the two floors that bracket the run (and against each): the machine's
+  speed drifts within minutes (the same file's floor measured 11.4-17.4 s within an hour), and
+  a floor taken only after the run can fall in a faster or slower minute than the run itself,
 * the child's CPU seconds (user+sys, all threads): less sensitive than wall time to other load,
 * the archive's cold parse + cache write on its own (`iter_wecom_archive` into `_write_blocks`, as
   the exports folder does it), in this process after the run: wall, CPU seconds and CPUs used,
@@ -134,6 +137,25 @@ def archive_parse(day_file: Path, out: Path) -> tuple[float, float]:
     return wall, used
 
 
+FLOOR_ROWS: list[int] = []
+
+
+def parse_floor(day_file: Path) -> float:
+    """Wall seconds of polars' `scan_ndjson` of the six fields over the whole file (the floor)."""
+    t0 = time.monotonic()
+    rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
+    floor = time.monotonic() - t0
+    FLOOR_ROWS.append(rows)  # printed: the floor read the whole file
+    return floor
+
+
+def floor_note(wall: float, before: float, after: float) -> str:
+    """The floors bracketing a run and the run's wall against their mean (and against each)."""
+    mean = (before + after) / 2
+    return (f"floor before {before:.2f}s, after {after:.2f}s: wall / floor {wall / mean:.2f}x "
+            f"(against the floor before {wall / before:.2f}x, after {wall / after:.2f}x)")
+
+
 @dataclass
 class DayRun:
     wall: float
@@ -204,23 +226,23 @@ def main() -> None:
         for name, data in seed.items():
             (home / name).write_bytes(data)
 
+    floors = [parse_floor(day_file)]  # before the first run; then one after each run
     runs = []
     for i in range(args.runs):
         if i:
             fresh_home()
         runs.append(run_day(exe, env))
+        floors.append(parse_floor(day_file))
         r = runs[-1]
         if args.runs > 1:
-            print(f"run {i + 1}: wall {r.wall:.1f}s  CPU {r.cpu:.1f}s  load before {r.load_before:.2f}", flush=True)
+            print(f"run {i + 1}: wall {r.wall:.1f}s  CPU {r.cpu:.1f}s  load before {r.load_before:.2f}  "
+                  f"{floor_note(r.wall, floors[i], floors[i + 1])}", flush=True)
     last = runs[-1]
     wall, cpu, out, proc_rc, samples = last.wall, last.cpu, last.out, last.rc, last.samples
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9  # KiB on Linux; max over runs
     load_before, load_after = (runs[0].load_before,), (last.load_after,)
     steps = step_stats(home / "dagster")
 
-    t0 = time.monotonic()
-    floor_rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
-    floor = time.monotonic() - t0
 
     parse_wall, parse_cpu = archive_parse(day_file, work / "archive.parquet")
 
@@ -245,7 +267,7 @@ def main() -> None:
               f"CPU {', '.join(f'{r.cpu:.1f}' for r in runs)} s; the figures below are the last run's")
     print(f"\nmessages {args.messages:,}  wall {wall:.1f}s  CPU {cpu:.1f}s (user+sys, all threads)  "
           f"peak RSS {peak_gb:.2f} GB  exit {proc_rc}")
-    print(f"parse floor {floor:.2f}s ({floor_rows:,} rows)  wall / floor {wall / floor:.1f}x  "
+    print(f"parse floor ({FLOOR_ROWS[-1]:,} rows): {floor_note(wall, floors[-2], floors[-1])}  "
           f"seconds per million {wall / (args.messages / 1e6):.1f}")
     print(f"archive parse + cache write alone {parse_wall:.2f}s wall, {parse_cpu:.2f} CPU s "
           f"({parse_cpu / parse_wall:.2f} CPUs; {parse_wall / (args.messages / 1e6):.2f}s wall per million)")

@@ -38,3 +38,32 @@ def test_ascii_without_a_cjk_font_and_an_empty_month(monkeypatch):
     texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
     assert "PAY-01" in texts and "findings" in texts and "no findings in 30 days" in texts
     assert not any("\u4e00" <= ch <= "\u9fff" for t in texts for ch in t)
+
+
+def test_fonts_looked_up_once_in_a_warm_up_thread(monkeypatch):
+    """`look_up_fonts_soon` (started by the chat asset) does the one look-up of the process in a
+    thread; the report's `cjk_font` then waits for it and gets the same answer."""
+    import threading
+
+    calls = []
+    inside, release = threading.Event(), threading.Event()
+
+    def families():
+        calls.append(threading.current_thread().name)
+        inside.set()
+        release.wait(5)  # still looking when the report asks: the report waits for it
+        return {"WenQuanYi Zen Hei"}
+
+    charts._cjk_font.cache_clear()
+    monkeypatch.setattr(charts, "_WARMING", False)
+    monkeypatch.setattr(charts, "_known_families", families)
+    try:
+        charts.look_up_fonts_soon()
+        assert inside.wait(5)
+        charts.look_up_fonts_soon()  # returns at once: one thread per process
+        release.set()
+        assert charts.cjk_font() == "WenQuanYi Zen Hei"
+        assert calls == ["wxpipeline-fonts"]
+    finally:
+        release.set()
+        charts._cjk_font.cache_clear()

@@ -50,6 +50,7 @@ from wxpipeline.checks.chat_prefilter import (TextVerdicts, kept_messages, recor
 from wxpipeline.checks.wordlists import load_word_lists
 from wxpipeline.assets.wecom import derive_timeline
 from wxpipeline.lineage import Upstream
+from wxpipeline.reports.charts import look_up_fonts_soon
 
 SLICE_ROWS = 500_000  # messages read and normalised at a time
 SLICE_WORKERS = 2  # slices in flight (the machine this runs on has two cores)
@@ -155,6 +156,9 @@ def day_messages(jc: JudgeContext, roster_df: pl.DataFrame,
 
 
 def chat_frames(jc: JudgeContext) -> dict[str, pl.DataFrame]:
+    # the day's report (after the findings in `judge_day`) looks its chart fonts up in Python
+    # (~0.3 CPU s): in a thread while the day's messages are read, mostly polars work without the GIL
+    look_up_fonts_soon()
     roster_df = jc.staged.read("roster")
     word_lists = load_word_lists(jc.policy)
     messages, today_groups = day_messages(jc, roster_df, word_lists)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import threading
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -46,10 +47,35 @@ def _known_families() -> set[str]:
     return {f.name for f in font_manager.fontManager.ttflist}
 
 
-@lru_cache(maxsize=1)
+_FONT_LOCK = threading.Lock()  # one look-up per process, also when a warm-up thread runs it
+_WARM_LOCK = threading.Lock()
+_WARMING = False  # the warm-up thread was started (once per process)
+
+
 def cjk_font() -> str | None:
     """A font family with Chinese glyphs on this machine, or None. Fonts installed after matplotlib
     built its font cache are found through fontconfig (`fc-list :lang=zh`) and registered on the fly."""
+    with _FONT_LOCK:
+        return _cjk_font()
+
+
+def look_up_fonts_soon() -> None:
+    """`cjk_font()` in a background thread, once per process, for a report written later in the
+    run. The look-up is ~0.3 CPU s of Python (importing matplotlib's font manager, which loads its
+    font list; the `.ttc` CJK fonts registered from fontconfig) and would otherwise run on its
+    own in the report's step; `judge_day` starts it with the rules' frames, whose polars work
+    leaves the GIL (and the second core) mostly free."""
+    global _WARMING
+    with _WARM_LOCK:  # not `_FONT_LOCK`, which the look-up holds: a second call returns at once
+        if _WARMING:
+            return
+        _WARMING = True
+    # not a daemon: never cut short inside an import at the interpreter's exit
+    threading.Thread(target=cjk_font, name="wxpipeline-fonts").start()
+
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
     families = _known_families()
     for name in CJK_FAMILIES:
         if name in families:

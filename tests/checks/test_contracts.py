@@ -134,6 +134,36 @@ def test_ge_plans_a_suite_once_and_computes_every_frames_metrics():
     assert summary["expect_column_values_to_not_be_null", "msgtype"] == 1
 
 
+def test_ge_derives_each_expectations_dependencies_once_with_the_same_results():
+    """An expectation's validation dependencies (`contract_ge._dependencies_kept`) are derived once
+    per result format and reused for other frames, clean or not: the same results as GE's own;
+    GE's classes are as they were afterwards."""
+    from great_expectations.expectations.expectation import Expectation
+
+    clean = messages(20).to_pandas()
+    broken = messages(30).with_columns(
+        pl.when(pl.col("source_line") > 25).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid")).to_pandas()
+    c = contracts.CONTRACTS["wecom_messages"]
+    cases = [(df, fmt) for fmt in ("BOOLEAN_ONLY", "SUMMARY") for df in (clean, broken, broken)]
+
+    def results(df, fmt) -> list[dict]:
+        result = contract_ge.ge_validate(c, df, fmt).to_json_dict()
+        return sorted(({k: v for k, v in r.items() if k != "exception_info"} for r in result["results"]), key=str)
+
+    validate = Expectation.__dict__["metrics_validate"]
+    plain = [results(df, fmt) for df, fmt in cases]
+    contract_ge._DEPENDENCIES.clear()
+    with contract_ge.configurations_kept():
+        kept = [results(df, fmt) for df, fmt in cases]
+        classes = {type(e) for e in contract_ge.suite(c).expectations}
+        assert all("get_validation_dependencies" in cls.__dict__ for cls in classes)
+    assert kept == plain and [sum(not r["success"] for r in p) for p in plain] == [0, 1, 1] * 2
+    expectations = len(contract_ge.suite(c).expectations)
+    assert len(contract_ge._DEPENDENCIES) == 2 * expectations  # per result format, not per frame
+    assert Expectation.__dict__["metrics_validate"] is validate
+    assert not any("get_validation_dependencies" in cls.__dict__ for cls in classes)  # GE's own again
+
+
 def test_a_key_hash_collision_is_not_a_duplicate(monkeypatch):
     """Keys are counted by their 64-bit hash; a repeated hash with distinct keys (a collision,
     simulated here) is settled on the keys themselves and the table passes."""

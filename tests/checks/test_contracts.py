@@ -164,6 +164,36 @@ def test_ge_derives_each_expectations_dependencies_once_with_the_same_results():
     assert not any("get_validation_dependencies" in cls.__dict__ for cls in classes)  # GE's own again
 
 
+def test_ge_loads_a_contracts_frame_as_it_does_without_asking_its_size(monkeypatch):
+    """While a contract validates, the pandas frame is loaded as GE loads it with no fingerprint
+    (the same frame, spec and markers) without computing its memory usage (`_loaded_unfingerprinted`)."""
+    import pandas as pd
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    df = messages(10).to_pandas()
+    sized = []
+    usage = pd.DataFrame.memory_usage
+    monkeypatch.setattr(pd.DataFrame, "memory_usage", lambda self, *a, **k: sized.append(1) or usage(self, *a, **k))
+    engine = pandas_execution_engine.PandasExecutionEngine()
+
+    def loaded():
+        spec = RuntimeDataBatchSpec(batch_data=df)
+        data, markers = engine.get_batch_data_and_markers(spec)
+        return data.dataframe, spec.batch_data, sorted(markers)
+
+    with monkeypatch.context() as m:
+        m.setattr(pandas_execution_engine, "HASH_THRESHOLD", 0)
+        plain = loaded()  # GE's own, no fingerprint
+    assert sized == [1]
+    with contract_ge.configurations_kept():
+        kept = loaded()
+        result = contract_ge.ge_validate(contracts.CONTRACTS["wecom_messages"], df, "SUMMARY")
+    assert sized == [1] and result.success  # not asked again, by the load or the validation
+    assert kept[0] is plain[0] is df and kept[1:] == plain[1:] == ("PandasDataFrame", ["ge_load_time"])
+    assert loaded()[2] == ["ge_load_time", "pandas_data_fingerprint"] and sized == [1, 1]  # GE's own again
+
+
 def test_a_key_hash_collision_is_not_a_duplicate(monkeypatch):
     """Keys are counted by their 64-bit hash; a repeated hash with distinct keys (a collision,
     simulated here) is settled on the keys themselves and the table passes."""

@@ -241,9 +241,9 @@ def _loaded_unfingerprinted(load):
     """GE's `PandasExecutionEngine.get_batch_data_and_markers` (great_expectations 1.24.1) for the
     one batch our contracts load (a runtime pandas frame), less the frame's size it computes only
     to compare it with `HASH_THRESHOLD` (0 while validating a contract: no fingerprint, see
-    `configurations_kept`): `DataFrame.memory_usage` builds a Series per column, 0.6-4 ms a
-    contract, more than the rest of loading. The same batch data and markers (the load time);
-    any other batch spec loads as GE does."""
+    `configurations_kept`): `DataFrame.memory_usage` builds a Series per column (1.40 of the
+    load's 1.52 CPU s for 480 contracts under cProfile; ~4 ms timed for a 6-column sample at load
+    12). The same batch data and markers (the load time); any other batch spec loads as GE does."""
     import datetime
 
     import pandas as pd

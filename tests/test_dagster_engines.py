@@ -136,6 +136,37 @@ def test_events_stored_as_parameters_are_the_rows_dagster_writes(tmp_path):
         assert per_run[kept.run_id] == per_run[plain.run_id] >= 4 and len(index) == 2 * per_run[kept.run_id]
 
 
+def test_a_check_event_is_serialized_once_for_its_row_and_its_check_execution(tmp_path, monkeypatch):
+    """Dagster serializes a check's planned and evaluation events again for the check execution's
+    row; with kept connections the text stored with the event is reused: the same rows."""
+    from dagster._core.events import ASSET_CHECK_EVENTS
+    from dagster._core.events.log import EventLogEntry
+    from dagster_shared.serdes import serdes
+
+    dagster_engines.reuse_sqlite_engines()
+    serialized = []
+    transform = serdes._transform_for_serialization
+
+    def counted(val, *args, **kwargs):
+        if isinstance(val, EventLogEntry) and val.dagster_event_type in ASSET_CHECK_EVENTS:
+            serialized.append(val)  # held: no other event can take its id
+        return transform(val, *args, **kwargs)
+
+    monkeypatch.setattr(serdes, "_transform_for_serialization", counted)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        job = DEFS.resolve_job_def("tiny_job")
+        assert job.execute_in_process(instance=instance).success  # Dagster's own store_event
+        plain, serialized[:] = list(serialized), []
+        with dagster_engines.kept_connections():
+            assert job.execute_in_process(instance=instance).success
+        with sqlite3.connect(instance.event_log_storage.path_for_shard("index")) as conn:
+            rows = conn.execute("select c.evaluation_event = e.event, c.execution_status from asset_check_executions c "
+                                "join event_logs e on e.id = c.evaluation_event_storage_id order by c.id").fetchall()
+    assert len(plain) == 4 and len({id(e) for e in plain}) == 2  # planned and evaluation events, each twice
+    assert len(serialized) == 2 and len({id(e) for e in serialized}) == 2  # each once
+    assert rows == [(1, "SUCCEEDED"), (1, "SUCCEEDED")]  # each run's row holds its evaluation event's text
+
+
 def test_a_kept_connection_is_reused_and_holds_no_transaction_between_uses(tmp_path):
     dagster_engines.reuse_sqlite_engines()
     relax_sqlite_wal_fsync()

@@ -23,7 +23,7 @@ stamp the revision: ~85 ms a run) but copied from an empty one Dagster built onc
 same way (`_initdb`): same tables, indexes, WAL mode and stamped revision.
 
 While connections are kept, a table or `asset_keys` column found in the index database, or a
-data migration found completed there, is not asked for again (`_remember_schema`): the event log
+data migration found completed there, is not asked for again (`dagster_remembered.remember_schema`): the event log
 asks for each asset and check event.
 
 Used only by `wxpipeline run` and `nightly` (cli_nightly.py), which execute dozens of runs in one
@@ -48,11 +48,12 @@ KEEP_RUN_SHARDS = 2
 # the instance-wide databases: every other *.db file is one run's event log
 _SHARED_FILES = {"index.db", "runs.db", "schedules.db"}
 # (event-log directory, table or asset-key column) found in the index database while connections
-# are kept: an event's write asks again for each asset or check event (see `_remember_schema`)
+# are kept: an event's write asks again for each asset or check event (see `dagster_remembered.remember_schema`)
 _SCHEMA: set[tuple] = set()
 # (event-log directory, asset key, partition) -> (index storage id, run id, timestamp) of the last
-# materialization this process stored there while connections are kept (see `_remember_materializations`)
+# materialization this process stored there while connections are kept (see `dagster_remembered.remember_materializations`)
 _MATERIALIZED: dict[tuple, tuple] = {}
+_SERIALIZED = threading.local()  # .event: (the event this thread stores, its text)
 
 
 def _sqlite_file(conn_string) -> str | None:
@@ -272,70 +273,11 @@ def reuse_sqlite_engines() -> None:
 
     storage.wipe = wipe_closing_connections
     storage.store_event = _store_event_with_parameters(storage.store_event)
-    _remember_schema(storage)
-    _remember_materializations()
+    from wxpipeline.dagster_remembered import remember_materializations, remember_schema
+
+    remember_schema(storage)
+    remember_materializations()
     _INSTALLED.append(True)
-
-
-def _remember_schema(storage) -> None:
-    """While connections are kept: a table or an `asset_keys` column found in the index database
-    is taken as there for the rest of the runs. Dagster's event log asks for each asset and check
-    event (whether the check, tag and asset-key index tables and columns exist, i.e. whether the
-    instance was migrated: ~3 schema queries per step, each on a connection of its own). A
-    migration only adds tables and columns, so only a positive answer is kept; a missing one is
-    asked again. Forgotten with the kept connections (end of the runs, `wipe`).
-
-    Likewise a completed data migration of the index (`has_secondary_index`: a row of the
-    `secondary_indexes` table, which Dagster consults ~9 times a staging run to choose how to read
-    asset records: 316 queries, ~0.2 CPU s, in a one-day run); such a row is written once the
-    migration is done and never removed but by `wipe` (which forgets the kept answers)."""
-    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
-
-    has_table = storage.has_table
-
-    def has_table_remembered(self, table_name: str) -> bool:
-        key = (self._base_dir, "table", table_name)
-        if _KEEPING and key in _SCHEMA:
-            return True
-        found = has_table(self, table_name)
-        if found and _KEEPING:
-            with _LOCK:
-                _SCHEMA.add(key)
-        return found
-
-    has_column = SqlEventLogStorage._has_asset_key_col_on_connection
-
-    def has_column_remembered(self, conn, column_name: str) -> bool:
-        base = getattr(self, "_base_dir", None)
-        key = (base, "asset_keys column", column_name)
-        if base is None or not _KEEPING:
-            return has_column(self, conn, column_name)
-        if key in _SCHEMA:
-            return True
-        found = has_column(self, conn, column_name)
-        if found:
-            with _LOCK:
-                _SCHEMA.add(key)
-        return found
-
-    has_index = SqlEventLogStorage.has_secondary_index
-
-    def has_index_remembered(self, name: str) -> bool:
-        base = getattr(self, "_base_dir", None)
-        key = (base, "secondary index", name)
-        if base is None or not _KEEPING:
-            return has_index(self, name)
-        if key in _SCHEMA:
-            return True
-        found = has_index(self, name)
-        if found:
-            with _LOCK:
-                _SCHEMA.add(key)
-        return found
-
-    storage.has_table = has_table_remembered
-    storage._has_asset_key_col_on_connection = has_column_remembered
-    storage.has_secondary_index = has_index_remembered
 
 
 def _store_event_with_parameters(store_event):
@@ -344,18 +286,33 @@ def _store_event_with_parameters(store_event):
     same row, columns and SQL, without SQLAlchemy building, cache-keying and coercing a new
     statement of seven literal values for each of the ~2,800 inserts of a one-day run (the event
     itself, then its copy in the index for asset, check and run-status events): ~0.33 -> ~0.11
-    ms an insert, measured. Only while connections are kept (`kept_connections`); else Dagster's own."""
+    ms an insert, measured. Only while connections are kept (`kept_connections`); else Dagster's own.
+
+    And the event is serialized once: a check's events were again for their check execution's row
+    (the same text: the event is immutable; only the object this thread stores takes it)."""
     from dagster._core.events import (ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS,
                                       DagsterEventType)
     from dagster._core.errors import DagsterInvariantViolationError
+    from dagster._core.storage.event_log import sql_event_log
     from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 
     insert = SqlEventLogStorageTable.insert()
+    serialize = sql_event_log.serialize_value
+
+    def serialize_value(val, *args, **kwargs):
+        kept = getattr(_SERIALIZED, "event", None)
+        if kept is not None and kept[0] is val and not args and not kwargs:
+            return kept[1]
+        return serialize(val, *args, **kwargs)
+
+    sql_event_log.serialize_value = serialize_value  # as `store_asset_check_event` finds it
 
     def store_event_with_parameters(self, event) -> None:
         if not _KEEPING:
             return store_event(self, event)
         row = self._event_to_row(event)
+        # held until the next event (a reference: no other object can take its place)
+        _SERIALIZED.event = (event, row["event"])
         with self.run_connection(event.run_id) as conn:
             conn.execute(insert, row)
         kind = event.dagster_event_type if event.is_dagster_event else None
@@ -380,27 +337,3 @@ def _store_event_with_parameters(store_event):
                 conn.execute(insert, row)
 
     return store_event_with_parameters
-
-
-def _remember_materializations() -> None:
-    """While connections are kept, a check of a partition its own run materialized names the
-    materialization this process stored (storage id, run id, timestamp) instead of asking the index
-    for the partition's latest (Dagster does for every check result: a query, asset details, the
-    event deserialised; 202 in a one-day run, 0.42-0.45 -> 0.04-0.05 CPU s). `run` and `nightly`
-    materialize a day's table in one run, right before its contract in the same step: the index's
-    latest is the one just stored. Any other partition is asked of the index as before."""
-    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-        AssetCheckEvaluationTargetMaterializationData)
-    from dagster._core.definitions.asset_checks.asset_check_result import AssetCheckResult
-
-    lookup = AssetCheckResult._get_partitioned_target_materialization_data
-
-    def remembered(self, step_context, asset_key, partition_key):
-        base = getattr(step_context.instance.event_log_storage, "_base_dir", None)
-        hit = _MATERIALIZED.get((base, asset_key, partition_key)) if _KEEPING and base else None
-        if hit is None or hit[1] != step_context.run_id:
-            return lookup(self, step_context, asset_key, partition_key)
-        storage_id, run_id, timestamp = hit
-        return AssetCheckEvaluationTargetMaterializationData(storage_id=storage_id, run_id=run_id, timestamp=timestamp)
-
-    AssetCheckResult._get_partitioned_target_materialization_data = remembered

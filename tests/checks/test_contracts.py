@@ -134,6 +134,66 @@ def test_ge_plans_a_suite_once_and_computes_every_frames_metrics():
     assert summary["expect_column_values_to_not_be_null", "msgtype"] == 1
 
 
+def test_ge_derives_each_expectations_dependencies_once_with_the_same_results():
+    """An expectation's validation dependencies (`contract_ge._dependencies_kept`) are derived once
+    per result format and reused for other frames, clean or not: the same results as GE's own;
+    GE's classes are as they were afterwards."""
+    from great_expectations.expectations.expectation import Expectation
+
+    clean = messages(20).to_pandas()
+    broken = messages(30).with_columns(
+        pl.when(pl.col("source_line") > 25).then(pl.lit("m0")).otherwise(pl.col("msgid")).alias("msgid")).to_pandas()
+    c = contracts.CONTRACTS["wecom_messages"]
+    cases = [(df, fmt) for fmt in ("BOOLEAN_ONLY", "SUMMARY") for df in (clean, broken, broken)]
+
+    def results(df, fmt) -> list[dict]:
+        result = contract_ge.ge_validate(c, df, fmt).to_json_dict()
+        return sorted(({k: v for k, v in r.items() if k != "exception_info"} for r in result["results"]), key=str)
+
+    validate = Expectation.__dict__["metrics_validate"]
+    plain = [results(df, fmt) for df, fmt in cases]
+    contract_ge._DEPENDENCIES.clear()
+    with contract_ge.configurations_kept():
+        kept = [results(df, fmt) for df, fmt in cases]
+        classes = {type(e) for e in contract_ge.suite(c).expectations}
+        assert all("get_validation_dependencies" in cls.__dict__ for cls in classes)
+    assert kept == plain and [sum(not r["success"] for r in p) for p in plain] == [0, 1, 1] * 2
+    expectations = len(contract_ge.suite(c).expectations)
+    assert len(contract_ge._DEPENDENCIES) == 2 * expectations  # per result format, not per frame
+    assert Expectation.__dict__["metrics_validate"] is validate
+    assert not any("get_validation_dependencies" in cls.__dict__ for cls in classes)  # GE's own again
+
+
+def test_ge_loads_a_contracts_frame_as_it_does_without_asking_its_size(monkeypatch):
+    """While a contract validates, the pandas frame is loaded as GE loads it with no fingerprint
+    (the same frame, spec and markers) without computing its memory usage (`_loaded_unfingerprinted`)."""
+    import pandas as pd
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    df = messages(10).to_pandas()
+    sized = []
+    usage = pd.DataFrame.memory_usage
+    monkeypatch.setattr(pd.DataFrame, "memory_usage", lambda self, *a, **k: sized.append(1) or usage(self, *a, **k))
+    engine = pandas_execution_engine.PandasExecutionEngine()
+
+    def loaded():
+        spec = RuntimeDataBatchSpec(batch_data=df)
+        data, markers = engine.get_batch_data_and_markers(spec)
+        return data.dataframe, spec.batch_data, sorted(markers)
+
+    with monkeypatch.context() as m:
+        m.setattr(pandas_execution_engine, "HASH_THRESHOLD", 0)
+        plain = loaded()  # GE's own, no fingerprint
+    assert sized == [1]
+    with contract_ge.configurations_kept():
+        kept = loaded()
+        result = contract_ge.ge_validate(contracts.CONTRACTS["wecom_messages"], df, "SUMMARY")
+    assert sized == [1] and result.success  # not asked again, by the load or the validation
+    assert kept[0] is plain[0] is df and kept[1:] == plain[1:] == ("PandasDataFrame", ["ge_load_time"])
+    assert loaded()[2] == ["ge_load_time", "pandas_data_fingerprint"] and sized == [1, 1]  # GE's own again
+
+
 def test_a_key_hash_collision_is_not_a_duplicate(monkeypatch):
     """Keys are counted by their 64-bit hash; a repeated hash with distinct keys (a collision,
     simulated here) is settled on the keys themselves and the table passes."""

@@ -90,14 +90,16 @@ def configurations_kept():
     expectation (every metric's kwargs), ~15% of a small table's validation. A configuration
     whose type or kwargs changed since (GE adds the batch id to a copy) gets a new one.
 
-    And each suite's metric dependency graph is planned once per process (`_planned_graphs`).
+    And each suite's metric dependency graph is planned once per process (`_planned_graphs`),
+    and each expectation's validation dependencies once per process (`_dependencies_kept`).
 
     And the frame GE validates is not fingerprinted: loading a pandas batch hashes the whole
     frame (`hash_pandas_dataframe`, every row of every column) into a batch marker,
     `pandas_data_fingerprint`, that only the validation result's `meta` carries; `contracts`
     reads a result's success and expectation results, never its meta. GE itself leaves the
     marker out for a frame of 1 GB or more (`HASH_THRESHOLD`): here for every frame. About 2 of
-    a small table's ~15 CPU ms, ~0.3 CPU s of a one-day run's ~140 contracts."""
+    a small table's ~15 CPU ms, ~0.3 CPU s of a one-day run's ~140 contracts. Nor is the frame's
+    size asked for, which only decides that (`_loaded_unfingerprinted`)."""
     from great_expectations.execution_engine import pandas_execution_engine
     from great_expectations.expectations.expectation import Expectation
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -108,6 +110,10 @@ def configurations_kept():
         computed = Expectation.__dict__["configuration"]
         build = ExpectationConfiguration.__dict__["to_domain_obj"]
         plan = GraphValidator.__dict__[_PLAN]
+        engine = pandas_execution_engine.PandasExecutionEngine
+        load = engine.__dict__["get_batch_data_and_markers"]
+        validate = Expectation.__dict__["metrics_validate"]
+        own: dict[type, object] = {}  # expectation class -> its own `get_validation_dependencies` entry (or None)
         kept: dict[int, tuple] = {}
         built: dict[int, tuple] = {}
 
@@ -125,8 +131,17 @@ def configurations_kept():
                 hit = built[id(self)] = (self, state, build(self))
             return hit[2]
 
+        def metrics_validate(self, *args, **kwargs):
+            cls = type(self)
+            if cls not in own:  # its dependencies kept from now on (restored below)
+                own[cls] = cls.__dict__.get(_DEPS)
+                setattr(cls, _DEPS, _dependencies_kept(getattr(cls, _DEPS)))
+            return validate(self, *args, **kwargs)
+
         Expectation.configuration = property(configuration, doc=computed.__doc__)
         ExpectationConfiguration.to_domain_obj = to_domain_obj
+        Expectation.metrics_validate = metrics_validate
+        engine.get_batch_data_and_markers = _loaded_unfingerprinted(load)
         setattr(GraphValidator, _PLAN, _planned_graphs(plan))
         pandas_execution_engine.HASH_THRESHOLD = 0  # no frame is below it: none fingerprinted
         try:
@@ -136,6 +151,13 @@ def configurations_kept():
             Expectation.configuration = computed
             ExpectationConfiguration.to_domain_obj = build
             setattr(GraphValidator, _PLAN, plan)
+            Expectation.metrics_validate = validate
+            engine.get_batch_data_and_markers = load
+            for cls, entry in own.items():
+                if entry is None:
+                    delattr(cls, _DEPS)
+                else:
+                    setattr(cls, _DEPS, entry)
 
 
 _PLAN = "_generate_metric_dependency_subgraphs_for_each_expectation_configuration"
@@ -182,3 +204,61 @@ def _planned_graphs(plan):
         return graphs, [], processed_configurations
 
     return planned
+
+
+_DEPS = "get_validation_dependencies"
+# (expectation class, its configuration's content, engine class, runtime configuration, extra
+# arguments) -> the validation dependencies GE derived for them
+_DEPENDENCIES: dict[tuple, object] = {}
+
+
+def _dependencies_kept(derive):
+    """An expectation's validation dependencies (the metrics it reads and its result format)
+    derived once per process for the same inputs. GE derives them again for every expectation of
+    every validation when it evaluates the resolved metrics (`metrics_validate`), through the
+    configuration's domain, success and runtime kwargs and a pydantic model per metric: ~17% of a
+    small table's validation (1.8-2.1 of 10.5-12.4 CPU s for 160 contracts under cProfile). They
+    depend on the class, the configuration (its batch id included), the engine's class and the
+    runtime configuration, never on the data or the engine itself (GE's implementations for our
+    expectations only pass the engine on to `super()`). Each call gets its own dependencies
+    object and result format; the metric configurations, which GE only reads (their ids), are shared."""
+    import copy
+
+    def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None, **kwargs):
+        key = (type(self), _config_state(self.configuration), type(execution_engine), repr(runtime_configuration),
+               repr(sorted(kwargs.items())))
+        deps = _DEPENDENCIES.get(key)
+        if deps is None:
+            deps = derive(self, execution_engine=execution_engine, runtime_configuration=runtime_configuration, **kwargs)
+            _DEPENDENCIES[key] = deps
+        return type(deps)(metric_configurations=dict(deps.metric_configurations),
+                          result_format=copy.deepcopy(deps.result_format))
+
+    return get_validation_dependencies
+
+
+def _loaded_unfingerprinted(load):
+    """GE's `PandasExecutionEngine.get_batch_data_and_markers` (great_expectations 1.24.1) for the
+    one batch our contracts load (a runtime pandas frame), less the frame's size it computes only
+    to compare it with `HASH_THRESHOLD` (0 while validating a contract: no fingerprint, see
+    `configurations_kept`): `DataFrame.memory_usage` builds a Series per column (1.40 of the
+    load's 1.52 CPU s for 480 contracts under cProfile; ~4 ms timed for a 6-column sample at load
+    12). The same batch data and markers (the load time); any other batch spec loads as GE does."""
+    import datetime
+
+    import pandas as pd
+    from great_expectations.core.batch import BatchMarkers
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine.pandas_batch_data import PandasBatchData
+
+    def get_batch_data_and_markers(self, batch_spec):
+        if not (isinstance(batch_spec, RuntimeDataBatchSpec) and isinstance(batch_spec.batch_data, pd.DataFrame)):
+            return load(self, batch_spec)
+        markers = BatchMarkers({"ge_load_time": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y%m%dT%H%M%S.%fZ")})
+        df = batch_spec.batch_data
+        batch_spec.batch_data = "PandasDataFrame"
+        df = self._apply_partitioning_and_sampling_methods(batch_spec, df)
+        return PandasBatchData(execution_engine=self, dataframe=df), markers
+
+    return get_batch_data_and_markers

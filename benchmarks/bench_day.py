@@ -92,17 +92,19 @@ def write_day(base: pl.DataFrame, n: int, path: Path) -> None:
             k += 1
 
 
-def sample_rss(proc: subprocess.Popen, samples: list[tuple[float, int]], every: float = 0.1) -> None:
-    """(wall clock, RSS bytes) of the child every `every` seconds until it exits."""
+def sample_rss(proc: subprocess.Popen, samples: list[tuple[float, int]], ended: threading.Event,
+               every: float = 0.1) -> None:
+    """(wall clock, RSS bytes) of the child every `every` seconds until it exits (`ended`: the
+    child is reaped by `run_day`'s `wait4`, never by a poll here)."""
     status = Path(f"/proc/{proc.pid}/status")
-    while proc.poll() is None:
+    while not ended.is_set():
         try:
             for line in status.read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     samples.append((time.time(), int(line.split()[1]) * 1024))
         except OSError:
             break
-        time.sleep(every)
+        ended.wait(every)
 
 
 def step_stats(dagster_home: Path) -> dict[str, tuple[float, float]]:
@@ -141,12 +143,18 @@ FLOOR_ROWS: list[int] = []
 
 
 def parse_floor(day_file: Path) -> float:
-    """Wall seconds of polars' `scan_ndjson` of the six fields over the whole file (the floor)."""
-    t0 = time.monotonic()
-    rows = pl.scan_ndjson(day_file, schema=FLOOR_SCHEMA).collect().height
-    floor = time.monotonic() - t0
-    FLOOR_ROWS.append(rows)  # printed: the floor read the whole file
-    return floor
+    """Wall seconds of polars' `scan_ndjson` of the six fields over the whole file (the floor), in
+    a child process of its own: its memory (several GB at 10M) would otherwise become this
+    process's high-water mark, which Linux hands to a child started by vfork + exec (the next
+    run) as that child's own peak RSS."""
+    code = ("import sys, time, polars as pl; from bench_day import FLOOR_SCHEMA; t0 = time.monotonic(); "
+            "rows = pl.scan_ndjson(sys.argv[1], schema=FLOOR_SCHEMA).collect().height; "
+            "print(time.monotonic() - t0, rows)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code, str(day_file)], env=env, check=True, capture_output=True,
+                         text=True).stdout.split()
+    FLOOR_ROWS.append(int(out[1]))  # printed: the floor read the whole file
+    return float(out[0])
 
 
 def floor_note(wall: float, before: float, after: float) -> str:
@@ -165,26 +173,38 @@ class DayRun:
     samples: list[tuple[float, int]]
     load_before: float
     load_after: float
+    peak_rss: int  # bytes: the run's own high-water mark and its helper process's (wait4)
 
 
 def run_day(exe: Path, env: dict) -> DayRun:
     """One `wxpipeline run` of the judged day in a child process: wall, the child's CPU seconds
-    (user+sys, all threads and its helper process), its RSS sampled every 0.1 s."""
+    and peak RSS (user+sys, all threads and its helper process, from `wait4` of that child alone:
+    `RUSAGE_CHILDREN` would also hold the floor's child), its RSS sampled every 0.1 s."""
     load_before = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     samples: list[tuple[float, int]] = []
-    with subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        sampler = threading.Thread(target=sample_rss, args=(proc, samples), daemon=True)
-        sampler.start()
-        out, err = proc.communicate()
+    ended = threading.Event()
+    texts: dict[str, str] = {}
+    proc = subprocess.Popen([str(exe), "run", "--from", DAY.isoformat(), "--to", DAY.isoformat()], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    threads = [threading.Thread(target=sample_rss, args=(proc, samples, ended), daemon=True)]
+    for name, stream in (("out", proc.stdout), ("err", proc.stderr)):
+        threads.append(threading.Thread(target=lambda n=name, f=stream: texts.__setitem__(n, f.read()), daemon=True))
+    for t in threads:
+        t.start()
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the demo child is counted too: subtract it
-    cpu = usage.ru_utime + usage.ru_stime - (before.ru_utime + before.ru_stime)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    ended.set()
+    for t in threads:
+        t.join()
+    proc.stdout.close()
+    proc.stderr.close()
+    out, err = texts.get("out", ""), texts.get("err", "")
+    cpu = usage.ru_utime + usage.ru_stime
     if proc.returncode != 0:
         print(out[-3000:], err[-3000:], sep="\n")
-    return DayRun(wall, cpu, proc.returncode, out, samples, load_before, os.getloadavg()[0])
+    return DayRun(wall, cpu, proc.returncode, out, samples, load_before, os.getloadavg()[0], usage.ru_maxrss * 1024)
 
 
 def main() -> None:
@@ -239,7 +259,7 @@ def main() -> None:
                   f"{floor_note(r.wall, floors[i], floors[i + 1])}", flush=True)
     last = runs[-1]
     wall, cpu, out, proc_rc, samples = last.wall, last.cpu, last.out, last.rc, last.samples
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9  # KiB on Linux; max over runs
+    peak_gb = max(r.peak_rss for r in runs) / 1e9  # max over runs
     load_before, load_after = (runs[0].load_before,), (last.load_after,)
     steps = step_stats(home / "dagster")
 

@@ -8,7 +8,8 @@ chats, planted violations) replicated with fresh msgids and each message's time 
 the judged day. Then runs `wxpipeline run --from DAY --to DAY` in a child process with a fresh
 WXPIPELINE_HOME (cold parse cache, new Dagster instance), exactly as ops would, and prints:
 
-* wall seconds of the command and the child's peak RSS (getrusage of the child),
+* wall seconds of the command and the child's peak RSS and CPU (`wait4` of that child alone, its
+  helper process included),
 * seconds per Dagster step of the day's run (from the instance's step stats),
 * the parse floor: polars `scan_ndjson` with an explicit schema reading msgid, from, roomid,
   msgtime, msgtype and the text body from the same file, measured in this process right before

@@ -141,3 +141,35 @@ def test_the_process_caches_keep_one_entry_a_path_and_follow_the_file(tmp_path):
     assert len(bases) == 5  # each version its own cache entry
     assert sum(1 for where in exports._CACHE_BASES if where[1] == str(path)) == 1
     assert sum(1 for where in exports._COMPLETE if where[1] == str(path)) == 1
+
+
+def test_xlsx_bill_period_is_kept_beside_its_cache_entry(tmp_path, monkeypatch):
+    """An XLSX bill's period (`arrival.bill_period`, which needs openpyxl) is read once per file
+    version and kept beside its parse-cache entry: the next inventory reads the kept one (the same
+    FileInfo), a changed file is read again, and a CSV bill is always read from the file."""
+    from datetime import datetime
+
+    from wxpipeline import arrival
+    from wxpipeline.demo.payments import Tx
+    from wxpipeline.demo.payments_files import _bill_csv, _bill_xlsx
+
+    pay = tmp_path / "exports" / "wechat_pay"
+    pay.mkdir(parents=True)
+    tx = Tx("t1", "m1", "吴静-财务", "E1", datetime(2026, 10, 3, 9, 0), "商户消费", "店", "文具", "支出", 1250, "零钱", "支付成功")
+    path = pay / "wxpay_wu_20261001-20261010.xlsx"
+    path.write_bytes(_bill_xlsx("吴静-财务", date(2026, 10, 1), date(2026, 10, 10), datetime(2026, 10, 11, 9), [tx]))
+    folder = _folder(tmp_path)
+    first = arrival.file_info(folder, "wechat_pay", path)
+    assert first.accounts["吴静-财务"][1] == "2026-10-11T00:00:00+08:00"  # the period's end, past the record
+    assert len(list((tmp_path / "cache" / "wechat_pay").glob("*.bill.json"))) == 1
+    read = []
+    monkeypatch.setattr(arrival, "bill_period", lambda p: read.append(p) or (None, None))
+    assert arrival.file_info(folder, "wechat_pay", path) == first and read == []
+    path.write_bytes(_bill_xlsx("吴静-财务", date(2026, 10, 1), date(2026, 10, 12), datetime(2026, 10, 13, 9), [tx]))
+    changed = arrival.file_info(folder, "wechat_pay", path)
+    assert read == [path] and changed.accounts["吴静-财务"][1] == "2026-10-03T09:00:00+08:00"  # records only
+    csv = pay / "wxpay_wu_20261001-20261010.csv"
+    csv.write_bytes(_bill_csv("吴静-财务", date(2026, 10, 1), date(2026, 10, 10), datetime(2026, 10, 11, 9), [tx], "trim21"))
+    assert not arrival.file_info(folder, "wechat_pay", csv).rejected
+    arrival.file_info(folder, "wechat_pay", csv)
+    assert read == [path, csv, csv]

@@ -91,6 +91,34 @@ def bill_period(path: Path) -> tuple[str | None, datetime | None]:
             datetime.fromisoformat(end.group(1)).replace(tzinfo=TZ) + timedelta(seconds=1) if end else None)
 
 
+def _kept_bill_period(path: Path, pq: Path | None) -> tuple[str | None, datetime | None]:
+    """`bill_period(path)`, kept beside the file's parse-cache entry (`<key>.bill.json`) by the
+    first process that reads it (in `run`/`nightly` the exports read, usually the process that
+    parsed the bill): an XLSX bill's preamble needs openpyxl, ~0.25-0.45 CPU s to import, which a
+    process reading the kept period (the judging one) then never imports. The entry's key names the
+    file as it is (path, size, mtime): a changed file has another entry. A CSV bill's preamble
+    costs no more to read than the kept copy, and a preamble without both values (perhaps not read)
+    is read again next time, as before."""
+    if pq is None or path.suffix.lower() != ".xlsx":
+        return bill_period(path)
+    kept = pq.with_suffix(".bill.json")
+    try:
+        nick, end = json.loads(kept.read_text("utf-8"))
+        return nick, datetime.fromisoformat(end).astimezone(TZ)
+    except (OSError, ValueError, TypeError):  # not kept yet (or unreadable): read the preamble
+        pass
+    nick, end = bill_period(path)
+    if nick is None or end is None:
+        return nick, end
+    tmp = kept.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps([nick, end.isoformat()]), "utf-8")
+        os.replace(tmp, kept)
+    except OSError:  # a cache that cannot be written costs only the next read
+        tmp.unlink(missing_ok=True)
+    return nick, end
+
+
 def file_info(exports, kind_name: str, path: Path) -> FileInfo:
     """The file's days and latest record time (parsing it into the cache if needed)."""
     kind = EXPORT_KINDS[kind_name]
@@ -107,7 +135,7 @@ def file_info(exports, kind_name: str, path: Path) -> FileInfo:
             os.replace(tmp, sidecar)
     info = FileInfo(kind=kind_name, path=rel, signature=signature(path), rejected=pq is None, **data)
     if kind_name == "wechat_pay":
-        nick, end = bill_period(path)
+        nick, end = _kept_bill_period(path, pq)
         if nick is not None and end is not None:
             first, last = info.accounts.get(nick, [end.isoformat(), end.isoformat()])
             info.accounts[nick] = [first, max(datetime.fromisoformat(last), end).isoformat()]

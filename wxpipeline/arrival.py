@@ -91,32 +91,44 @@ def bill_period(path: Path) -> tuple[str | None, datetime | None]:
             datetime.fromisoformat(end.group(1)).replace(tzinfo=TZ) + timedelta(seconds=1) if end else None)
 
 
+def _kept_json(kept: Path | None, compute):
+    """`compute()`'s JSON value, kept at `kept` (beside a parse-cache entry, whose key names the file
+    as it is: path, size, mtime; a changed file has another entry) by the first process that works
+    it out; None from `compute` is not kept (worked out again next time). `kept` None: not kept."""
+    if kept is not None:
+        try:
+            return json.loads(kept.read_text("utf-8"))
+        except (OSError, ValueError):  # not kept yet (or unreadable): work it out
+            pass
+    value = compute()
+    if kept is not None and value is not None:
+        tmp = kept.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(value), "utf-8")
+            os.replace(tmp, kept)
+        except OSError:  # a cache that cannot be written costs only the next read
+            tmp.unlink(missing_ok=True)
+    return value
+
+
 def _kept_bill_period(path: Path, pq: Path | None) -> tuple[str | None, datetime | None]:
     """`bill_period(path)`, kept beside the file's parse-cache entry (`<key>.bill.json`) by the
     first process that reads it (in `run`/`nightly` the exports read, usually the process that
     parsed the bill): an XLSX bill's preamble needs openpyxl, ~0.25-0.45 CPU s to import, which a
-    process reading the kept period (the judging one) then never imports. The entry's key names the
-    file as it is (path, size, mtime): a changed file has another entry. A CSV bill's preamble
+    process reading the kept period (the judging one) then never imports. A CSV bill's preamble
     costs no more to read than the kept copy, and a preamble without both values (perhaps not read)
     is read again next time, as before."""
     if pq is None or path.suffix.lower() != ".xlsx":
         return bill_period(path)
-    kept = pq.with_suffix(".bill.json")
-    try:
-        nick, end = json.loads(kept.read_text("utf-8"))
-        return nick, datetime.fromisoformat(end).astimezone(TZ)
-    except (OSError, ValueError, TypeError):  # not kept yet (or unreadable): read the preamble
-        pass
-    nick, end = bill_period(path)
-    if nick is None or end is None:
-        return nick, end
-    tmp = kept.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps([nick, end.isoformat()]), "utf-8")
-        os.replace(tmp, kept)
-    except OSError:  # a cache that cannot be written costs only the next read
-        tmp.unlink(missing_ok=True)
-    return nick, end
+
+    def period() -> list[str] | None:
+        nick, end = bill_period(path)
+        return None if nick is None or end is None else [nick, end.isoformat()]
+
+    kept = _kept_json(pq.with_suffix(".bill.json"), period)
+    if not (isinstance(kept, list) and len(kept) == 2):
+        return None, None
+    return kept[0], datetime.fromisoformat(kept[1]).astimezone(TZ)
 
 
 def file_info(exports, kind_name: str, path: Path) -> FileInfo:
@@ -124,15 +136,7 @@ def file_info(exports, kind_name: str, path: Path) -> FileInfo:
     kind = EXPORT_KINDS[kind_name]
     pq, rejects, _meta = exports._cached(kind, path)  # (parquet, rejects, parser meta) since issue 16
     rel = str(path.relative_to(exports.exports_dir))
-    sidecar = (pq or Path(str(exports.cache_dir)) / kind.name / "_none").with_suffix(".days.json") if pq else None
-    if sidecar is not None and sidecar.exists():
-        data = json.loads(sidecar.read_text("utf-8"))
-    else:
-        data = _summarise(kind_name, pq)
-        if sidecar is not None:
-            tmp = sidecar.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data), "utf-8")
-            os.replace(tmp, sidecar)
+    data = _kept_json(pq.with_suffix(".days.json") if pq else None, lambda: _summarise(kind_name, pq))
     info = FileInfo(kind=kind_name, path=rel, signature=signature(path), rejected=pq is None, **data)
     if kind_name == "wechat_pay":
         nick, end = _kept_bill_period(path, pq)

@@ -33,6 +33,7 @@ def setup() -> None:
     stamp = VENV / ".installed"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == want:
+        compile_bytecode()
         return
     if not (BIN / "python").exists():
         print(f"creating virtualenv {VENV}", flush=True)
@@ -40,6 +41,18 @@ def setup() -> None:
     sh(str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip")
     sh(str(BIN / "python"), "-m", "pip", "install", "-q", "-e", ".[test]")
     stamp.write_text(want)
+    compile_bytecode()
+
+
+def compile_bytecode() -> None:
+    """Byte-compile the project's own modules, as installing a wheel would: an editable install
+    leaves them as source, and where PYTHONDONTWRITEBYTECODE is set (as on the machines this
+    project is built and tested on) every process (`wxpipeline run` and its helper, each test's
+    subprocess) compiled the modules it imports again (all ~21k lines: 0.25 CPU s). Up-to-date
+    files are skipped; an edited module is still compiled from source on import (Python checks
+    the source's mtime against the cached file)."""
+    subprocess.run([str(BIN / "python"), "-m", "compileall", "-q", str(ROOT / "wxpipeline")], cwd=ROOT,
+                   check=False, stdout=subprocess.DEVNULL)
 
 
 def home() -> Path:

@@ -42,6 +42,15 @@ def _python(code: str) -> list[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
 
 
+def test_the_code_location_installs_the_stand_ins():
+    """A run the daemon or the UI launches imports the definitions, not the CLI: its contracts
+    validate without scipy.stats, altair and the unused datasources too, with the same results."""
+    located = _python("import wxpipeline.definitions; " + _VALIDATE)
+    deferred = _python("from wxpipeline.ge_imports import defer_unused_ge_imports; defer_unused_ge_imports(); "
+                       + _VALIDATE)
+    assert located == deferred and located[1] == "True False False False False"
+
+
 def test_great_expectations_validates_with_the_stand_ins():
     """The same failures as Great Expectations imported whole, without scipy.stats, altair and the
     unused fluent datasources; a deferred datasource is there on first use."""

@@ -30,8 +30,9 @@ there and imports its module on first use; GE asked for a datasource method (`da
 add_spark` ...) or an expectation (by name, or the list of them) it does not know yet imports
 them all first and then answers as it would have.
 
-Installed only by `wxpipeline run` and `nightly` (cli_nightly.py, stage_pool.py), before
-Great Expectations is imported; a module already imported is left as it is.
+Installed by `wxpipeline run` and `nightly` (cli_nightly.py, stage_pool.py) and by the code
+location (definitions.py: the run workers the daemon and the UI launch), before Great Expectations
+is imported; a module already imported is left as it is.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ started as services, the `nightly_audit` schedule and the `exports_sensor` launc
 the queued run coordinator (2 at a time). The findings must equal those of the SQLite
 `wxpipeline run` over the same days and folder.
 
-One scenario (services start once; 3 to 5 minutes on 2 cores shared with other work):
+One scenario (services start once; 3 to 5 minutes on 2 cores shared with other work; the
+daemon's sensor and queue poll every few seconds: SENSOR_INTERVAL, RUN_QUEUE):
 
 1. `wxpipeline demo` writes three days D1..D3 (D3: the day the last 02:00 tick judges). The
    company's exports folder starts without the WeChat Pay bills (they arrive late).
@@ -39,6 +40,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
+from wxpipeline.settings import DAGSTER_PG_YAML
+
 from ..scratch_postgres import PG, scratch_database
 from .readme import expand, production_steps, with_option
 from .services import GraphQL, Service, free_port, wait_for
@@ -50,7 +53,10 @@ BIN = Path(sys.executable).parent  # the project's virtualenv: wxpipeline, dagst
 SH = ZoneInfo("Asia/Shanghai")
 LATE = "wechat_pay"  # export folder that arrives after the daemon is up
 SENSOR_INTERVAL = "5"  # seconds (production default 300)
-TIMEOUT = 240  # seconds for each wait on the daemon
+# the daemon's queue: looks every second (default 5) and launches what it dequeues side by side,
+# not one launch after the other; ~10 waves of two runs here
+RUN_QUEUE = "run_queue:\n  dequeue_interval_seconds: 1\n  dequeue_use_threads: true\n"
+TIMEOUT = 600  # seconds for each wait on the daemon: a guard against a hang, not a timing (load 8: ~250 s)
 
 
 def last_tick() -> datetime:
@@ -228,6 +234,11 @@ def test_daemon_schedule_and_sensor_on_postgresql_equal_a_sqlite_run(tmp_path, m
         backfill = steps.command("wxpipeline", "run")
         sh(with_option(with_option(backfill, "--from", d1.isoformat()), "--to", d2.isoformat()), env)
         timings["backfill (PostgreSQL)"] = time.monotonic() - t0
+        # the production dagster.yaml the backfill generated, plus the test's queue polling (wxpipeline
+        # leaves an edited file alone)
+        config = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
+        assert config.read_text("utf-8") == DAGSTER_PG_YAML
+        config.write_text(DAGSTER_PG_YAML + RUN_QUEUE, "utf-8")
 
         # the test reads the same instance the services use
         for name in ("WXPIPELINE_DAGSTER_PG_URL", "DAGSTER_HOME"):

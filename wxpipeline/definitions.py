@@ -10,7 +10,7 @@ from wxpipeline.ge_imports import defer_unused_ge_imports
 from wxpipeline.resources import resource_defs
 
 # A run the daemon or the UI launches executes in a fresh process that imports this module, not
-# the CLI: give it the Great Expectations import `wxpipeline run` has (ge_imports.py, ~1.4 CPU s
+# the CLI: give it the Great Expectations import `wxpipeline run` has (ge_imports.py, ~1.8 CPU s
 # less per run). Nothing has imported GE yet here; the code servers never do.
 defer_unused_ge_imports()
 

@@ -4,7 +4,7 @@ started as services, the `nightly_audit` schedule and the `exports_sensor` launc
 the queued run coordinator (2 at a time). The findings must equal those of the SQLite
 `wxpipeline run` over the same days and folder.
 
-One scenario (services start once; 3 to 5 minutes on 2 cores shared with other work; the
+One scenario (services start once; ~2 minutes on an idle 2-core machine, 5-12 under heavy load; the
 daemon's sensor and queue poll every few seconds: SENSOR_INTERVAL, RUN_QUEUE):
 
 1. `wxpipeline demo` writes three days D1..D3 (D3: the day the last 02:00 tick judges). The

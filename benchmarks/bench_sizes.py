@@ -97,7 +97,8 @@ def main() -> None:
             finally:
                 day_file.rename(files[n])
             if run.rc != 0:
-                sys.exit(f"round {r + 1}, {n:,} messages: wxpipeline run exited {run.rc}")
+                sys.exit(f"round {r + 1}, {n:,} messages: wxpipeline run exited {run.rc} "
+                         f"(its output above; the generated files and home kept in {work})")
             walls[n].append(run.wall)
             cpus[n].append(run.cpu)
             note = ""

@@ -177,6 +177,29 @@ class DayRun:
     peak_rss: int  # bytes: the run's own high-water mark and its helper process's (wait4)
 
 
+def demo_workdir(work: Path) -> tuple[Path, Path, Path, dict, dict[str, bytes]]:
+    """`work` emptied and given the demo exports folder: (exports, home, the `wxpipeline`
+    executable, the runs' environment, what `demo` left in the home, i.e. the partitions' start,
+    to put back into each run's fresh home)."""
+    exports, home = work / "exports", work / "home"
+    shutil.rmtree(work, ignore_errors=True)
+    exe = Path(sys.executable).with_name("wxpipeline")
+    env = {**os.environ, "WXPIPELINE_HOME": str(home), "WXPIPELINE_EXPORTS_DIR": str(exports)}
+    env.pop("DAGSTER_HOME", None)
+    subprocess.run([str(exe), "demo", "--out", str(exports), "--end", DEMO_END.isoformat()], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    seed = {f.name: f.read_bytes() for f in home.iterdir() if f.is_file()} if home.is_dir() else {}
+    return exports, home, exe, env, seed
+
+
+def fresh_home(home: Path, seed: dict[str, bytes]) -> None:
+    """Every run cold: a fresh home (no parse cache, a new Dagster instance) holding `seed`."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(mode=0o700, parents=True)
+    for name, data in seed.items():
+        (home / name).write_bytes(data)
+
+
 def run_day(exe: Path, env: dict) -> DayRun:
     """One `wxpipeline run` of the judged day in a child process: wall, the child's CPU seconds
     and peak RSS (user+sys, all threads and its helper process, from `wait4` of that child alone:
@@ -220,15 +243,8 @@ def main() -> None:
                     help="also run the day with an empty archive file (cold): fixed and marginal cost per million")
     args = ap.parse_args()
     work = Path(args.workdir)
-    exports, home = work / "exports", work / "home"
-    shutil.rmtree(work, ignore_errors=True)
-    exe = Path(sys.executable).with_name("wxpipeline")
-    env = {**os.environ, "WXPIPELINE_HOME": str(home), "WXPIPELINE_EXPORTS_DIR": str(exports)}
-    env.pop("DAGSTER_HOME", None)
-
     t0 = time.monotonic()
-    subprocess.run([str(exe), "demo", "--out", str(exports), "--end", DEMO_END.isoformat()], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    exports, home, exe, env, seed = demo_workdir(work)
     archive = exports / "wecom_archive"
     base = demo_lines(archive)
     day_file = archive / f"archive_{DAY:%Y%m%d}.jsonl"
@@ -241,20 +257,11 @@ def main() -> None:
     print(f"generated {args.messages:,} messages ({size / 1e9:.2f} GB) for {DAY} in {time.monotonic() - t0:.0f}s "
           f"(demo mix of {base.height:,} lines replicated)")
 
-    # what `demo` left in the home (the partitions' start): put back into the fresh home of each later run
-    seed = {f.name: f.read_bytes() for f in home.iterdir() if f.is_file()} if home.is_dir() else {}
-
-    def fresh_home() -> None:  # every run cold: a fresh home, no parse cache, a new Dagster instance
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(mode=0o700, parents=True)
-        for name, data in seed.items():
-            (home / name).write_bytes(data)
-
     floors = [parse_floor(day_file)]  # before the first run; then one after each run
     runs = []
     for i in range(args.runs):
         if i:
-            fresh_home()
+            fresh_home(home, seed)
         runs.append(run_day(exe, env))
         floors.append(parse_floor(day_file))
         r = runs[-1]
@@ -278,7 +285,7 @@ def main() -> None:
         step_home = work / "home-n"  # the N run's home: its step stats were read above
         shutil.rmtree(step_home, ignore_errors=True)
         home.rename(step_home)
-        fresh_home()
+        fresh_home(home, seed)
         base_run = run_day(exe, env)
         day_file.unlink()
         full.rename(day_file)

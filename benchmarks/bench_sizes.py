@@ -25,12 +25,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench_day import DAY, DEMO_END, demo_lines, parse_floor, run_day, write_day
+from bench_day import DAY, demo_lines, demo_workdir, fresh_home, parse_floor, run_day, write_day
 
 
 def rotated(sizes: list[int], i: int) -> list[int]:
@@ -55,15 +54,7 @@ def main() -> None:
     args = ap.parse_args()
     sizes = sorted({0, *(int(s) for s in args.sizes.split(","))})
     work = Path(args.workdir)
-    exports, home = work / "exports", work / "home"
-    shutil.rmtree(work, ignore_errors=True)
-    exe = Path(sys.executable).with_name("wxpipeline")
-    env = {**os.environ, "WXPIPELINE_HOME": str(home), "WXPIPELINE_EXPORTS_DIR": str(exports)}
-    env.pop("DAGSTER_HOME", None)
-
-    subprocess.run([str(exe), "demo", "--out", str(exports), "--end", DEMO_END.isoformat()], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    seed = {f.name: f.read_bytes() for f in home.iterdir() if f.is_file()} if home.is_dir() else {}
+    exports, home, exe, env, seed = demo_workdir(work)
     archive = exports / "wecom_archive"
     day_file = archive / f"archive_{DAY:%Y%m%d}.jsonl"
     base = demo_lines(archive)
@@ -87,10 +78,7 @@ def main() -> None:
         for n in rotated(sizes, r):
             files[n].rename(day_file)
             try:
-                shutil.rmtree(home, ignore_errors=True)
-                home.mkdir(mode=0o700, parents=True)
-                for name, data in seed.items():
-                    (home / name).write_bytes(data)
+                fresh_home(home, seed)
                 before = parse_floor(day_file) if n else 0.0
                 run = run_day(exe, env)
                 after = parse_floor(day_file) if n else 0.0

@@ -282,7 +282,7 @@ def main() -> None:
 
 
     parse_wall, parse_cpu = archive_parse(day_file, work / "archive.parquet")
-    # right after a six-field floor, so that the two compare within the same minute
+    # a six-field floor right after it: the two compare within the same minute
     with_tolist = parse_floor(day_file, "FLOOR_TOLIST_SCHEMA")
     floor_after = parse_floor(day_file)
 
